@@ -1,0 +1,89 @@
+package io.zxmem.linux.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Builds downcall handles and owns the per-thread {@code errno} capture buffers.
+ *
+ * <p>A handle made by {@link #errno} takes a capture segment as its first argument; the FFM runtime
+ * stores {@code errno} there right after the native call returns, before any Java code can run and
+ * clobber it. Each thread has its own buffer, so two threads failing at once never see each other's
+ * errno. The buffer is read only when the call reported failure.
+ */
+public final class Downcalls {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private Downcalls() {}
+
+    /** @return this thread's errno capture buffer */
+    public static MemorySegment captureBuffer() {
+        return CAPTURE.get();
+    }
+
+    /** @return the errno stored in a capture buffer by the last call that used it */
+    public static int errnoOf(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    /** A libc function returning {@code ret} and taking {@code args}, with errno capture. */
+    public static MethodHandle errno(String name, MemoryLayout ret, MemoryLayout... args) {
+        return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO);
+    }
+
+    /** A variadic libc function whose variadic arguments start at {@code firstVariadic}. */
+    public static MethodHandle errnoVariadic(String name, int firstVariadic, FunctionDescriptor fd) {
+        return link(lookup(LIBC, name), fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    /** A libc function that cannot fail (no errno capture). */
+    public static MethodHandle plain(String name, FunctionDescriptor fd) {
+        return link(lookup(LIBC, name), fd);
+    }
+
+    /** A function from another library, with errno capture. */
+    public static MethodHandle errno(SymbolLookup lib, String name, FunctionDescriptor fd) {
+        return link(lookup(lib, name), fd, CAPTURE_ERRNO);
+    }
+
+    /** A function from another library, without errno capture. */
+    public static MethodHandle plain(SymbolLookup lib, String name, FunctionDescriptor fd) {
+        return link(lookup(lib, name), fd);
+    }
+
+    private static MemorySegment lookup(SymbolLookup lib, String name) {
+        return lib.find(name).orElseThrow(() -> new UnsatisfiedLinkError("symbol not found: " + name));
+    }
+
+    private static MethodHandle link(MemorySegment symbol, FunctionDescriptor fd, Linker.Option... options) {
+        try {
+            return LINKER.downcallHandle(symbol, fd, options);
+        } catch (IllegalCallerException e) {
+            throw NativeAccess.refused(e);
+        }
+    }
+
+    /** Unwraps what {@code invokeExact} threw: unchecked throwables pass through unchanged. */
+    public static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("unexpected checked exception from a downcall", t);
+    }
+}

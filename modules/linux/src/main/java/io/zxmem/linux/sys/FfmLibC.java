@@ -1,0 +1,393 @@
+package io.zxmem.linux.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.zxmem.linux.LinuxException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/** {@link LibC} through hand-written {@link java.lang.foreign.Linker} downcalls. */
+final class FfmLibC implements LibC {
+    static final FfmLibC INSTANCE = new FfmLibC();
+
+    private static final MethodHandle MEMFD_CREATE = Downcalls.errno("memfd_create", JAVA_INT, ADDRESS, JAVA_INT);
+    private static final MethodHandle FTRUNCATE = Downcalls.errno("ftruncate", JAVA_INT, JAVA_INT, JAVA_LONG);
+    private static final MethodHandle FALLOCATE = Downcalls.errno("fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle MMAP = Downcalls.errno("mmap", ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+    private static final MethodHandle MUNMAP = Downcalls.errno("munmap", JAVA_INT, ADDRESS, JAVA_LONG);
+    private static final MethodHandle MREMAP = Downcalls.errnoVariadic("mremap", 4,
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
+    private static final MethodHandle MPROTECT = Downcalls.errno("mprotect", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle MADVISE = Downcalls.errno("madvise", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle MINCORE = Downcalls.errno("mincore", JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS);
+    private static final MethodHandle PREAD = Downcalls.errno("pread", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle PWRITE = Downcalls.errno("pwrite", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle READ = Downcalls.errno("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
+    private static final MethodHandle WRITE = Downcalls.errno("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
+    private static final MethodHandle LSEEK = Downcalls.errno("lseek", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle OPEN = Downcalls.errnoVariadic("open", 2,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle CLOSE = Downcalls.errno("close", JAVA_INT, JAVA_INT);
+    private static final MethodHandle FCNTL = Downcalls.errnoVariadic("fcntl", 2,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle IOCTL_PTR = Downcalls.errnoVariadic("ioctl", 2,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle IOCTL_LONG = Downcalls.errnoVariadic("ioctl", 2,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle POLL = Downcalls.errno("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle EVENTFD = Downcalls.errno("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle FSTAT = Downcalls.errno("fstat", JAVA_INT, JAVA_INT, ADDRESS);
+    private static final MethodHandle SYSCALL = Downcalls.errnoVariadic("syscall", 1,
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle SYSCONF = Downcalls.errno("sysconf", JAVA_LONG, JAVA_INT);
+    private static final MethodHandle GETPID = Downcalls.plain("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle STRERROR = Downcalls.plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private FfmLibC() {}
+
+    private static LinuxException fail(String call, MemorySegment errno) {
+        return new LinuxException(call, Downcalls.errnoOf(errno));
+    }
+
+    private static int check(String call, MemorySegment errno, int r) {
+        if (r == -1) {
+            throw fail(call, errno);
+        }
+        return r;
+    }
+
+    private static long check(String call, MemorySegment errno, long r) {
+        if (r == -1L) {
+            throw fail(call, errno);
+        }
+        return r;
+    }
+
+    private static boolean interrupted(int r, MemorySegment errno) {
+        return r == -1 && Downcalls.errnoOf(errno) == Errno.EINTR;
+    }
+
+    @Override
+    public int memfd_create(String name, int flags) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try (Arena a = Arena.ofConfined()) {
+            return check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, a.allocateFrom(name), flags));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void ftruncate(int fd, long length) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) FTRUNCATE.invokeExact(errno, fd, length);
+            } while (interrupted(r, errno));
+            check("ftruncate", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void fallocate(int fd, int mode, long offset, long length) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) FALLOCATE.invokeExact(errno, fd, mode, offset, length);
+            } while (interrupted(r, errno));
+            check("fallocate", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public MemorySegment mmap(MemorySegment addr, long length, int prot, int flags, int fd, long offset) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            MemorySegment r = (MemorySegment) MMAP.invokeExact(errno, addr, length, prot, flags, fd, offset);
+            check("mmap", errno, r.address());
+            return r;
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void munmap(MemorySegment addr, long length) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            check("munmap", errno, (int) MUNMAP.invokeExact(errno, addr, length));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public MemorySegment mremap(MemorySegment oldAddr, long oldSize, long newSize, int flags, MemorySegment newAddr) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            MemorySegment r = (MemorySegment) MREMAP.invokeExact(errno, oldAddr, oldSize, newSize, flags, newAddr);
+            check("mremap", errno, r.address());
+            return r;
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void mprotect(MemorySegment addr, long length, int prot) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            check("mprotect", errno, (int) MPROTECT.invokeExact(errno, addr, length, prot));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void madvise(MemorySegment addr, long length, int advice) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) MADVISE.invokeExact(errno, addr, length, advice);
+            } while (interrupted(r, errno));
+            check("madvise", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void mincore(MemorySegment addr, long length, MemorySegment vec) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            check("mincore", errno, (int) MINCORE.invokeExact(errno, addr, length, vec));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long pread(int fd, MemorySegment buf, long count, long offset) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            long r;
+            do {
+                r = (long) PREAD.invokeExact(errno, fd, buf, count, offset);
+            } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
+            return check("pread", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long pwrite(int fd, MemorySegment buf, long count, long offset) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            long r;
+            do {
+                r = (long) PWRITE.invokeExact(errno, fd, buf, count, offset);
+            } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
+            return check("pwrite", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long read(int fd, MemorySegment buf, long count) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            long r;
+            do {
+                r = (long) READ.invokeExact(errno, fd, buf, count);
+            } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
+            return check("read", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long write(int fd, MemorySegment buf, long count) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            long r;
+            do {
+                r = (long) WRITE.invokeExact(errno, fd, buf, count);
+            } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
+            return check("write", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long lseek(int fd, long offset, int whence) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            long r = (long) LSEEK.invokeExact(errno, fd, offset, whence);
+            if (r == -1L && Downcalls.errnoOf(errno) == Errno.ENXIO) {
+                return -1L;
+            }
+            return check("lseek", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cpath = a.allocateFrom(path);
+            int r;
+            do {
+                r = (int) OPEN.invokeExact(errno, cpath, flags, mode);
+            } while (interrupted(r, errno));
+            if (r == -1) {
+                throw new LinuxException("open " + path, Downcalls.errnoOf(errno));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void close(int fd) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            // No retry on EINTR: Linux releases the descriptor even then, and a retry could close
+            // a descriptor another thread has just been given.
+            int r = (int) CLOSE.invokeExact(errno, fd);
+            if (r == -1 && Downcalls.errnoOf(errno) != Errno.EINTR) {
+                throw fail("close", errno);
+            }
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int fcntl(int fd, int cmd, int arg) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return check("fcntl", errno, (int) FCNTL.invokeExact(errno, fd, cmd, arg));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int ioctl(int fd, long request, MemorySegment arg) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) IOCTL_PTR.invokeExact(errno, fd, request, arg);
+            } while (interrupted(r, errno));
+            return check("ioctl", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int ioctl(int fd, long request, long arg) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) IOCTL_LONG.invokeExact(errno, fd, request, arg);
+            } while (interrupted(r, errno));
+            return check("ioctl", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int poll(MemorySegment fds, long nfds, int timeoutMillis) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            int r;
+            do {
+                r = (int) POLL.invokeExact(errno, fds, nfds, timeoutMillis);
+            } while (interrupted(r, errno));
+            return check("poll", errno, r);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int eventfd(int initval, int flags) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return check("eventfd", errno, (int) EVENTFD.invokeExact(errno, initval, flags));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void fstat(int fd, MemorySegment statbuf) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            check("fstat", errno, (int) FSTAT.invokeExact(errno, fd, statbuf));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long syscall(String name, long number, long a0, long a1, long a2) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return check(name, errno, (long) SYSCALL.invokeExact(errno, number, a0, a1, a2));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public long sysconf(int name) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return check("sysconf", errno, (long) SYSCONF.invokeExact(errno, name));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public String strerror(int errno) {
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            return s.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.zxmem.linux.sys;
+
+import io.zxmem.linux.LinuxException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The libc functions zxmem's core uses, one method per C function, named after it.
+ *
+ * <p>Every method that can fail throws {@link LinuxException} carrying the call's name and the
+ * {@code errno} captured by that very call (never a shared or stale one). Calls that can be
+ * interrupted by a signal are retried on {@code EINTR}. Pointers are {@link MemorySegment}s; a
+ * returned address is a zero-length segment that the caller sizes with {@code reinterpret}.
+ */
+public interface LibC {
+
+    /** @return the process-wide implementation, backed by FFM downcalls */
+    static LibC get() {
+        return FfmLibC.INSTANCE;
+    }
+
+    int memfd_create(String name, int flags);
+
+    void ftruncate(int fd, long length);
+
+    void fallocate(int fd, int mode, long offset, long length);
+
+    MemorySegment mmap(MemorySegment addr, long length, int prot, int flags, int fd, long offset);
+
+    void munmap(MemorySegment addr, long length);
+
+    /** {@code mremap} with {@code MREMAP_FIXED}, or without it when {@code newAddr} is {@code NULL}. */
+    MemorySegment mremap(MemorySegment oldAddr, long oldSize, long newSize, int flags, MemorySegment newAddr);
+
+    void mprotect(MemorySegment addr, long length, int prot);
+
+    void madvise(MemorySegment addr, long length, int advice);
+
+    /** Fills {@code vec} with one byte per page of {@code [addr, addr+length)}; bit 0 = resident. */
+    void mincore(MemorySegment addr, long length, MemorySegment vec);
+
+    /** @return bytes read; 0 only at end of file */
+    long pread(int fd, MemorySegment buf, long count, long offset);
+
+    long pwrite(int fd, MemorySegment buf, long count, long offset);
+
+    long read(int fd, MemorySegment buf, long count);
+
+    long write(int fd, MemorySegment buf, long count);
+
+    /** @return the new offset; {@code -1} instead of throwing for {@code ENXIO} (no data/hole after offset) */
+    long lseek(int fd, long offset, int whence);
+
+    int open(String path, int flags, int mode);
+
+    void close(int fd);
+
+    /** {@code fcntl} with an int argument (or none: pass 0). @return the call's result */
+    int fcntl(int fd, int cmd, int arg);
+
+    /** {@code ioctl} with a pointer argument. @return the call's non-negative result */
+    int ioctl(int fd, long request, MemorySegment arg);
+
+    /** {@code ioctl} with an integer argument. */
+    int ioctl(int fd, long request, long arg);
+
+    /** {@code poll}; returns the number of ready descriptors, 0 on timeout. Retries on EINTR. */
+    int poll(MemorySegment fds, long nfds, int timeoutMillis);
+
+    int eventfd(int initval, int flags);
+
+    /** {@code fstat} into a buffer laid out as {@link Linux#STAT}. */
+    void fstat(int fd, MemorySegment statbuf);
+
+    /** A raw system call with up to three integer arguments. @return its non-negative result */
+    long syscall(String name, long number, long a0, long a1, long a2);
+
+    long sysconf(int name);
+
+    int getpid();
+
+    String strerror(int errno);
+}
