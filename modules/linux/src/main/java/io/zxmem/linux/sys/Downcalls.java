@@ -44,6 +44,14 @@ public final class Downcalls {
         return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO);
     }
 
+    /**
+     * A libc function that may take heap segments ({@code critical(true)}): the GC is held off for the
+     * call's duration, so use it only for short, non-blocking calls.
+     */
+    public static MethodHandle errnoHeap(String name, MemoryLayout ret, MemoryLayout... args) {
+        return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO, Linker.Option.critical(true));
+    }
+
     /** A variadic libc function whose variadic arguments start at {@code firstVariadic}. */
     public static MethodHandle errnoVariadic(String name, int firstVariadic, FunctionDescriptor fd) {
         return link(lookup(LIBC, name), fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));

@@ -26,6 +26,10 @@ final class FfmLibC implements LibC {
     private static final MethodHandle MINCORE = Downcalls.errno("mincore", JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS);
     private static final MethodHandle PREAD = Downcalls.errno("pread", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle PWRITE = Downcalls.errno("pwrite", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle PREAD_HEAP = Downcalls.errnoHeap("pread", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle PWRITE_HEAP = Downcalls.errnoHeap("pwrite", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
+    /** Heap transfers are split so that no single critical call holds the GC off for long. */
+    private static final long HEAP_CHUNK = 1 << 20;
     private static final MethodHandle READ = Downcalls.errno("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle WRITE = Downcalls.errno("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle LSEEK = Downcalls.errno("lseek", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
@@ -183,7 +187,9 @@ final class FfmLibC implements LibC {
         try {
             long r;
             do {
-                r = (long) PREAD.invokeExact(errno, fd, buf, count, offset);
+                r = buf.isNative()
+                        ? (long) PREAD.invokeExact(errno, fd, buf, count, offset)
+                        : (long) PREAD_HEAP.invokeExact(errno, fd, buf, Math.min(count, HEAP_CHUNK), offset);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
             return check("pread", errno, r);
         } catch (Throwable t) {
@@ -197,7 +203,9 @@ final class FfmLibC implements LibC {
         try {
             long r;
             do {
-                r = (long) PWRITE.invokeExact(errno, fd, buf, count, offset);
+                r = buf.isNative()
+                        ? (long) PWRITE.invokeExact(errno, fd, buf, count, offset)
+                        : (long) PWRITE_HEAP.invokeExact(errno, fd, buf, Math.min(count, HEAP_CHUNK), offset);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
             return check("pwrite", errno, r);
         } catch (Throwable t) {

@@ -38,9 +38,13 @@ public interface LibC {
     /** Fills {@code vec} with one byte per page of {@code [addr, addr+length)}; bit 0 = resident. */
     void mincore(MemorySegment addr, long length, MemorySegment vec);
 
-    /** @return bytes read; 0 only at end of file */
+    /**
+     * @return bytes read; 0 only at end of file. {@code buf} may be a heap segment: it is then passed
+     *         without a copy and at most 1 MiB moves per call, so callers loop until done.
+     */
     long pread(int fd, MemorySegment buf, long count, long offset);
 
+    /** @return bytes written; heap segments as for {@link #pread}. */
     long pwrite(int fd, MemorySegment buf, long count, long offset);
 
     long read(int fd, MemorySegment buf, long count);

@@ -1,0 +1,4 @@
+/** The {@code zx} command-line tool. */
+module io.zxmem.cli {
+    requires io.zxmem;
+}

@@ -1,0 +1,215 @@
+package io.zxmem;
+
+import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.Ranges;
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A handle: a reference to a kernel object together with the rights this reference grants.
+ *
+ * <p>Several handles may refer to one object; the object lives while any handle, mapping or child of
+ * it lives. Every operation on a closed or replaced handle throws {@link Status#ERR_BAD_HANDLE}.
+ * {@link #close()} is idempotent. A handle that becomes unreachable without being closed is closed by
+ * the garbage collector and reported as a leak ({@code -Dzxmem.leaks=trace} records where it was made).
+ */
+public abstract class Handle implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create(r -> {
+        Thread t = new Thread(r, "zxmem-handle-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final System.Logger LOG = System.getLogger("io.zxmem.leaks");
+    private static final boolean TRACE = "trace".equals(System.getProperty("zxmem.leaks"));
+
+    final KernelObject object;
+    private final int rights;
+    private final Ref ref;
+    private final Cleaner.Cleanable cleanable;
+
+    /** Holds the handle's one reference to its object; released once, by close or by the cleaner. */
+    private static final class Ref implements Runnable {
+        static final int OPEN = 0;
+        static final int CLOSED = 1;
+        static final int LEAKED = 2;
+        final KernelObject object;
+        final AtomicInteger state = new AtomicInteger(OPEN);
+        final Throwable site;
+        final String kind;
+
+        Ref(KernelObject object, String kind) {
+            this.object = object;
+            this.kind = kind;
+            this.site = TRACE ? new Throwable("handle created here") : null;
+        }
+
+        @Override
+        public void run() {
+            // Runs from close() (state already CLOSED) or from the cleaner (still OPEN: a leak).
+            if (state.compareAndSet(OPEN, LEAKED)) {
+                LOG.log(System.Logger.Level.WARNING, "zxmem: a " + kind + " handle to object " + object.koid()
+                        + " was never closed; the garbage collector closed it"
+                        + (site == null ? " (run with -Dzxmem.leaks=trace to see where it was created)" : ""), site);
+                object.release();
+            }
+        }
+    }
+
+    /** Takes ownership of one reference to {@code object}. */
+    Handle(KernelObject object, int rights) {
+        this.object = object;
+        this.rights = rights;
+        this.ref = new Ref(object, getClass().getSimpleName());
+        this.cleanable = CLEANER.register(this, ref);
+    }
+
+    /** A new handle of this handle's type to {@code object}, owning one reference to it. */
+    abstract Handle newHandle(KernelObject object, int rights);
+
+    /** Throws BAD_HANDLE unless the handle is open. */
+    final void checkValid(String op) {
+        if (ref.state.get() != Ref.OPEN) {
+            throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
+        }
+    }
+
+    /** Throws BAD_HANDLE if closed, ACCESS_DENIED unless the handle has every right in {@code needed}. */
+    final void require(String op, int needed) {
+        checkValid(op);
+        if ((rights & needed) != needed) {
+            throw new ZxException(Status.ERR_ACCESS_DENIED, op + ": the handle lacks "
+                    + Rights.toString(needed & ~rights) + " (it has " + Rights.toString(rights) + ")");
+        }
+    }
+
+    /** @return the rights of this handle */
+    public int rights() {
+        checkValid("handle.rights");
+        return rights;
+    }
+
+    /** @return the kernel object id of the object this handle refers to (process-unique) */
+    public long koid() {
+        checkValid("handle.koid");
+        return object.koid();
+    }
+
+    /** @return whether the handle is open */
+    public boolean isValid() {
+        return ref.state.get() == Ref.OPEN;
+    }
+
+    private int derivedRights(String op, int requested) {
+        if (requested == Rights.SAME_RIGHTS) {
+            return rights;
+        }
+        if ((requested & ~rights) != 0) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, op + "(" + Rights.toString(requested)
+                    + "): not a subset of the handle's rights " + Rights.toString(rights));
+        }
+        return requested;
+    }
+
+    /**
+     * A new handle to the same object with {@code rights} (a subset of this handle's, or
+     * {@link Rights#SAME_RIGHTS}). Needs {@link Rights#DUPLICATE}.
+     */
+    @SuppressWarnings("unchecked")
+    public <H extends Handle> H duplicate(int rights) {
+        require("handle.duplicate", Rights.DUPLICATE);
+        int r = derivedRights("handle.duplicate", rights);
+        object.retain();
+        return (H) newHandle(object, r);
+    }
+
+    /**
+     * Replaces this handle by one with {@code rights} (a subset, or {@link Rights#SAME_RIGHTS}). This
+     * handle is invalid afterwards, even when the replacement fails.
+     */
+    @SuppressWarnings("unchecked")
+    public <H extends Handle> H replace(int rights) {
+        if (!ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+            throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
+        }
+        cleanable.clean();
+        object.wakeWaiters();
+        int r;
+        try {
+            r = derivedRights("handle.replace", rights);
+        } catch (ZxException e) {
+            object.release();
+            throw e;
+        }
+        return (H) newHandle(object, r);
+    }
+
+    /** @return the signals asserted on the object now */
+    public int signals() {
+        checkValid("handle.signals");
+        return object.signals();
+    }
+
+    /**
+     * Waits until any of {@code signals} is asserted on the object. Needs {@link Rights#WAIT}. Blocks
+     * the thread without spinning.
+     *
+     * @return the signals observed
+     * @throws ZxException TIMED_OUT when none became asserted within {@code timeout}; CANCELED when the
+     *                     handle is closed while waiting
+     */
+    public int waitOne(int signals, Duration timeout) {
+        require("handle.wait_one", Rights.WAIT);
+        if (timeout == null) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "handle.wait_one: timeout is null");
+        }
+        long nanos;
+        try {
+            nanos = Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException e) {
+            nanos = Long.MAX_VALUE / 2;
+        }
+        return object.await(signals, nanos, () -> !isValid());
+    }
+
+    /** Clears then sets user signals ({@code USER_0..USER_7}) on the object. Needs {@link Rights#SIGNAL}. */
+    public void signal(int clear, int set) {
+        require("handle.signal", Rights.SIGNAL);
+        if (((clear | set) & ~Signals.USER_ALL) != 0) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "handle.signal(clear=" + Ranges.hex(clear & 0xFFFFFFFFL)
+                    + ", set=" + Ranges.hex(set & 0xFFFFFFFFL) + "): only USER_0..USER_7 may be changed");
+        }
+        object.updateSignals(clear, set);
+    }
+
+    /** Closes the handle. Idempotent. */
+    @Override
+    public void close() {
+        if (ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+            cleanable.clean();
+            object.wakeWaiters();
+            object.release();
+        }
+    }
+
+    /**
+     * Invalidates this handle and hands its reference to the caller, as a transfer does. Used by
+     * channels, which consume sent handles.
+     *
+     * @return the object, whose one reference the caller now owns
+     */
+    final KernelObject consume(String op) {
+        if (!ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+            throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
+        }
+        cleanable.clean();
+        object.wakeWaiters();
+        return object;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[koid=" + object.koid() + ", rights=" + Rights.toString(rights)
+                + (isValid() ? "" : ", closed") + "]";
+    }
+}

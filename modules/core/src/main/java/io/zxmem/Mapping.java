@@ -1,0 +1,220 @@
+package io.zxmem;
+
+import io.zxmem.internal.Os;
+import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoObject;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import io.zxmem.linux.sys.NativeAccess;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+
+/**
+ * A window of a VMO mapped into this process's address space by {@link Vmar#map}.
+ *
+ * <p>{@link #segment()} gives a {@link MemorySegment} over the window, usable from any thread. It is
+ * read-only unless the mapping has {@link Vmar#PERM_WRITE}. After {@link #close()} (or a
+ * {@link #protect} that removes a permission) every segment handed out before throws
+ * {@link IllegalStateException} on access instead of touching unmapped memory: each mapping's
+ * segments belong to a shared arena that is closed before the memory is unmapped or protected.
+ * That arena is made on the first call to {@code segment()}, so a mapping used only through its
+ * {@link #address()} (handed to native code, say) never pays for one.
+ *
+ * <p>Touching the window beyond the VMO's current size (after it shrank) raises an
+ * {@link InternalError} in the touching thread; the JVM keeps running.
+ */
+public final class Mapping implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final LibC C = LibC.get();
+
+    private final VmoObject vmo;
+    private final long address;
+    private final long length;
+    private final long vmoOffset;
+    private final int allowedPerms;
+    private final Unmapper unmapper;
+    private final Cleaner.Cleanable cleanable;
+    private int perms;
+    private Arena arena;
+    private volatile MemorySegment segment;
+
+    /** Unmaps once: from close(), or from the cleaner when a mapping was dropped without ever giving out a segment. */
+    private static final class Unmapper implements Runnable {
+        final VmoObject vmo;
+        final long address;
+        final long length;
+        volatile boolean segmentGiven;
+        boolean done;
+
+        Unmapper(VmoObject vmo, long address, long length) {
+            this.vmo = vmo;
+            this.address = address;
+            this.length = length;
+        }
+
+        @Override
+        public synchronized void run() {
+            if (done) {
+                return;
+            }
+            if (segmentGiven) {
+                // A segment may still be reachable; unmapping under it could crash. Leak, loudly.
+                System.getLogger("io.zxmem.leaks").log(System.Logger.Level.WARNING,
+                        "zxmem: a mapping of VMO " + vmo.koid() + " at " + Ranges.hex(address)
+                        + " was never closed; its memory stays mapped");
+                done = true;
+                return;
+            }
+            done = true;
+            C.munmap(MemorySegment.ofAddress(address), length);
+            vmo.unmapped();
+        }
+    }
+
+    Mapping(VmoObject vmo, long address, long length, long vmoOffset, int perms, int allowedPerms) {
+        this.vmo = vmo;
+        this.address = address;
+        this.length = length;
+        this.vmoOffset = vmoOffset;
+        this.perms = perms;
+        this.allowedPerms = allowedPerms;
+        this.unmapper = new Unmapper(vmo, address, length);
+        this.cleanable = CLEANER.register(this, unmapper);
+    }
+
+    /**
+     * @return a segment over the whole window, read-only without {@link Vmar#PERM_WRITE}
+     * @throws IllegalStateException if the mapping is closed
+     * @throws ZxException ACCESS_DENIED if the mapping has no read permission (touching it would crash)
+     */
+    public MemorySegment segment() {
+        MemorySegment s = segment;
+        if (s != null) {
+            return s;
+        }
+        synchronized (this) {
+            if (unmapper.done) {
+                throw new IllegalStateException("the mapping at " + Ranges.hex(address) + " is closed");
+            }
+            if ((perms & Vmar.PERM_READ) == 0) {
+                throw new ZxException(Status.ERR_ACCESS_DENIED, "mapping.segment: the mapping has no read permission");
+            }
+            if (segment == null) {
+                if (arena == null) {
+                    arena = Arena.ofShared();
+                    unmapper.segmentGiven = true;
+                }
+                MemorySegment seg = NativeAccess.segment(MemorySegment.ofAddress(address), length, arena, null);
+                segment = (perms & Vmar.PERM_WRITE) != 0 ? seg : seg.asReadOnly();
+            }
+            return segment;
+        }
+    }
+
+    /** @return the start address of the mapping */
+    public long address() {
+        return address;
+    }
+
+    /** @return the mapping's length in bytes (a multiple of the page size) */
+    public long length() {
+        return length;
+    }
+
+    /** @return the offset in the VMO where the window starts */
+    public long vmoOffset() {
+        return vmoOffset;
+    }
+
+    /** @return the current {@code Vmar.PERM_*} bits */
+    public synchronized int perms() {
+        return perms;
+    }
+
+    /**
+     * Changes the permissions. Removing a permission first invalidates every segment handed out (they
+     * throw {@link IllegalStateException}); call {@link #segment()} again for one that matches.
+     *
+     * @throws ZxException INVALID_ARGS for unknown bits or write/execute without read; ACCESS_DENIED
+     *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
+     */
+    public synchronized void protect(int newPerms) {
+        String op = "mapping.protect(" + newPerms + ")";
+        if (unmapper.done) {
+            throw Ranges.fail(Status.ERR_NOT_FOUND, op, "the mapping is closed");
+        }
+        if ((newPerms & ~Vmar.PERM_MASK) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown permission bits");
+        }
+        if ((newPerms & (Vmar.PERM_WRITE | Vmar.PERM_EXECUTE)) != 0 && (newPerms & Vmar.PERM_READ) == 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "write or execute without read");
+        }
+        if ((newPerms & ~allowedPerms) != 0) {
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "beyond the rights of the VMO handle it was mapped with");
+        }
+        if ((perms & ~newPerms) != 0) {
+            revoke();
+        }
+        try {
+            C.mprotect(MemorySegment.ofAddress(address), length, Vmar.prot(newPerms));
+        } catch (LinuxException e) {
+            throw Os.fail(op, e);
+        }
+        perms = newPerms;
+        segment = null;
+    }
+
+    /** Closes the arena of handed-out segments, waiting out any in use by a native call right now. */
+    private void revoke() {
+        Arena a = arena;
+        if (a == null) {
+            return;
+        }
+        segment = null;
+        arena = null;
+        while (true) {
+            try {
+                a.close();
+                return;
+            } catch (IllegalStateException inUse) {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+    }
+
+    /** Unmaps the window. Idempotent. Segments handed out before throw {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (unmapper.done) {
+                return;
+            }
+            revoke();
+            unmapper.segmentGiven = false;
+        }
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        return "Mapping[" + Ranges.hex(address) + "+" + Ranges.hex(length) + " of VMO " + vmo.koid()
+                + " at " + Ranges.hex(vmoOffset) + ", perms=" + perms + "]";
+    }
+
+    static int protOf(int perms) {
+        int prot = 0;
+        if ((perms & Vmar.PERM_READ) != 0) {
+            prot |= Linux.PROT_READ;
+        }
+        if ((perms & Vmar.PERM_WRITE) != 0) {
+            prot |= Linux.PROT_WRITE;
+        }
+        if ((perms & Vmar.PERM_EXECUTE) != 0) {
+            prot |= Linux.PROT_EXEC;
+        }
+        return prot;
+    }
+}

@@ -1,0 +1,370 @@
+package io.zxmem;
+
+import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.Os;
+import io.zxmem.internal.Pages;
+import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoObject;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.spi.MemfdStore;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A handle to a virtual memory object ({@code zx_vmo_*}): a container of zero to {@link #size()}
+ * bytes of memory, readable and writable through the handle and mappable into the address space.
+ *
+ * <p>Anonymous VMOs are backed by Linux memfd files: memory is committed only where written, every
+ * mapping and {@code read}/{@code write} see the same bytes, and a VMO can be almost 2^64 bytes large.
+ * Sizes and offsets are unsigned 64-bit values carried in {@code long}s.
+ */
+public final class Vmo extends Handle {
+    /** Option of {@link #create(long, int)}: the VMO may change size (handles get {@link Rights#RESIZE}). */
+    public static final int RESIZABLE = 1 << 1;
+    /** Option: unlocked content may be discarded under memory pressure; see {@link #lock()}. */
+    public static final int DISCARDABLE = 1 << 2;
+    /** Option: the VMO has the largest possible size; the size argument sets the content size only. */
+    public static final int UNBOUNDED = 1 << 4;
+
+    public static final int CHILD_SNAPSHOT = 1 << 0;
+    public static final int CHILD_RESIZABLE = 1 << 2;
+    public static final int CHILD_SLICE = 1 << 3;
+    public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 1 << 4;
+    public static final int CHILD_COPY_ON_WRITE = CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
+    public static final int CHILD_NO_WRITE = 1 << 5;
+
+    public static final int OP_COMMIT = 1;
+    public static final int OP_DECOMMIT = 2;
+    public static final int OP_LOCK = 3;
+    public static final int OP_UNLOCK = 4;
+    public static final int OP_CACHE_SYNC = 6;
+    public static final int OP_CACHE_INVALIDATE = 7;
+    public static final int OP_CACHE_CLEAN = 8;
+    public static final int OP_CACHE_CLEAN_INVALIDATE = 9;
+    public static final int OP_ZERO = 10;
+    public static final int OP_TRY_LOCK = 11;
+    public static final int OP_DONT_NEED = 12;
+    public static final int OP_ALWAYS_NEED = 13;
+    public static final int OP_PREFETCH = 14;
+
+    public static final int CACHE_CACHED = 0;
+    public static final int CACHE_UNCACHED = 1;
+    public static final int CACHE_UNCACHED_DEVICE = 2;
+    public static final int CACHE_WRITE_COMBINING = 3;
+
+    /** The largest size of a VMO. */
+    public static final long MAX_SIZE = 0xFFFF_FFFF_FFFE_0000L;
+    /** How many bytes of a name are kept. */
+    public static final int MAX_NAME_BYTES = 31;
+
+    private static final int CREATE_OPTIONS = RESIZABLE | DISCARDABLE | UNBOUNDED;
+
+    private final VmoObject vmo;
+
+    Vmo(VmoObject vmo, int rights) {
+        super(vmo, rights);
+        this.vmo = vmo;
+    }
+
+    @Override
+    Handle newHandle(KernelObject object, int rights) {
+        return new Vmo((VmoObject) object, rights);
+    }
+
+    /** The object behind this handle; for zxmem's own modules. */
+    VmoObject object() {
+        return vmo;
+    }
+
+    /**
+     * Creates an anonymous VMO of {@code size} bytes, rounded up to the page size; its content size is
+     * {@code size} itself. Options: {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}.
+     *
+     * @throws ZxException INVALID_ARGS for unknown options or RESIZABLE|UNBOUNDED; OUT_OF_RANGE when
+     *                     the rounded size exceeds {@link #MAX_SIZE}
+     */
+    public static Vmo create(long size, int options) {
+        String op = "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
+        if ((options & ~CREATE_OPTIONS) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
+        }
+        if ((options & RESIZABLE) != 0 && (options & UNBOUNDED) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "RESIZABLE and UNBOUNDED exclude each other");
+        }
+        long page = Pages.size();
+        long rounded;
+        if ((options & UNBOUNDED) != 0) {
+            rounded = MAX_SIZE;
+        } else {
+            if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
+            }
+            rounded = Ranges.ceil(size, page);
+        }
+        MemfdStore store;
+        try {
+            store = new MemfdStore("zxmem-vmo", rounded, page);
+        } catch (LinuxException e) {
+            throw Os.fail(op, e);
+        }
+        VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
+        int rights = Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0);
+        return new Vmo(obj, rights);
+    }
+
+    /** {@code create(size, 0)}. */
+    public static Vmo create(long size) {
+        return create(size, 0);
+    }
+
+    /** Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}. */
+    public void read(MemorySegment dst, long offset) {
+        require("vmo.read", Rights.READ);
+        if (dst == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination is null");
+        }
+        if (dst.isReadOnly()) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination segment is read-only");
+        }
+        vmo.read(offset, dst, 0, dst.byteSize());
+    }
+
+    /** Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}. */
+    public void read(byte[] dst, long offset) {
+        require("vmo.read", Rights.READ);
+        if (dst == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination is null");
+        }
+        vmo.read(offset, MemorySegment.ofArray(dst), 0, dst.length);
+    }
+
+    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    public void write(MemorySegment src, long offset) {
+        require("vmo.write", Rights.WRITE);
+        if (src == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
+        }
+        vmo.write(offset, src, 0, src.byteSize());
+    }
+
+    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    public void write(byte[] src, long offset) {
+        require("vmo.write", Rights.WRITE);
+        if (src == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
+        }
+        vmo.write(offset, MemorySegment.ofArray(src), 0, src.length);
+    }
+
+    /** @return the size in bytes (a multiple of the page size) */
+    public long size() {
+        checkValid("vmo.get_size");
+        return vmo.size();
+    }
+
+    /**
+     * Changes the size to {@code size} rounded up to the page size, zeroing the rest of the last page,
+     * and sets the content size to {@code size}. Mappings stay valid; touching a mapping beyond the new
+     * size raises an {@link InternalError} in the touching thread instead of crashing the JVM, and a
+     * range that grows back reads zero.
+     *
+     * @throws ZxException ACCESS_DENIED without WRITE (or RESIZE on a resizable VMO); UNAVAILABLE when
+     *                     the VMO is not resizable; OUT_OF_RANGE past {@link #MAX_SIZE}
+     */
+    public void setSize(long size) {
+        require("vmo.set_size", Rights.WRITE);
+        if (vmo.resizable() && (rights() & Rights.RESIZE) == 0) {
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, "vmo.set_size", "the handle lacks RESIZE");
+        }
+        if (!vmo.resizable()) {
+            throw Ranges.fail(Status.ERR_UNAVAILABLE, "vmo.set_size(" + Ranges.hex(size) + ")",
+                    "the VMO was not created RESIZABLE");
+        }
+        vmo.setSize(size);
+    }
+
+    /** @return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}. */
+    public long contentSize() {
+        require("vmo.get_content_size", Rights.GET_PROPERTY);
+        return vmo.contentSize();
+    }
+
+    /** Sets the content size; it may exceed {@link #size()}. Needs WRITE and SET_PROPERTY. */
+    public void setContentSize(long size) {
+        require("vmo.set_content_size", Rights.WRITE | Rights.SET_PROPERTY);
+        vmo.setContentSize(size);
+    }
+
+    /** @return the name. Needs {@link Rights#GET_PROPERTY}. */
+    public String name() {
+        require("vmo.get_name", Rights.GET_PROPERTY);
+        return vmo.name();
+    }
+
+    /** Sets the name; at most {@link #MAX_NAME_BYTES} bytes of its UTF-8 form are kept. Needs SET_PROPERTY. */
+    public void setName(String name) {
+        require("vmo.set_name", Rights.SET_PROPERTY);
+        if (name == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_name", "name is null");
+        }
+        vmo.setName(name);
+    }
+
+    /**
+     * {@code zx_vmo_op_range}: COMMIT, DECOMMIT, ZERO, LOCK, TRY_LOCK, UNLOCK, the CACHE_* operations,
+     * DONT_NEED, ALWAYS_NEED and PREFETCH over {@code [offset, offset+size)}.
+     *
+     * @param buffer for LOCK and TRY_LOCK, at least {@link LockState#BYTES} bytes that receive the
+     *               {@code zx_vmo_lock_state_t}; may be {@link MemorySegment#NULL} otherwise (and for TRY_LOCK)
+     * @return the lock state for LOCK and TRY_LOCK, otherwise null
+     */
+    public LockState opRange(int op, long offset, long size, MemorySegment buffer) {
+        String name = "vmo.op_range(" + opName(op) + ", offset=" + Ranges.hex(offset) + ", size=" + Ranges.hex(size) + ")";
+        checkValid(name);
+        boolean physical = vmo.kind() == VmoObject.KIND_PHYSICAL;
+        long page = Pages.size();
+        switch (op) {
+            case OP_COMMIT, OP_ZERO -> {
+                require(name, Rights.WRITE);
+                if (physical) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
+                }
+                vmo.pageOp(op, name, offset, size);
+                return null;
+            }
+            case OP_DECOMMIT -> {
+                require(name, Rights.WRITE);
+                if (physical) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
+                }
+                if (!Ranges.aligned(offset, page) || !Ranges.aligned(size, page)) {
+                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
+                }
+                vmo.pageOp(op, name, offset, size);
+                return null;
+            }
+            case OP_LOCK, OP_TRY_LOCK, OP_UNLOCK -> {
+                checkValid(name);
+                if ((rights() & (Rights.READ | Rights.WRITE)) == 0) {
+                    throw Ranges.fail(Status.ERR_ACCESS_DENIED, name, "the handle has neither READ nor WRITE");
+                }
+                boolean nullOk = op != OP_LOCK;
+                if (op != OP_UNLOCK) {
+                    boolean none = buffer == null || buffer.equals(MemorySegment.NULL);
+                    if (none ? !nullOk : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
+                        throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "needs a writable buffer of at least "
+                                + LockState.BYTES + " bytes for the lock state");
+                    }
+                }
+                LockState s = vmo.lockOp(op, name, offset, size);
+                if (s != null && buffer != null && !buffer.equals(MemorySegment.NULL)) {
+                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s.offset());
+                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, s.size());
+                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, s.discardedOffset());
+                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, s.discardedSize());
+                }
+                return s;
+            }
+            case OP_CACHE_SYNC, OP_CACHE_CLEAN, OP_CACHE_CLEAN_INVALIDATE, OP_CACHE_INVALIDATE -> {
+                require(name, Rights.READ);
+                if (size == 0) {
+                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "cache operations need a non-empty range");
+                }
+                if (physical) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "cache operations are not supported on a physical VMO");
+                }
+                if (op == OP_CACHE_INVALIDATE) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "CACHE_INVALIDATE is not supported");
+                }
+                vmo.checkOpRange(name, offset, size);
+                // x86 and arm64 Linux keep user memory coherent for the CPU; what remains is ordering.
+                java.lang.invoke.VarHandle.fullFence();
+                return null;
+            }
+            case OP_DONT_NEED, OP_ALWAYS_NEED, OP_PREFETCH -> {
+                require(name, Rights.READ);
+                vmo.checkOpRange(name, offset, size);
+                return null;
+            }
+            default -> throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "unknown op " + op);
+        }
+    }
+
+    private static String opName(int op) {
+        return switch (op) {
+            case OP_COMMIT -> "COMMIT";
+            case OP_DECOMMIT -> "DECOMMIT";
+            case OP_LOCK -> "LOCK";
+            case OP_UNLOCK -> "UNLOCK";
+            case OP_CACHE_SYNC -> "CACHE_SYNC";
+            case OP_CACHE_INVALIDATE -> "CACHE_INVALIDATE";
+            case OP_CACHE_CLEAN -> "CACHE_CLEAN";
+            case OP_CACHE_CLEAN_INVALIDATE -> "CACHE_CLEAN_INVALIDATE";
+            case OP_ZERO -> "ZERO";
+            case OP_TRY_LOCK -> "TRY_LOCK";
+            case OP_DONT_NEED -> "DONT_NEED";
+            case OP_ALWAYS_NEED -> "ALWAYS_NEED";
+            case OP_PREFETCH -> "PREFETCH";
+            default -> "op " + op;
+        };
+    }
+
+    /** Commits the pages of a range (rounded out to pages). Needs WRITE. */
+    public void commit(long offset, long length) {
+        opRange(OP_COMMIT, offset, length, MemorySegment.NULL);
+    }
+
+    /** Frees the pages of a page-aligned range; they read zero. Needs WRITE. */
+    public void decommit(long offset, long length) {
+        opRange(OP_DECOMMIT, offset, length, MemorySegment.NULL);
+    }
+
+    /** Zeroes a byte range, freeing whole pages inside it. Needs WRITE. */
+    public void zero(long offset, long length) {
+        opRange(OP_ZERO, offset, length, MemorySegment.NULL);
+    }
+
+    /** Locks a discardable VMO (nests); reports whether it was discarded while unlocked. */
+    public LockState lock() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            return opRange(OP_LOCK, 0, size(), a.allocate(LockState.BYTES));
+        }
+    }
+
+    /** Locks a discardable VMO unless it was discarded (then UNAVAILABLE). */
+    public LockState tryLock() {
+        return opRange(OP_TRY_LOCK, 0, size(), MemorySegment.NULL);
+    }
+
+    /** Undoes one {@link #lock()} or {@link #tryLock()}; BAD_STATE when not locked. */
+    public void unlock() {
+        opRange(OP_UNLOCK, 0, size(), MemorySegment.NULL);
+    }
+
+    /**
+     * Sets the cache policy ({@code CACHE_*}). Needs {@link Rights#MAP}. BAD_STATE while the VMO is
+     * mapped or has or is a copy-on-write child. Linux gives user space no uncached mappings of
+     * ordinary memory, so for anonymous VMOs the policy is recorded (and makes read/write fail with
+     * BAD_STATE, as on Zircon) while their mappings stay cached; physical VMOs honour it where the
+     * backend can.
+     */
+    public void setCachePolicy(int policy) {
+        require("vmo.set_cache_policy", Rights.MAP);
+        if (policy < CACHE_CACHED || policy > CACHE_WRITE_COMBINING) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_cache_policy(" + policy + ")", "unknown cache policy");
+        }
+        vmo.setCachePolicy(policy, false);
+    }
+
+    /** @return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}. */
+    public VmoInfo info() {
+        require("vmo.info", Rights.INSPECT);
+        VmoObject parent = vmo.parent();
+        return vmo.info(rights(), 0, parent == null ? 0 : parent.koid());
+    }
+
+    /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */
+    public Mapping map(int vmOptions, long vmoOffset, long length) {
+        return Vmar.root().map(vmOptions, this, vmoOffset, length);
+    }
+}

@@ -1,0 +1,16 @@
+package io.zxmem;
+
+/**
+ * What {@link Vmo#info()} reports ({@code zx_info_vmo_t}). {@code flags} carries the {@code ZX_INFO_VMO_*}
+ * bits defined here.
+ */
+public record VmoInfo(long koid, String name, long sizeBytes, long parentKoid, long numChildren,
+        long numMappings, long shareCount, int flags, long committedBytes, int handleRights, int cachePolicy) {
+    public static final int TYPE_PAGED = 1 << 0;
+    public static final int RESIZABLE = 1 << 1;
+    public static final int IS_COW_CLONE = 1 << 2;
+    public static final int VIA_HANDLE = 1 << 3;
+    public static final int CONTIGUOUS = 1 << 6;
+    public static final int DISCARDABLE = 1 << 7;
+    public static final int IMMUTABLE = 1 << 8;
+}

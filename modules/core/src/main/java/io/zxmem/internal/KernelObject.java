@@ -1,0 +1,130 @@
+package io.zxmem.internal;
+
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The object behind one or more handles: a koid, a reference count and a signal word.
+ *
+ * <p>The object lives while anything refers to it: handles, mappings and (for VMOs) children. When
+ * the last reference goes, {@link #destroy()} runs exactly once. Signal waiters block on a condition
+ * variable; they never spin.
+ */
+public abstract class KernelObject {
+    private static final AtomicLong NEXT_KOID = new AtomicLong(1024);
+
+    private final long koid = NEXT_KOID.getAndIncrement();
+    private final AtomicLong refs = new AtomicLong(1);
+    private final ReentrantLock signalLock = new ReentrantLock();
+    private final Condition signalChanged = signalLock.newCondition();
+    private int signals;
+
+    protected KernelObject(int initialSignals) {
+        this.signals = initialSignals;
+    }
+
+    public final long koid() {
+        return koid;
+    }
+
+    /** Takes one more reference; fails with BAD_HANDLE once the object is gone. */
+    public final void retain() {
+        long r;
+        do {
+            r = refs.get();
+            if (r <= 0) {
+                throw new ZxException(Status.ERR_BAD_HANDLE, "object " + koid + " was already destroyed");
+            }
+        } while (!refs.compareAndSet(r, r + 1));
+    }
+
+    /** Drops one reference; the last one destroys the object. */
+    public final void release() {
+        long r = refs.decrementAndGet();
+        if (r == 0) {
+            destroy();
+        } else if (r < 0) {
+            throw new IllegalStateException("reference count of object " + koid + " went below zero");
+        }
+    }
+
+    /** @return whether the object still has references */
+    public final boolean alive() {
+        return refs.get() > 0;
+    }
+
+    /** Frees what the object holds. Called once, by the thread that dropped the last reference. */
+    protected abstract void destroy();
+
+    public final int signals() {
+        signalLock.lock();
+        try {
+            return signals;
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    /** Clears then sets bits of the signal word and wakes every waiter. */
+    public final void updateSignals(int clear, int set) {
+        signalLock.lock();
+        try {
+            int next = (signals & ~clear) | set;
+            if (next != signals) {
+                signals = next;
+                signalChanged.signalAll();
+            }
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    /** Wakes waiters so they can notice that their handle was closed. */
+    public final void wakeWaiters() {
+        signalLock.lock();
+        try {
+            signalChanged.signalAll();
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    /**
+     * Blocks until one of {@code mask} is asserted, the deadline passes (TIMED_OUT) or
+     * {@code cancelled} turns true (CANCELED, as when the waiting handle is closed).
+     *
+     * @return the signals observed when one of {@code mask} was asserted
+     */
+    public final int await(int mask, long timeoutNanos, BooleanSupplier cancelled) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        signalLock.lock();
+        try {
+            while (true) {
+                if ((signals & mask) != 0) {
+                    return signals;
+                }
+                if (cancelled.getAsBoolean()) {
+                    throw new ZxException(Status.ERR_CANCELED, "wait_one on object " + koid + ": handle closed while waiting");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ZxException(Status.ERR_TIMED_OUT, "wait_one(signals=0x" + Integer.toHexString(mask)
+                            + ") on object " + koid + ": observed 0x" + Integer.toHexString(signals));
+                }
+                try {
+                    signalChanged.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ZxException(Status.ERR_CANCELED, "wait_one on object " + koid + ": thread interrupted");
+                }
+            }
+        } finally {
+            signalLock.unlock();
+        }
+    }
+}

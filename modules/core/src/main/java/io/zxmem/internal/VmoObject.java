@@ -1,0 +1,405 @@
+package io.zxmem.internal;
+
+import io.zxmem.LockState;
+import io.zxmem.Signals;
+import io.zxmem.Status;
+import io.zxmem.Vmo;
+import io.zxmem.VmoInfo;
+import io.zxmem.ZxException;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.spi.PageStore;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.StampedLock;
+
+/**
+ * A virtual memory object: its size, content size, name, cache policy, lock state and the
+ * {@link PageStore} that holds its bytes.
+ *
+ * <p>Every operation that touches the store holds {@link #lock}: shared for reads, writes and page
+ * operations (which may run in parallel, as on Zircon), exclusive for resizing, discarding and
+ * destruction. So a store is never freed or shrunk under a copy in progress, which is what keeps
+ * {@code read}/{@code write} from touching unmapped memory when a handle is closed on another thread.
+ */
+public final class VmoObject extends KernelObject {
+    public static final int KIND_PAGED = 0;
+    public static final int KIND_PHYSICAL = 1;
+
+    private final StampedLock lock = new StampedLock();
+    private final PageStore store;
+    private final int kind;
+    private final int options;
+    private final long page;
+    private final Discardable discardable;
+    private final AtomicInteger mappings = new AtomicInteger();
+    private final AtomicInteger children = new AtomicInteger();
+    private final VmoObject parent;
+    private volatile long size;
+    private volatile long contentSize;
+    private volatile String name = "";
+    private volatile int cachePolicy;
+    private boolean destroyed;
+
+    /**
+     * @param parent the parent whose ZERO_CHILDREN signal this object holds cleared, or null
+     */
+    public VmoObject(PageStore store, int kind, int options, long size, long contentSize, int cachePolicy,
+            VmoObject parent) {
+        super(Signals.VMO_ZERO_CHILDREN);
+        this.store = store;
+        this.kind = kind;
+        this.options = options;
+        this.size = size;
+        this.contentSize = contentSize;
+        this.cachePolicy = cachePolicy;
+        this.page = Pages.size();
+        this.parent = parent;
+        this.discardable = (options & Vmo.DISCARDABLE) != 0 ? new Discardable() : null;
+        if (parent != null) {
+            parent.retain();
+            parent.childCreated();
+        }
+        VmoManager.register(this);
+        if (discardable != null) {
+            Purger.get().track(this);
+        }
+    }
+
+    public PageStore store() {
+        return store;
+    }
+
+    public int kind() {
+        return kind;
+    }
+
+    public int options() {
+        return options;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public VmoObject parent() {
+        return parent;
+    }
+
+    public int mappingCount() {
+        return mappings.get();
+    }
+
+    public int childCount() {
+        return children.get();
+    }
+
+    public boolean resizable() {
+        return (options & Vmo.RESIZABLE) != 0;
+    }
+
+    public boolean isDiscardable() {
+        return discardable != null;
+    }
+
+    public int cachePolicy() {
+        return cachePolicy;
+    }
+
+    /** Takes the shared lock, failing with BAD_HANDLE if the object is gone. */
+    private long shared() {
+        long stamp = lock.readLock();
+        if (destroyed) {
+            lock.unlockRead(stamp);
+            throw new ZxException(Status.ERR_BAD_HANDLE, "VMO " + koid() + " was destroyed");
+        }
+        return stamp;
+    }
+
+    private long exclusive() {
+        long stamp = lock.writeLock();
+        if (destroyed) {
+            lock.unlockWrite(stamp);
+            throw new ZxException(Status.ERR_BAD_HANDLE, "VMO " + koid() + " was destroyed");
+        }
+        return stamp;
+    }
+
+    private void checkRange(String op, long offset, long length, long size) {
+        if (!Ranges.inside(offset, length, size)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset " + Ranges.hex(offset) + " + length "
+                    + Ranges.hex(length) + " is past the VMO's size " + Ranges.hex(size));
+        }
+    }
+
+    private void checkReadable(String op) {
+        if (kind == KIND_PHYSICAL) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO cannot be read or written; map it");
+        }
+    }
+
+    private void checkCached(String op) {
+        if (cachePolicy != Vmo.CACHE_CACHED) {
+            throw Ranges.fail(Status.ERR_BAD_STATE, op, "the VMO's cache policy is not CACHED");
+        }
+    }
+
+    public void read(long offset, MemorySegment dst, long dstOffset, long length) {
+        checkReadable("vmo.read");
+        long stamp = shared();
+        try {
+            checkRange("vmo.read", offset, length, size);
+            checkCached("vmo.read");
+            store.read(offset, dst, dstOffset, length);
+        } catch (LinuxException e) {
+            throw Os.fail("vmo.read(offset=" + Ranges.hex(offset) + ")", e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public void write(long offset, MemorySegment src, long srcOffset, long length) {
+        checkReadable("vmo.write");
+        long stamp = shared();
+        try {
+            checkRange("vmo.write", offset, length, size);
+            checkCached("vmo.write");
+            store.write(offset, src, srcOffset, length);
+        } catch (LinuxException e) {
+            throw Os.fail("vmo.write(offset=" + Ranges.hex(offset) + ")", e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Resizes; the caller checked rights and resizability. */
+    public void setSize(long requested) {
+        if (Ranges.roundUpOverflows(requested, page) || Ranges.above(Ranges.ceil(requested, page), Vmo.MAX_SIZE)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, "vmo.set_size(" + Ranges.hex(requested) + ")",
+                    "larger than MAX_SIZE " + Ranges.hex(Vmo.MAX_SIZE));
+        }
+        long rounded = Ranges.ceil(requested, page);
+        long stamp = exclusive();
+        try {
+            if (rounded != size) {
+                store.resize(rounded);
+            }
+            // Zircon zeroes the tail of the last page, so shrinking to an unaligned size then growing
+            // never shows the old bytes.
+            if (rounded != requested) {
+                store.zero(requested, rounded - requested);
+            }
+            size = rounded;
+            contentSize = requested;
+        } catch (LinuxException e) {
+            throw Os.fail("vmo.set_size(" + Ranges.hex(requested) + ")", e);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    public long contentSize() {
+        return contentSize;
+    }
+
+    public void setContentSize(long contentSize) {
+        this.contentSize = contentSize;
+    }
+
+    public void setName(String name) {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= Vmo.MAX_NAME_BYTES) {
+            this.name = name;
+            return;
+        }
+        // Keep at most 31 bytes, without cutting a character in half.
+        int n = Vmo.MAX_NAME_BYTES;
+        while (n > 0 && (b[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        this.name = new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /** COMMIT, DECOMMIT, ZERO: the caller checked rights, op validity and alignment rules. */
+    public void pageOp(int op, String opName, long offset, long length) {
+        long stamp = shared();
+        try {
+            checkRange(opName, offset, length, size);
+            switch (op) {
+                case Vmo.OP_COMMIT -> {
+                    long start = Ranges.floor(offset, page);
+                    long end = Ranges.ceil(offset + length, page);
+                    store.commit(start, end - start);
+                }
+                case Vmo.OP_DECOMMIT -> store.decommit(offset, length);
+                case Vmo.OP_ZERO -> store.zero(offset, length);
+                default -> throw new IllegalArgumentException("not a page op: " + op);
+            }
+        } catch (LinuxException e) {
+            throw Os.fail(opName, e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** A range op that only checks the range (cache maintenance, hints). */
+    public void checkOpRange(String opName, long offset, long length) {
+        long stamp = shared();
+        try {
+            checkRange(opName, offset, length, size);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** LOCK, TRY_LOCK, UNLOCK of a discardable VMO; range must be exactly [0, size). */
+    public LockState lockOp(int op, String opName, long offset, long length) {
+        if (discardable == null) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, opName, "the VMO is not DISCARDABLE");
+        }
+        LockState result = null;
+        boolean nowUnlocked = false;
+        long stamp = shared();
+        try {
+            if (offset != 0 || length != size) {
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, opName, "lock ops cover the whole VMO [0, "
+                        + Ranges.hex(size) + "), not offset " + Ranges.hex(offset) + " length " + Ranges.hex(length));
+            }
+            switch (op) {
+                case Vmo.OP_LOCK -> result = discardable.lock(size);
+                case Vmo.OP_TRY_LOCK -> result = discardable.tryLock(size);
+                case Vmo.OP_UNLOCK -> nowUnlocked = discardable.unlock();
+                default -> throw new IllegalArgumentException("not a lock op: " + op);
+            }
+        } finally {
+            lock.unlockRead(stamp);
+        }
+        // The purger takes this VMO's exclusive lock, so it is told only after the shared one is gone.
+        if (result != null) {
+            Purger.get().locked(this);
+        } else if (nowUnlocked) {
+            Purger.get().unlocked(this);
+        }
+        return result;
+    }
+
+    /** Discards the content if the VMO is unlocked. @return whether it did */
+    boolean discardIfUnlocked() {
+        long stamp = lock.writeLock();
+        try {
+            if (destroyed || !discardable.markDiscarded()) {
+                return false;
+            }
+            store.discard();
+            return true;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    boolean unlockedAndKept() {
+        return discardable != null && discardable.unlockedAndKept();
+    }
+
+    public long committedBytes() {
+        long stamp = shared();
+        try {
+            return store.committedBytes();
+        } catch (LinuxException e) {
+            throw Os.fail("vmo.info", e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Sets the cache policy; BAD_STATE while mapped or part of a copy-on-write tree. */
+    public void setCachePolicy(int policy, boolean inCowTree) {
+        long stamp = exclusive();
+        try {
+            if (mappings.get() != 0) {
+                throw Ranges.fail(Status.ERR_BAD_STATE, "vmo.set_cache_policy(" + policy + ")", "the VMO is mapped");
+            }
+            if (inCowTree) {
+                throw Ranges.fail(Status.ERR_BAD_STATE, "vmo.set_cache_policy(" + policy + ")",
+                        "the VMO has or is a copy-on-write child");
+            }
+            cachePolicy = policy;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    public VmoInfo info(int handleRights, int extraFlags, long parentKoid) {
+        int flags = VmoInfo.VIA_HANDLE | extraFlags;
+        if (kind == KIND_PAGED) {
+            flags |= VmoInfo.TYPE_PAGED;
+        } else {
+            flags |= VmoInfo.CONTIGUOUS;
+        }
+        if (resizable()) {
+            flags |= VmoInfo.RESIZABLE;
+        }
+        if (discardable != null) {
+            flags |= VmoInfo.DISCARDABLE;
+        }
+        int m = mappings.get();
+        return new VmoInfo(koid(), name, size, parentKoid, children.get(), m, m > 0 ? 1 : 0, flags,
+                kind == KIND_PAGED ? committedBytes() : 0, handleRights, cachePolicy);
+    }
+
+    /** Maps a window for a new {@code Mapping}; takes a reference the mapping gives back when closed. */
+    public MemorySegment map(long offset, long length, int prot) {
+        long stamp = shared();
+        try {
+            MemorySegment addr = store.map(offset, length, prot, cachePolicy);
+            retain();
+            mappings.incrementAndGet();
+            return addr;
+        } catch (LinuxException e) {
+            throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Called by a mapping after it unmapped itself. */
+    public void unmapped() {
+        mappings.decrementAndGet();
+        release();
+    }
+
+    void childCreated() {
+        if (children.getAndIncrement() == 0) {
+            updateSignals(Signals.VMO_ZERO_CHILDREN, 0);
+        }
+    }
+
+    void childDestroyed() {
+        if (children.decrementAndGet() == 0) {
+            updateSignals(0, Signals.VMO_ZERO_CHILDREN);
+        }
+    }
+
+    @Override
+    protected void destroy() {
+        long stamp = lock.writeLock();
+        try {
+            destroyed = true;
+            store.close();
+        } finally {
+            lock.unlockWrite(stamp);
+            VmoManager.unregister(this);
+            if (discardable != null) {
+                Purger.get().untrack(this);
+            }
+        }
+        if (parent != null) {
+            parent.childDestroyed();
+            parent.release();
+        }
+    }
+}

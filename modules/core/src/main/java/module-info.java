@@ -1,0 +1,10 @@
+/**
+ * zxmem: Fuchsia Zircon virtual memory objects on Linux. The public API is the package
+ * {@code io.zxmem}; {@code io.zxmem.internal} and {@code io.zxmem.spi} are implementation, the
+ * latter shared only with zxmem's own modules (children, physical memory, sharing).
+ */
+module io.zxmem {
+    requires transitive io.zxmem.linux;
+
+    exports io.zxmem;
+}
