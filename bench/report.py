@@ -211,19 +211,29 @@ def markdown(results_path, goal):
     return "\n".join(out) + "\n"
 
 
+def _no_nan(x):
+    """JSON has no NaN: unknown numbers become null."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _no_nan(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_no_nan(v) for v in x]
+    return x
+
+
 def as_json(results_path, goal):
     rows = []
     for cmp in comparisons(load(results_path)):
         rows.append({
             "zx": asdict(cmp.zx),
             "c": asdict(cmp.c) if cmp.c else None,
-            "ratio_c": None if math.isnan(cmp.ratio_c) else cmp.ratio_c,
-            "ratio_c_err": None if math.isnan(cmp.ratio_c_err) else cmp.ratio_c_err,
+            "ratio_c": cmp.ratio_c,
+            "ratio_c_err": cmp.ratio_c_err,
             "meets_goal": cmp.meets(goal),
-            "java": [{"result": asdict(p), "ratio": q, "ratio_err": None if math.isnan(e) else e}
-                     for p, q, e in cmp.java],
+            "java": [{"result": asdict(p), "ratio": q, "ratio_err": e} for p, q, e in cmp.java],
         })
-    return json.dumps({"goal": goal, "comparisons": rows}, indent=2, allow_nan=False) + "\n"
+    return json.dumps(_no_nan({"goal": goal, "comparisons": rows}), indent=2, allow_nan=False) + "\n"
 
 
 def main(argv=None):
