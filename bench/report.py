@@ -10,7 +10,8 @@ Pairing convention (benchmark method names, within one class and one set of @Par
 Methods that fit none of these (or have no zx counterpart) appear in the raw table only.
 The ratio is zx / baseline of the average times: 1.0 = as fast, 2.0 = twice as slow. Its +- is the
 combined relative 99.9% error of the two JMH scores, so a ratio whose interval spans the goal is not
-a clear verdict either way.
+a clear verdict either way. "best iterations" divides the two fastest measurement iterations: on a
+machine shared with other work, that ratio is less disturbed by whatever else ran at the time.
 
 If ``RESULTS.meta.json`` sits beside the results (bench/run.sh writes it: date, kernel, CPU, load,
 JMH arguments), the report's header includes it.
@@ -39,6 +40,7 @@ class Result:
     error: float        # 99.9% half-width in `unit` (NaN when too few iterations)
     unit: str           # e.g. "us/op"
     mode: str           # e.g. "avgt"
+    best: float = float("nan")  # the fastest measurement iteration, in `unit`
 
     @property
     def side(self):
@@ -70,6 +72,7 @@ class Comparison:
     c: Result = None
     ratio_c: float = float("nan")
     ratio_c_err: float = float("nan")
+    ratio_c_best: float = float("nan")  # best iteration / best iteration: less sensitive to other load
     java: list = field(default_factory=list)  # [(Result, ratio, ratio_err)]
 
     def meets(self, goal):
@@ -87,8 +90,9 @@ def load(path):
         m = r["primaryMetric"]
         err = m.get("scoreError")
         err = float(err) if isinstance(err, (int, float)) else float("nan")
+        iterations = [float(x) for fork in (m.get("rawData") or []) for x in fork]
         out.append(Result(cls, method, dict(r.get("params") or {}), float(m["score"]), err,
-                          m["scoreUnit"], r.get("mode", "")))
+                          m["scoreUnit"], r.get("mode", ""), min(iterations) if iterations else float("nan")))
     return out
 
 
@@ -124,6 +128,7 @@ def comparisons(results):
         cmp = Comparison(r, c)
         if c is not None:
             cmp.ratio_c, cmp.ratio_c_err = _ratio(r, c)
+            cmp.ratio_c_best = r.ns(r.best) / c.ns(c.best) if c.best else float("nan")
         for p in peers:
             if p.side == "java" and p.op == r.op:
                 q, e = _ratio(r, p)
@@ -171,7 +176,8 @@ def header_lines(results_path, raw):
             meta = json.load(f)
     first = raw[0] if raw else {}
     if meta:
-        for key in ("date", "git", "kernel", "cpu", "cores", "memory", "load_before", "load_after", "jmh_args"):
+        for key in ("date", "git", "kernel", "cpu", "cores", "memory", "nice", "load_before", "load_after",
+                    "jmh_args"):
             if key in meta:
                 lines.append(f"- {key.replace('_', ' ')}: `{meta[key]}`")
     if first:
@@ -190,8 +196,9 @@ def markdown(results_path, goal):
     out = [f"## Results: {os.path.basename(results_path)}", ""]
     out += header_lines(results_path, raw)
     out += ["", f"### zxmem against C and Java (goal: zx/C <= {goal})", ""]
-    out.append("| benchmark | params | zxmem | C baseline | C | zx/C | goal | zx / Java alternatives |")
-    out.append("|---|---|---:|---|---:|---:|---|---|")
+    out.append("| benchmark | params | zxmem | C baseline | C | zx/C | goal | zx/C, best iterations "
+               "| zx / Java alternatives |")
+    out.append("|---|---|---:|---|---:|---:|---|---:|---|")
     for cmp in comparisons(results):
         z = cmp.zx
         unit = z.unit
@@ -202,12 +209,14 @@ def markdown(results_path, goal):
             c_name, c_score, verdict = "-", "-", "-"
         java = "; ".join(f"{p.method}: {_ratio_text(q, e)}" for p, q, e in cmp.java) or "-"
         out.append(f"| {z.cls}.{z.method} | {_params(z)} | {_num(z.score)} {unit} | {c_name} | {c_score} {unit} "
-                   f"| {_ratio_text(cmp.ratio_c, cmp.ratio_c_err)} | {verdict} | {java} |")
+                   f"| {_ratio_text(cmp.ratio_c, cmp.ratio_c_err)} | {verdict} "
+                   f"| {_ratio_text(cmp.ratio_c_best, float('nan'))} | {java} |")
     out += ["", "### Raw numbers (average time per operation, ± 99.9% error)", ""]
-    out.append("| benchmark | params | score | error | unit |")
-    out.append("|---|---|---:|---:|---|")
+    out.append("| benchmark | params | score | error | best iteration | unit |")
+    out.append("|---|---|---:|---:|---:|---|")
     for r in results:
-        out.append(f"| {r.cls}.{r.method} | {_params(r)} | {_num(r.score)} | {_num(r.error)} | {r.unit} |")
+        out.append(f"| {r.cls}.{r.method} | {_params(r)} | {_num(r.score)} | {_num(r.error)} | {_num(r.best)} "
+                   f"| {r.unit} |")
     return "\n".join(out) + "\n"
 
 
@@ -230,6 +239,7 @@ def as_json(results_path, goal):
             "c": asdict(cmp.c) if cmp.c else None,
             "ratio_c": cmp.ratio_c,
             "ratio_c_err": cmp.ratio_c_err,
+            "ratio_c_best": cmp.ratio_c_best,
             "meets_goal": cmp.meets(goal),
             "java": [{"result": asdict(p), "ratio": q, "ratio_err": e} for p, q, e in cmp.java],
         })

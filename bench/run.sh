@@ -74,6 +74,7 @@ json.dump({
     "kernel": platform.release(),
     "cpu": cpu,
     "cores": os.cpu_count(),
+    "nice": os.nice(0),
     "memory": mem,
     "load_before": before.strip(),
     "load_after": after.strip(),

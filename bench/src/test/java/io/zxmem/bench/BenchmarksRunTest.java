@@ -76,6 +76,15 @@ class BenchmarksRunTest {
     }
 
     @Test
+    void segmentLifetimePrototypesRun() {
+        SegmentLifetimeBench b = new SegmentLifetimeBench();
+        b.size = 4096;
+        assertNotEquals(0L, b.proto_sharedArena());
+        assertNotEquals(0L, b.proto_autoArenaPlaceholder());
+        assertNotEquals(0L, b.proto_noArena());
+    }
+
+    @Test
     void cHarnessReportsErrnoInsteadOfPretendingSuccess() throws Throwable {
         MethodHandle cycle = CHarness.function("zxb_memfd_cycle", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
         assertEquals(0, (int) cycle.invokeExact(4096L));
