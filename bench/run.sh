@@ -46,6 +46,24 @@ if [[ ! -f "$JAR" || ! -f "$SO" ]] || [[ -n $(find "$BENCH/src" "$ROOT/modules" 
   (cd "$ROOT" && mvn -B -ntp -q package -DskipTests -pl bench -am) >&2
 fi
 
+# JMH runs one at a time per machine (/tmp/jmh.lock, a POSIX lock); on a machine shared with other
+# work, wait for a running one instead of failing, since two at once would spoil both measurements.
+python3 - <<'EOF'
+import fcntl, os, sys, tempfile, time
+path = os.path.join(tempfile.gettempdir(), "jmh.lock")
+said = False
+while os.path.exists(path):
+    with open(path, "a") as f:
+        try:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            if not said:
+                print("bench: another JMH run holds " + path + "; waiting for it to finish", file=sys.stderr)
+                said = True
+    time.sleep(5)
+EOF
+
 mkdir -p "$BENCH/results"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$BENCH/results/$stamp.json"
