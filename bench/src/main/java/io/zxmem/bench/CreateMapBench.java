@@ -16,15 +16,10 @@ import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -36,12 +31,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * is zxmem, compared with {@code c_OP[_VARIANT]} (or {@code c_OP}) and with every {@code java_OP_*}.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsPrepend = "--enable-native-access=ALL-UNNAMED", jvmArgs = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class CreateMapBench {
+public class CreateMapBench extends BenchDefaults {
     private static final MethodHandle C_CYCLE =
             CHarness.function("zxb_memfd_cycle", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
     private static final MethodHandle C_CYCLE_TOUCH =

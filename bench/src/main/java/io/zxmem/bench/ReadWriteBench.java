@@ -13,18 +13,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code zx_vmo_read} / {@code zx_vmo_write} of {@code size} bytes at offset 0, next to one C memcpy
@@ -37,12 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Names follow {@code bench/report.py}'s convention (see {@link CreateMapBench}).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsPrepend = "--enable-native-access=ALL-UNNAMED", jvmArgs = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class ReadWriteBench {
+public class ReadWriteBench extends BenchDefaults {
     private static final MethodHandle MEMCPY =
             CHarness.function("zxb_memcpy", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG));
 

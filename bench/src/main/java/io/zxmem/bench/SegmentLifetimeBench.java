@@ -9,15 +9,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Design prototypes, not zxmem: three ways to give a memfd mapping a {@link MemorySegment}, each
@@ -26,12 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code Mapping.segment()}'s lifetime; see bench/RESULTS.md. Raw table only (no zx_/c_/java_ name).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsPrepend = "--enable-native-access=ALL-UNNAMED", jvmArgs = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class SegmentLifetimeBench {
+public class SegmentLifetimeBench extends BenchDefaults {
     private static final LibC C = LibC.get();
     private static final int RW = Linux.PROT_READ | Linux.PROT_WRITE;
 
