@@ -76,12 +76,15 @@ class BenchmarksRunTest {
     }
 
     @Test
-    void segmentLifetimePrototypesRun() {
-        SegmentLifetimeBench b = new SegmentLifetimeBench();
+    void prototypesRun() {
+        PrototypeBench b = new PrototypeBench();
         b.size = 4096;
-        assertNotEquals(0L, b.proto_sharedArena());
-        assertNotEquals(0L, b.proto_autoArenaPlaceholder());
-        assertNotEquals(0L, b.proto_noArena());
+        assertNotEquals(0L, b.proto_segmentSharedArena());
+        assertNotEquals(0L, b.proto_segmentAutoArenaPlaceholder());
+        assertNotEquals(0L, b.proto_segmentNoArena());
+        assertNotEquals(0L, b.proto_recycledMemfd());
+        assertNotEquals(0L, b.proto_recycledMemfd());
+        b.closePool();
     }
 
     @Test
