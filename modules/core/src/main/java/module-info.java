@@ -7,4 +7,8 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
+    exports io.zxmem.spi to io.zxmem.share;
+
+    // Channels between processes: the transport comes from io.zxmem.share.
+    uses io.zxmem.spi.ChannelTransport;
 }

@@ -14,6 +14,8 @@ import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
 import io.zxmem.internal.Ranges;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.Errno;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
@@ -38,7 +40,7 @@ import java.lang.foreign.ValueLayout;
  * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
  * Larger VMOs use {@code pread}/{@code pwrite} throughout.
  */
-public final class MemfdStore implements PageStore {
+public final class MemfdStore implements PageStore, SharedFile {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = 62;
     public static final long SEGMENT = 1L << SEGMENT_SHIFT;
@@ -52,6 +54,8 @@ public final class MemfdStore implements PageStore {
     private final long page;
     private final String name;
     private final int[] fds = {-1, -1, -1, -1};
+    /** False for a memfd received without WRITE: its internal mapping is then read-only. */
+    private final boolean writable;
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
@@ -61,6 +65,7 @@ public final class MemfdStore implements PageStore {
         this.name = name;
         this.page = page;
         this.size = size;
+        this.writable = true;
         fds[0] = createFd(0, size);
         if (size <= CANONICAL_MAX && size >= 0) {
             resident = new PageBitmap(size / page);
@@ -69,12 +74,21 @@ public final class MemfdStore implements PageStore {
 
     /** A store around an existing memfd of {@code size} bytes (received from another process). */
     public MemfdStore(String name, int fd, long size, long page) {
+        this(name, fd, size, page, true);
+    }
+
+    /**
+     * A store around an existing memfd of {@code size} bytes; {@code writable} false when it came
+     * without WRITE (the file is then sealed against writes and only read-only mappings of it work).
+     */
+    public MemfdStore(String name, int fd, long size, long page, boolean writable) {
         if (Ranges.above(size, SEGMENT)) {
             throw new IllegalArgumentException("an adopted memfd covers one segment at most");
         }
         this.name = name;
         this.page = page;
         this.size = size;
+        this.writable = writable;
         fds[0] = fd;
         if (size <= CANONICAL_MAX) {
             resident = new PageBitmap(size / page);
@@ -124,6 +138,27 @@ public final class MemfdStore implements PageStore {
         return fds[0];
     }
 
+    @Override
+    public int sharedFd() {
+        synchronized (fds) {
+            return fds[1] < 0 && fds[2] < 0 && fds[3] < 0 && !Ranges.above(size, SEGMENT) ? fds[0] : -1;
+        }
+    }
+
+    @Override
+    public long sharedOffset() {
+        return 0;
+    }
+
+    /**
+     * Writes go through the internal mapping, which keeps working under {@code F_SEAL_FUTURE_WRITE}
+     * when it exists before the seal; so create it now. VMOs too large for one cannot be sealed.
+     */
+    @Override
+    public boolean prepareWriteSeal() {
+        return !writable || size == 0 || canonical() != null;
+    }
+
     /** @return the internal whole-VMO mapping, created on first use, or null if the VMO is too large */
     private MemorySegment canonical() {
         MemorySegment m = canonical;
@@ -132,7 +167,8 @@ public final class MemfdStore implements PageStore {
         }
         synchronized (fds) {
             if (canonical == null) {
-                MemorySegment addr = C.mmap(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+                int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+                MemorySegment addr = C.mmap(MemorySegment.NULL, size, prot, MAP_SHARED, fds[0], 0);
                 canonical = NativeAccess.segment(addr, size);
             }
             return canonical;
@@ -256,8 +292,19 @@ public final class MemfdStore implements PageStore {
     @Override
     public void zero(long offset, long length) {
         // A hole punched into a partial page zeroes those bytes and keeps the page; whole pages are freed.
-        eachSegment(offset, length, false,
-                (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+        try {
+            eachSegment(offset, length, false,
+                    (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+        } catch (LinuxException e) {
+            // Sealed against writes (shared read-only): punching holes is refused, so write zeros
+            // through the internal mapping instead; the pages stay committed.
+            MemorySegment m = canonical;
+            if (e.errno() != Errno.EPERM || m == null || !writable) {
+                throw e;
+            }
+            m.asSlice(offset, length).fill((byte) 0);
+            return;
+        }
         if (resident != null && length != 0) {
             long first = Ranges.ceil(offset, page) / page;
             long end = Ranges.floor(offset + length, page) / page;
@@ -323,7 +370,15 @@ public final class MemfdStore implements PageStore {
         int first = segment(offset);
         int last = segment(offset + length - 1);
         if (first == last) {
-            return C.mmap(MemorySegment.NULL, length, prot, MAP_SHARED, fd(first), offset & (SEGMENT - 1));
+            try {
+                return C.mmap(MemorySegment.NULL, length, prot, MAP_SHARED, fd(first), offset & (SEGMENT - 1));
+            } catch (LinuxException e) {
+                MemorySegment dup = sealedWritableWindow(e, offset, length, prot);
+                if (dup == null) {
+                    throw e;
+                }
+                return dup;
+            }
         }
         // The window spans two files: reserve the whole range, then place each file's piece into it.
         MemorySegment base = C.mmap(MemorySegment.NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -341,6 +396,28 @@ public final class MemfdStore implements PageStore {
             throw e;
         }
         return base;
+    }
+
+    /**
+     * After the file was sealed with {@code F_SEAL_FUTURE_WRITE} (a handle without WRITE went to another
+     * process), nobody can map it writable any more; but a mapping of the pages of our own writable
+     * internal mapping, made by {@code mremap} with old size 0, still can. So the sealing process keeps
+     * its full write access to what it shared read-only.
+     *
+     * @return the new mapping, or null when this is not that case
+     */
+    private MemorySegment sealedWritableWindow(LinuxException e, long offset, long length, int prot) {
+        MemorySegment m = canonical;
+        if (e.errno() != Errno.EPERM || (prot & PROT_WRITE) == 0 || m == null
+                || !Ranges.inside(offset, length, m.byteSize())) {
+            return null;
+        }
+        MemorySegment dup = C.mremap(MemorySegment.ofAddress(m.address() + offset), 0, length, Linux.MREMAP_MAYMOVE,
+                MemorySegment.NULL);
+        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0) {
+            C.mprotect(dup, length, prot);
+        }
+        return dup;
     }
 
     @Override

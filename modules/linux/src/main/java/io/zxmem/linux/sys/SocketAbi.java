@@ -43,6 +43,9 @@ public final class SocketAbi {
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
 
+    // <poll.h> with _GNU_SOURCE: the peer shut its end for writing (or closed it)
+    public static final short POLLRDHUP = 0x2000;
+
     // <sys/stat.h> file types: what a received descriptor is (a memfd is S_IFREG, a channel S_IFSOCK)
     public static final int S_IFMT = 0170000;
     public static final int S_IFREG = 0100000;
