@@ -259,6 +259,17 @@ static void *read_records(void *arg) {
     return NULL;
 }
 
+static int64_t write_all(int sock, const uint8_t *buf, size_t len) {
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(sock, buf + off, len - off);
+        if (n < 0) {
+            return -errno;
+        }
+        off += (size_t) n;
+    }
+    return 0;
+}
+
 /* `records` records of `bytes` bytes through a SOCK_STREAM socketpair; returns the reader's checksum. */
 int64_t zxb_socket_run(long records, int32_t bytes) {
     int sv[2];
@@ -279,13 +290,8 @@ int64_t zxb_socket_run(long records, int32_t bytes) {
     int64_t result = 0;
     for (long seq = 0; seq < records; seq++) {
         if (fill + need > CHUNK) {
-            for (size_t off = 0; off < fill;) {
-                ssize_t n = write(sv[0], buf + off, fill - off);
-                if (n < 0) {
-                    result = -errno;
-                    goto done;
-                }
-                off += (size_t) n;
+            if ((result = write_all(sv[0], buf, fill)) != 0) {
+                goto done;
             }
             fill = 0;
         }
@@ -294,14 +300,7 @@ int64_t zxb_socket_run(long records, int32_t bytes) {
         memset(buf + fill + 12, 0, need - 12);
         fill += need;
     }
-    for (size_t off = 0; off < fill;) {
-        ssize_t n = write(sv[0], buf + off, fill - off);
-        if (n < 0) {
-            result = -errno;
-            goto done;
-        }
-        off += (size_t) n;
-    }
+    result = write_all(sv[0], buf, fill);
 done:
     if (result < 0) {
         shutdown(sv[0], SHUT_RDWR);

@@ -7,11 +7,13 @@ import io.zxmem.Status;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.ZxException;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The consumer: connects to the producer's socket, receives the ring's VMO, maps it and reads the
@@ -29,22 +31,18 @@ public final class RingConsumer {
                 Mapping map = vmo.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, vmo.size())) {
             SharedRing ring = SharedRing.attach(map.segment());
             long[] seen = new long[3]; // records, bytes, checksum
+            Consumer<MemorySegment> count = record -> {
+                seen[0]++;
+                seen[1] += record.byteSize();
+                seen[2] += record.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            };
             int idle = 0;
             while (true) {
-                boolean got = ring.poll(record -> {
-                    seen[0]++;
-                    seen[1] += record.byteSize();
-                    seen[2] += record.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
-                });
-                if (got) {
+                if (ring.poll(count)) {
                     idle = 0;
                 } else if (ring.isClosed()) {
                     // Closed is published after the last record, so one more empty poll means done.
-                    if (!ring.poll(record -> {
-                        seen[0]++;
-                        seen[1] += record.byteSize();
-                        seen[2] += record.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
-                    })) {
+                    if (!ring.poll(count)) {
                         break;
                     }
                 } else {

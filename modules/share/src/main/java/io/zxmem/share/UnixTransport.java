@@ -41,20 +41,12 @@ public final class UnixTransport implements ChannelTransport {
     @Override
     public Listener listen(Path path) {
         String op = "channel.listen(" + path + ")";
-        int fd = socket(op);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment addr = a.allocate(SocketAbi.SOCKADDR_UN);
-            int len = address(op, addr, path);
+        int fd = socket(op, TYPE);
+        return withAddress(op, fd, path, (addr, len) -> {
             S.bind(fd, addr, len);
             S.listen(fd, BACKLOG);
             return new SocketListener(fd, path, inode(path));
-        } catch (LinuxException e) {
-            SocketEndpoint.closeQuietly(fd);
-            throw Errors.fail(op, e);
-        } catch (RuntimeException e) {
-            SocketEndpoint.closeQuietly(fd);
-            throw e;
-        }
+        });
     }
 
     @Override
@@ -62,18 +54,30 @@ public final class UnixTransport implements ChannelTransport {
         String op = "channel.connect(" + path + ")";
         // Blocking while connecting (a non-blocking AF_UNIX connect fails with EAGAIN when the
         // listener's backlog is full), non-blocking afterwards.
-        int fd;
-        try {
-            fd = S.socket(SocketAbi.AF_UNIX, SocketAbi.SOCK_SEQPACKET | SocketAbi.SOCK_CLOEXEC, 0);
-        } catch (LinuxException e) {
-            throw Errors.fail(op, e);
-        }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment addr = a.allocate(SocketAbi.SOCKADDR_UN);
-            int len = address(op, addr, path);
+        int fd = socket(op, SocketAbi.SOCK_SEQPACKET | SocketAbi.SOCK_CLOEXEC);
+        return withAddress(op, fd, path, (addr, len) -> {
             S.connect(fd, addr, len);
             C.fcntl(fd, Linux.F_SETFL, C.fcntl(fd, Linux.F_GETFL, 0) | Linux.O_NONBLOCK);
             return new SocketEndpoint(fd);
+        });
+    }
+
+    @FunctionalInterface
+    private interface WithAddress<T> {
+        T apply(MemorySegment addr, int len);
+    }
+
+    /** Runs {@code body} with {@code path} as a socket address; closes {@code fd} if anything fails. */
+    private static <T> T withAddress(String op, int fd, Path path, WithAddress<T> body) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment addr = a.allocate(SocketAbi.SOCKADDR_UN);
+            int len;
+            try {
+                len = SocketAbi.sockaddrUn(addr, path.toString());
+            } catch (IllegalArgumentException e) {
+                throw new ZxException(Status.ERR_INVALID_ARGS, op + ": " + e.getMessage());
+            }
+            return body.apply(addr, len);
         } catch (LinuxException e) {
             SocketEndpoint.closeQuietly(fd);
             throw Errors.fail(op, e);
@@ -90,19 +94,11 @@ public final class UnixTransport implements ChannelTransport {
         return new SocketEndpoint(fd);
     }
 
-    private static int socket(String op) {
+    private static int socket(String op, int type) {
         try {
-            return S.socket(SocketAbi.AF_UNIX, TYPE, 0);
+            return S.socket(SocketAbi.AF_UNIX, type, 0);
         } catch (LinuxException e) {
             throw Errors.fail(op, e);
-        }
-    }
-
-    private static int address(String op, MemorySegment addr, Path path) {
-        try {
-            return SocketAbi.sockaddrUn(addr, path.toString());
-        } catch (IllegalArgumentException e) {
-            throw new ZxException(Status.ERR_INVALID_ARGS, op + ": " + e.getMessage());
         }
     }
 
