@@ -37,6 +37,8 @@ public final class Mapping implements AutoCloseable {
     private final Unmapper unmapper;
     private final Cleaner.Cleanable cleanable;
     private int perms;
+    /** Set under this mapping's monitor before the unmap, so no segment can be made after it. */
+    private boolean closed;
     private Arena arena;
     private volatile MemorySegment segment;
 
@@ -95,7 +97,7 @@ public final class Mapping implements AutoCloseable {
             return s;
         }
         synchronized (this) {
-            if (unmapper.done) {
+            if (closed) {
                 throw new IllegalStateException("the mapping at " + Ranges.hex(address) + " is closed");
             }
             if ((perms & Vmar.PERM_READ) == 0) {
@@ -142,7 +144,7 @@ public final class Mapping implements AutoCloseable {
      */
     public synchronized void protect(int newPerms) {
         String op = "mapping.protect(" + newPerms + ")";
-        if (unmapper.done) {
+        if (closed) {
             throw Ranges.fail(Status.ERR_NOT_FOUND, op, "the mapping is closed");
         }
         if ((newPerms & ~Vmar.PERM_MASK) != 0) {
@@ -189,9 +191,10 @@ public final class Mapping implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (unmapper.done) {
+            if (closed) {
                 return;
             }
+            closed = true;
             revoke();
             unmapper.segmentGiven = false;
         }
