@@ -87,7 +87,8 @@ kernel_dir() { cat "$CACHE/kernel/current" 2>/dev/null || true; }
 install_packages() {
     local need="" p
     for p in $APT_PACKAGES; do
-        dpkg -s "$p" >/dev/null 2>&1 || need+=" $p"
+        # not dpkg -s: it succeeds for removed packages that left config files
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || need+=" $p"
     done
     # apt-get update only when something is missing: keeps repeat runs offline and fast
     if [ -n "$need" ] || ! apt-cache show "linux-image-$KFLAVOUR" >/dev/null 2>&1; then
