@@ -266,36 +266,54 @@ run_vm() {
     [ -f "$kdir/vmlinux" ] && kernel="$kdir/vmlinux"
     accel=$(pick_accel)
 
-    mkdir -p "$CACHE/jobs"
+    # validate everything before creating files, so a usage error leaves nothing behind
     no_comma "$CACHE"
-    # failed runs keep their job folder for post-mortems; drop those older than 2 days
+    local out=""
+    if [ -n "$OPT_OUT" ]; then
+        mkdir -p "$OPT_OUT"; out=$(cd "$OPT_OUT" && pwd); no_comma "$out"
+    fi
+    local ivfile="" ivtemp=0 ivsize
+    if [ -n "$OPT_IVFILE" ]; then
+        ivfile=$OPT_IVFILE; no_comma "$ivfile"
+    fi
+    if [ -z "$OPT_IVSIZE" ] && [ -n "$ivfile" ] && [ -s "$ivfile" ]; then ivsize=$(stat -c %s "$ivfile")
+    else ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}") || die "bad --ivshmem-size '$OPT_IVSIZE'"; fi
+    if [ $((ivsize & (ivsize - 1))) != 0 ] || [ "$ivsize" -lt 4096 ]; then
+        die "ivshmem size $ivsize: need a power of two >= 4096"
+    fi
+    if [ -n "$ivfile" ] && [ -s "$ivfile" ] && [ "$(stat -c %s "$ivfile")" -lt "$ivsize" ]; then
+        die "$ivfile is smaller than $ivsize bytes"
+    fi
+    # boot-time bindings: "<bdf> <driver>" lines for the guest's init
+    local b binds=""
+    for b in ${OPT_BIND//,/ }; do
+        case "$b" in
+            edu=*)     binds+="$EDU_BDF ${b#edu=}"$'\n' ;;
+            ivshmem=*) binds+="$IVSHMEM_BDF ${b#ivshmem=}"$'\n' ;;
+            *:*=*)     binds+="${b%%=*} ${b#*=}"$'\n' ;;
+            *) die "bad --bind entry '$b' (edu=DRIVER, ivshmem=DRIVER or BDF=DRIVER)" ;;
+        esac
+    done
+
+    mkdir -p "$CACHE/jobs"
+    # failed runs keep their job folder for post-mortems; drop those older than 2 days,
+    # and temporary ivshmem files of runs that were SIGKILLed
     find "$CACHE/jobs" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true
+    find /dev/shm -maxdepth 1 -name 'zxmem-lab-*.ivshmem' -mmin +1440 -delete 2>/dev/null || true
     local job; job=$(mktemp -d "$CACHE/jobs/$(date +%Y%m%d-%H%M%S)-XXXXXX")
     chmod 755 "$job"
     mkdir -p "$job/out"
     printf '%s\n' "$script" > "$job/cmd.sh"
-
-    local out="$job/out"
-    if [ -n "$OPT_OUT" ]; then
-        mkdir -p "$OPT_OUT"; out=$(cd "$OPT_OUT" && pwd); no_comma "$out"
-    fi
+    printf '%s' "$binds" > "$job/bind"
+    [ -n "$out" ] || out="$job/out"
 
     # ivshmem backing file: the caller's (kept) or a temporary one (deleted)
-    local ivfile ivtemp=0 ivsize
-    if [ -n "$OPT_IVFILE" ]; then
-        ivfile=$OPT_IVFILE; no_comma "$ivfile"
+    if [ -n "$ivfile" ]; then
         mkdir -p "$(dirname "$ivfile")"
-        if [ -z "$OPT_IVSIZE" ] && [ -s "$ivfile" ]; then ivsize=$(stat -c %s "$ivfile")
-        else ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}"); fi
         [ -s "$ivfile" ] || truncate -s "$ivsize" "$ivfile"
-        [ "$(stat -c %s "$ivfile")" -ge "$ivsize" ] || die "$ivfile is smaller than $ivsize bytes"
     else
-        ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}")
         ivfile=/dev/shm/zxmem-lab-$(basename "$job").ivshmem; ivtemp=1
         truncate -s "$ivsize" "$ivfile"
-    fi
-    if [ $((ivsize & (ivsize - 1))) != 0 ] || [ "$ivsize" -lt 4096 ]; then
-        die "ivshmem size $ivsize: need a power of two >= 4096"
     fi
 
     # the command's environment, sourced by the guest (bash %q quoting)
@@ -312,18 +330,6 @@ run_vm() {
             [ -n "${!v+x}" ] && printf '%s=%q\n' "$v" "${!v}"
         done
     } > "$job/env"
-
-    # boot-time bindings: "<bdf> <driver>" lines for the guest's init
-    : > "$job/bind"
-    local b
-    for b in ${OPT_BIND//,/ }; do
-        case "$b" in
-            edu=*)     echo "$EDU_BDF ${b#edu=}" >> "$job/bind" ;;
-            ivshmem=*) echo "$IVSHMEM_BDF ${b#ivshmem=}" >> "$job/bind" ;;
-            *:*=*)     echo "${b%%=*} ${b#*=}" >> "$job/bind" ;;
-            *) die "bad --bind entry '$b' (edu=DRIVER, ivshmem=DRIVER or BDF=DRIVER)" ;;
-        esac
-    done
 
     # ---- QEMU command line ----
     local machine=q35 cpu accelopt
