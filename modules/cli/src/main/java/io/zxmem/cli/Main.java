@@ -35,7 +35,7 @@ public final class Main {
             b.append(String.format("  %-8s %s%n", c.name(), c.summary()));
         }
         b.append(String.format("  %-8s %s%n", "help", "this text; `zx COMMAND --help` explains one command"));
-        b.append("\nbuilding and testing (the launcher script): ./zx build, ./zx test\n");
+        b.append("\nthe launcher script also has: ./zx build (jars), ./zx test (every test), ./zx lab ... (the QEMU device lab)\n");
         return b.toString();
     }
 
