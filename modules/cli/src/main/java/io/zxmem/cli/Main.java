@@ -18,7 +18,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.<Command>of(new Tour(), new Inspect(), new Shell())) {
+        for (Command c : List.<Command>of(new Tour(), new Inspect(), new Shell(), new Bench())) {
             COMMANDS.put(c.name(), c);
         }
     }
