@@ -4,9 +4,9 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.LinuxException;
-import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
+import io.zxmem.spi.PageStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -27,7 +27,6 @@ import java.lang.ref.Cleaner;
  */
 public final class Mapping implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final LibC C = LibC.get();
 
     private final VmoObject vmo;
     private final long address;
@@ -50,10 +49,13 @@ public final class Mapping implements AutoCloseable {
         volatile boolean segmentGiven;
         boolean done;
 
-        Unmapper(VmoObject vmo, long address, long length) {
+        final PageStore.Window window;
+
+        Unmapper(VmoObject vmo, PageStore.Window window) {
             this.vmo = vmo;
-            this.address = address;
-            this.length = length;
+            this.window = window;
+            this.address = window.address();
+            this.length = window.length();
         }
 
         @Override
@@ -70,19 +72,19 @@ public final class Mapping implements AutoCloseable {
                 return;
             }
             done = true;
-            C.munmap(MemorySegment.ofAddress(address), length);
+            window.unmap();
             vmo.unmapped();
         }
     }
 
-    Mapping(VmoObject vmo, long address, long length, long vmoOffset, int perms, int allowedPerms) {
+    Mapping(VmoObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
         this.vmo = vmo;
-        this.address = address;
-        this.length = length;
+        this.address = window.address();
+        this.length = window.length();
         this.vmoOffset = vmoOffset;
         this.perms = perms;
         this.allowedPerms = allowedPerms;
-        this.unmapper = new Unmapper(vmo, address, length);
+        this.unmapper = new Unmapper(vmo, window);
         this.cleanable = CLEANER.register(this, unmapper);
     }
 
@@ -160,7 +162,7 @@ public final class Mapping implements AutoCloseable {
             revoke();
         }
         try {
-            C.mprotect(MemorySegment.ofAddress(address), length, Vmar.prot(newPerms));
+            unmapper.window.protect(Vmar.prot(newPerms));
         } catch (LinuxException e) {
             throw Os.fail(op, e);
         }

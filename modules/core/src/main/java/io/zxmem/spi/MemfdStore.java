@@ -240,6 +240,36 @@ public final class MemfdStore implements PageStore {
         void apply(int fd, long offset, long length);
     }
 
+    /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
+    @Override
+    public void forEachData(long offset, long length, Extents action) {
+        long at = offset;
+        long left = length;
+        while (left != 0) {
+            int k = segment(at);
+            long in = at & (SEGMENT - 1);
+            long n = Ranges.min(left, SEGMENT - in);
+            int fd = fds[k];
+            long segBase = at - in;
+            long end = in + n;
+            long pos = in;
+            while (fd >= 0 && pos < end) {
+                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+                if (data < 0 || data >= end) {
+                    break;
+                }
+                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+                if (hole < 0 || hole > end) {
+                    hole = end;
+                }
+                action.accept(segBase + data, hole - data);
+                pos = hole;
+            }
+            at += n;
+            left -= n;
+        }
+    }
+
     @Override
     public void commit(long offset, long length) {
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
