@@ -119,6 +119,25 @@ public final class MemfdStore implements PageStore {
         }
     }
 
+    /**
+     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
+     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
+     * caller holds the VMO's exclusive lock and replaces this store.
+     *
+     * @return the memfd, or -1 if the store spans more than one segment (nothing changed then)
+     */
+    public int detach() {
+        for (int k = 1; k < MAX_SEGMENTS; k++) {
+            if (fds[k] >= 0) {
+                return -1;
+            }
+        }
+        dropCanonical();
+        int fd = fds[0];
+        fds[0] = -1;
+        return fd;
+    }
+
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
         return fds[0];

@@ -43,6 +43,22 @@ class ModelTest {
         return s;
     }
 
+    static long[] eagerSeeds() {
+        return new long[] {0xEA6E_0001L, 0xEA6E_0002L, 0xEA6E_0003L, 0xEA6E_0004L, 0xEA6E_0005L};
+    }
+
+    /** The same sequences with every child copied eagerly: the fallback must be exact too. */
+    @ParameterizedTest
+    @MethodSource("eagerSeeds")
+    void randomTreesMatchTheModelOnTheCopyPath(long seed) {
+        System.setProperty("zxmem.cow.eager", "true");
+        try {
+            randomTreesMatchTheModel(seed);
+        } finally {
+            System.clearProperty("zxmem.cow.eager");
+        }
+    }
+
     /** A VMO in the model. Slices have no pages: they resolve to their parent's. */
     static final class Node {
         final int id;
@@ -611,6 +627,7 @@ class ModelTest {
             fail(sb.toString(), t);
         } finally {
             run.finish();
+            System.out.println("seed " + seed + ": children on the fast path " + CowEngine.FAST.get() + ", copied " + CowEngine.EAGER.get());
         }
     }
 }
