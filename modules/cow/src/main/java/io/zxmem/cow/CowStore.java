@@ -65,6 +65,12 @@ final class CowStore implements PageStore {
     private volatile MemorySegment region;
     private long reserved;
     private final AtomicInteger views = new AtomicInteger();
+    /**
+     * False while the region is exactly the node's file from {@code nodeOff} (no private page, nothing
+     * detached, no anonymous tail): then a cut needs no fold and no copy. Set before anything that
+     * could change a page: write, commit, zero, resize, and any view (its writes are invisible to us).
+     */
+    private volatile boolean dirty;
 
     /** A store of {@code size} bytes showing {@code node} from {@code nodeOff} for {@code nodeLen} bytes; takes over one node reference. */
     CowStore(HiddenNode node, long nodeOff, long nodeLen, long size) {
@@ -88,6 +94,7 @@ final class CowStore implements PageStore {
             throw e;
         }
         this.region = NativeAccess.segment(base, reserved);
+        this.dirty = nodeLen != size;
     }
 
     private static long reservationFor(long size) {
@@ -142,12 +149,14 @@ final class CowStore implements PageStore {
 
     @Override
     public void write(long offset, MemorySegment src, long srcOffset, long length) {
+        dirty = true;
         MemorySegment.copy(src, srcOffset, region, offset, length);
     }
 
     @Override
     public void commit(long offset, long length) {
         if (length != 0) {
+            dirty = true;
             // A write fault on every page: private copies (or zero pages made private), as on Zircon.
             C.madvise(region.asSlice(offset, length), length, Linux.MADV_POPULATE_WRITE);
         }
@@ -167,6 +176,7 @@ final class CowStore implements PageStore {
         if (length == 0) {
             return;
         }
+        dirty = true;
         long end = offset + length;
         long first = (offset + PAGE - 1) & -PAGE;
         long last = end & -PAGE;
@@ -275,6 +285,7 @@ final class CowStore implements PageStore {
 
     @Override
     public void resize(long newSize) {
+        dirty = true;
         long old = size;
         if (newSize > reserved) {
             grow(reservationFor(newSize));
@@ -353,6 +364,7 @@ final class CowStore implements PageStore {
             throw new ZxException(Status.ERR_NO_MEMORY, "vmar.map: a window ending at " + (offset + length)
                     + " reaches past the " + reserved + " bytes reserved for this copy-on-write VMO");
         }
+        dirty = true;
         views.incrementAndGet();
         return new View(base() + offset, length);
     }
@@ -395,6 +407,9 @@ final class CowStore implements PageStore {
      * holds the exclusive lock and checked that no view exists (a view's writes could race the copy).
      */
     void freeze() {
+        if (!dirty) {
+            return; // the node's file is the content already: nothing written since the last cut
+        }
         if (node.users() == 1) {
             fold();
         } else {
@@ -466,6 +481,7 @@ final class CowStore implements PageStore {
         }
         nodeLen = size;
         detached = new PageBitmap(size / PAGE);
+        dirty = views.get() != 0;
     }
 
     /**
