@@ -21,40 +21,33 @@ public final class SliceStore implements PageStore {
 
     @Override
     public void read(long off, MemorySegment dst, long dstOffset, long length) {
-        parent.withStore(s -> {
-            s.read(offset + off, dst, dstOffset, length);
-            return null;
-        });
+        onParent(s -> s.read(offset + off, dst, dstOffset, length));
     }
 
     @Override
     public void write(long off, MemorySegment src, long srcOffset, long length) {
-        parent.withStore(s -> {
-            s.write(offset + off, src, srcOffset, length);
-            return null;
-        });
+        onParent(s -> s.write(offset + off, src, srcOffset, length));
     }
 
     @Override
     public void commit(long off, long length) {
-        parent.withStore(s -> {
-            s.commit(offset + off, length);
-            return null;
-        });
+        onParent(s -> s.commit(offset + off, length));
     }
 
     @Override
     public void decommit(long off, long length) {
-        parent.withStore(s -> {
-            s.decommit(offset + off, length);
-            return null;
-        });
+        onParent(s -> s.decommit(offset + off, length));
     }
 
     @Override
     public void zero(long off, long length) {
+        onParent(s -> s.zero(offset + off, length));
+    }
+
+    /** Runs {@code op} on the parent's current store under the parent's shared lock. */
+    private void onParent(java.util.function.Consumer<PageStore> op) {
         parent.withStore(s -> {
-            s.zero(offset + off, length);
+            op.accept(s);
             return null;
         });
     }
@@ -76,10 +69,7 @@ public final class SliceStore implements PageStore {
 
     @Override
     public void forEachData(long off, long length, Extents action) {
-        parent.withStore(s -> {
-            s.forEachData(offset + off, length, (start, len) -> action.accept(start - offset, len));
-            return null;
-        });
+        onParent(s -> s.forEachData(offset + off, length, (start, len) -> action.accept(start - offset, len)));
     }
 
     @Override

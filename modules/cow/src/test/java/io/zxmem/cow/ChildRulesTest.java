@@ -373,4 +373,34 @@ class ChildRulesTest {
             }
         }
     }
+
+    @Test
+    void hugeSparseSlicesAndSnapshots() {
+        long huge = 0xFFFF_FFFF_FFFC_0000L;
+        long high = 0x8000_0000_0000_0000L + 16 * P;
+        try (Vmo v = Vmo.create(huge)) {
+            put(v, high, 5);
+            put(v, 3 * P, 6);
+            try (Vmo whole = v.createChild(SNAP, 0, huge);
+                    Vmo window = v.createChild(SNAP, high - P, 4 * P);
+                    Vmo slice = v.createChild(SLICE, high - P, 1L << 40)) {
+                assertEquals(5, get(whole, high));
+                assertEquals(6, get(whole, 3 * P));
+                assertEquals(5, get(window, P));
+                assertEquals(5, get(slice, P));
+                put(v, high, 7);
+                assertEquals(5, get(whole, high));
+                assertEquals(5, get(window, P));
+                assertEquals(7, get(slice, P));
+                put(whole, high + 1, 8);
+                assertEquals(0, get(v, high + 1));
+                try (Mapping m = slice.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 4 * P)) {
+                    assertEquals(7, m.segment().get(ValueLayout.JAVA_BYTE, P));
+                    m.segment().set(ValueLayout.JAVA_BYTE, P + 2, (byte) 9);
+                    assertEquals(9, get(v, high + 2));
+                }
+                assertTrue(whole.info().committedBytes() < 64 * P, "the copy of a sparse VMO stays sparse");
+            }
+        }
+    }
 }

@@ -335,15 +335,17 @@ class ModelTest {
             nodes.add(n);
         }
 
+        /** Whether a write-like op on {@code n} makes sense: it has bytes and the WRITE right. */
+        boolean writable(Node n) {
+            return n.sizePages != 0 && (n.rights & Rights.WRITE) != 0;
+        }
+
         long sizeBytes(Node n) {
             return (long) n.sizePages * P;
         }
 
         void write(Node n) {
-            if (n.sizePages == 0) {
-                return;
-            }
-            if ((n.rights & Rights.WRITE) == 0) {
+            if (!writable(n)) {
                 return;
             }
             long size = sizeBytes(n);
@@ -538,10 +540,7 @@ class ModelTest {
         }
 
         void zero(Node n) {
-            if (n.sizePages == 0) {
-                return;
-            }
-            if ((n.rights & Rights.WRITE) == 0) {
+            if (!writable(n)) {
                 return;
             }
             long size = sizeBytes(n);
@@ -553,10 +552,7 @@ class ModelTest {
         }
 
         void decommit(Node n) {
-            if (n.sizePages == 0) {
-                return;
-            }
-            if ((n.rights & Rights.WRITE) == 0) {
+            if (!writable(n)) {
                 return;
             }
             long off = r.nextInt(n.sizePages);
