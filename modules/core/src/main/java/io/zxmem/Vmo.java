@@ -243,7 +243,7 @@ public final class Vmo extends Handle {
             ChildEngine.Cut cut = from.withStoreExclusive(s -> {
                 long visible = end == -1 ? from.size() : end;
                 boolean mapped = from.mappingCount() > 0 || from.sliceMappingCount() > 0;
-                ChildEngine.Cut c = engine.cut(s, from.size(), visible, mapped, start, size, snapshot, "zxmem-child");
+                ChildEngine.Cut c = engine.cut(s, from.size(), from.resizable(), visible, mapped, start, size, snapshot, "zxmem-child");
                 return new Swap(c);
             }).cut;
             return cut.child();

@@ -17,6 +17,7 @@ public interface ChildEngine {
      * @param parent       the store whose pages the child copies (never a slice's: slices are resolved
      *                     to the VMO whose pages they window)
      * @param parentSize   the parent's size now
+     * @param parentResizable whether the parent may change size later (its pages may then vanish)
      * @param limit        the child sees the parent's content in {@code [offset, limit)}; beyond reads zero
      * @param parentMapped whether any mapping (of the parent or of a slice of it) shows the parent's pages
      * @param offset       page-aligned offset in the parent
@@ -25,7 +26,8 @@ public interface ChildEngine {
      * @param name         a name for the memory the child gets (memfd names show in /proc)
      * @return the child's store, and a store to replace the parent's (or null to keep it)
      */
-    Cut cut(PageStore parent, long parentSize, long limit, boolean parentMapped, long offset, long size, boolean snapshot, String name);
+    Cut cut(PageStore parent, long parentSize, boolean parentResizable, long limit, boolean parentMapped,
+            long offset, long size, boolean snapshot, String name);
 
     /** The result of {@link #cut}. */
     record Cut(PageStore child, PageStore parentReplacement) {}

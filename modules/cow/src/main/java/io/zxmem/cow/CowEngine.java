@@ -1,5 +1,7 @@
 package io.zxmem.cow;
 
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.ChildEngine;
 import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PageStore;
@@ -26,7 +28,7 @@ public final class CowEngine implements ChildEngine {
     public CowEngine() {}
 
     @Override
-    public Cut cut(PageStore parent, long parentSize, long limit, boolean parentMapped, long offset, long size,
+    public Cut cut(PageStore parent, long parentSize, boolean parentResizable, long limit, boolean parentMapped, long offset, long size,
             boolean snapshot, String name) {
         boolean small = Long.compareUnsigned(parentSize, FAST_MAX) <= 0 && Long.compareUnsigned(size, FAST_MAX) <= 0
                 && Long.compareUnsigned(offset, FAST_MAX) <= 0;
@@ -50,6 +52,17 @@ public final class CowEngine implements ChildEngine {
                     }
                 }
             }
+        }
+        if (!Boolean.getBoolean("zxmem.cow.eager") && small && !snapshot && !parentResizable
+                && parent instanceof MemfdStore m && m.fd() >= 0 && Long.compareUnsigned(parentSize, MemfdStore.SEGMENT) <= 0) {
+            // An at-least-on-write child of a mapped parent: map the parent's own memfd privately.
+            // The child keeps its writes and may see the parent's later ones (exactly what the kind
+            // allows); the parent is not resizable, so its file never shrinks under the child's
+            // private pages (Linux would zap them, SIGBUS).
+            HiddenNode live = new HiddenNode(LibC.get().fcntl(m.fd(), Linux.F_DUPFD_CLOEXEC, 0), parentSize, true);
+            FAST.incrementAndGet();
+            long len = Long.compareUnsigned(offset, limit) < 0 ? Math.min(limit - offset, size) : 0;
+            return new Cut(new CowStore(live, offset, len, size), null);
         }
         EAGER.incrementAndGet();
         MemfdStore child = new MemfdStore(name, size, page);

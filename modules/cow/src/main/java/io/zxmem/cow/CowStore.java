@@ -94,7 +94,7 @@ final class CowStore implements PageStore {
             throw e;
         }
         this.region = NativeAccess.segment(base, reserved);
-        this.dirty = nodeLen != size;
+        this.dirty = nodeLen != size || node.live;
     }
 
     private static long reservationFor(long size) {
@@ -410,7 +410,7 @@ final class CowStore implements PageStore {
         if (!dirty) {
             return; // the node's file is the content already: nothing written since the last cut
         }
-        if (node.users() == 1) {
+        if (node.users() == 1 && !node.live) {
             fold();
         } else {
             materialize();
@@ -481,7 +481,7 @@ final class CowStore implements PageStore {
         }
         nodeLen = size;
         detached = new PageBitmap(size / PAGE);
-        dirty = views.get() != 0;
+        dirty = views.get() != 0 || node.live;
     }
 
     /**

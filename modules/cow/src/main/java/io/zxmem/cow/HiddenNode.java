@@ -13,13 +13,24 @@ final class HiddenNode {
     private static final LibC C = LibC.get();
 
     final int fd;
+    /**
+     * A live node is a parent's own memfd, still written by that parent (through its mappings): only
+     * at-least-on-write children map it, which may see those writes. Never folded into, never taken
+     * as a snapshot's source as it is.
+     */
+    final boolean live;
     /** The file's length; grows only while one store uses the node (see {@link CowStore#fold}). */
     long fileSize;
     private final AtomicInteger refs = new AtomicInteger(1);
 
     HiddenNode(int fd, long fileSize) {
+        this(fd, fileSize, false);
+    }
+
+    HiddenNode(int fd, long fileSize, boolean live) {
         this.fd = fd;
         this.fileSize = fileSize;
+        this.live = live;
     }
 
     void retain() {

@@ -403,4 +403,51 @@ class ChildRulesTest {
             }
         }
     }
+
+    @Test
+    void atLeastOnWriteOfAMappedParentRunsOnKernelCow() {
+        try (Vmo v = Vmo.create(4 * P); Mapping pm = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 4 * P)) {
+            pm.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+            long fast = CowEngine.FAST.get();
+            try (Vmo a = v.createChild(ALOW, 0, 4 * P)) {
+                assertEquals(fast + 1, CowEngine.FAST.get(), "no copy for an at-least-on-write child of a mapped VMO");
+                assertEquals(1, get(a, 0));
+                put(a, 0, 2);
+                pm.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 3);
+                assertEquals(2, get(a, 0), "pages the child wrote are stable");
+                assertEquals(3, get(v, 0), "the child's writes stay private");
+                pm.segment().set(ValueLayout.JAVA_BYTE, P, (byte) 4);
+                byte seen = get(a, P);
+                assertTrue(seen == 0 || seen == 4);
+                try (Vmo g = a.createChild(SNAP, 0, 4 * P)) {
+                    byte fixed = get(g, P);
+                    pm.segment().set(ValueLayout.JAVA_BYTE, P, (byte) 5);
+                    assertEquals(fixed, get(g, P), "a snapshot of an at-least-on-write child is a fixed copy");
+                    assertEquals(2, get(g, 0));
+                }
+                v.zero(0, 4 * P);
+                assertEquals(2, get(a, 0));
+            }
+        }
+    }
+
+    @Test
+    void shrinkingAMappedChildDoesNotCrash() {
+        try (Vmo v = Vmo.create(4 * P)) {
+            put(v, 3 * P, 1);
+            try (Vmo c = v.createChild(SNAP | Vmo.CHILD_RESIZABLE, 0, 4 * P);
+                    Mapping m = c.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 8 * P)) {
+                MemorySegment s = m.segment();
+                assertEquals(1, s.get(ValueLayout.JAVA_BYTE, 3 * P));
+                assertThrows(InternalError.class, () -> s.get(ValueLayout.JAVA_BYTE, 5 * P), "past the end");
+                c.setSize(P);
+                assertThrows(InternalError.class, () -> s.get(ValueLayout.JAVA_BYTE, 3 * P));
+                c.setSize(6 * P);
+                assertEquals(0, s.get(ValueLayout.JAVA_BYTE, 3 * P), "regrown: zeros, never the parent's page");
+                s.set(ValueLayout.JAVA_BYTE, 5 * P, (byte) 7);
+                assertEquals(7, get(c, 5 * P));
+                assertEquals(1, get(v, 3 * P));
+            }
+        }
+    }
 }
