@@ -119,6 +119,25 @@ public final class MemfdStore implements PageStore {
         }
     }
 
+    /**
+     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
+     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
+     * caller holds the VMO's exclusive lock and replaces this store.
+     *
+     * @return the memfd, or -1 if the store spans more than one segment (nothing changed then)
+     */
+    public int detach() {
+        for (int k = 1; k < MAX_SEGMENTS; k++) {
+            if (fds[k] >= 0) {
+                return -1;
+            }
+        }
+        dropCanonical();
+        int fd = fds[0];
+        fds[0] = -1;
+        return fd;
+    }
+
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
         return fds[0];
@@ -241,6 +260,36 @@ public final class MemfdStore implements PageStore {
     @FunctionalInterface
     private interface SegmentOp {
         void apply(int fd, long offset, long length);
+    }
+
+    /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
+    @Override
+    public void forEachData(long offset, long length, Extents action) {
+        long at = offset;
+        long left = length;
+        while (left != 0) {
+            int k = segment(at);
+            long in = at & (SEGMENT - 1);
+            long n = Ranges.min(left, SEGMENT - in);
+            int fd = fds[k];
+            long segBase = at - in;
+            long end = in + n;
+            long pos = in;
+            while (fd >= 0 && pos < end) {
+                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+                if (data < 0 || data >= end) {
+                    break;
+                }
+                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+                if (hole < 0 || hole > end) {
+                    hole = end;
+                }
+                action.accept(segBase + data, hole - data);
+                pos = hole;
+            }
+            at += n;
+            left -= n;
+        }
     }
 
     @Override
