@@ -7,8 +7,9 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
-    exports io.zxmem.spi to io.zxmem.share;
+    exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share;
 
+    uses io.zxmem.spi.ChildEngine;
     // Channels between processes: the transport comes from io.zxmem.share.
     uses io.zxmem.spi.ChannelTransport;
 }

@@ -5,7 +5,13 @@ import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.SliceStore;
 import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import io.zxmem.spi.ChannelTransport;
 import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.SharedFile;
@@ -40,16 +46,18 @@ final class Transfers {
         if (v.isDiscardable()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + " is discardable; its lock state cannot be shared");
         }
-        if (!(v.store() instanceof SharedFile f) || f.sharedFd() < 0) {
+        // A slice travels as a window of the file of the VMO whose pages it shows.
+        VmoObject base = v;
+        while (base.isSlice()) {
+            base = base.parent();
+        }
+        long window = v.chainOffset() - base.chainOffset();
+        if (!(base.store() instanceof SharedFile f) || f.sharedFd() < 0) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + ": its bytes are not one file that another"
                     + " process can map (a copy-on-write child, or a VMO larger than 2^62 bytes)");
         }
-        if (f.sharedOffset() != 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + " is a window into a larger VMO; receiving"
-                    + " windows is not implemented yet");
-        }
-        return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, f.sharedFd(), f.sharedOffset(), v.size(),
-                v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
+        return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, f.sharedFd(), f.sharedOffset() + window,
+                v.size(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
     }
 
     /**
@@ -59,19 +67,7 @@ final class Transfers {
     static Handle adopt(ChannelTransport transport, TransferredHandle t) {
         switch (t.type()) {
             case TransferredHandle.TYPE_VMO -> {
-                boolean writable = (t.rights() & Rights.WRITE) != 0;
-                MemfdStore store;
-                try {
-                    store = new MemfdStore("zxmem-vmo", t.fd(), t.size(), Pages.size(), writable);
-                } catch (RuntimeException e) {
-                    closeQuietly(t.fd());
-                    throw e;
-                }
-                // From here the store owns the descriptor.
-                VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, t.options() & Vmo.RESIZABLE, t.size(),
-                        t.contentSize(), Vmo.CACHE_CACHED, null);
-                obj.setName(t.name());
-                return new Vmo(obj, t.rights());
+                return adoptVmo(t);
             }
             case TransferredHandle.TYPE_CHANNEL -> {
                 return new Channel(new ChannelObject(transport.adopt(t.fd())), t.rights());
@@ -80,6 +76,52 @@ final class Transfers {
                 closeQuietly(t.fd());
                 throw new ZxException(Status.ERR_IO, "channel.read: received a handle of unknown type " + t.type());
             }
+        }
+    }
+
+    /**
+     * A received VMO: the memfd adopted as a store. A window of a larger file (a slice on the sending
+     * side) becomes a slice of a VMO over the whole file, which no handle of this process names.
+     */
+    private static Vmo adoptVmo(TransferredHandle t) {
+        boolean writable = (t.rights() & Rights.WRITE) != 0;
+        long page = Pages.size();
+        long fileSize = t.size();
+        MemfdStore store;
+        try {
+            if (t.fileOffset() != 0) {
+                fileSize = Ranges.ceil(fileSize(t.fd()), page);
+            }
+            store = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+        } catch (RuntimeException e) {
+            closeQuietly(t.fd());
+            throw e;
+        }
+        // From here the store owns the descriptor.
+        if (t.fileOffset() == 0) {
+            VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, t.options() & Vmo.RESIZABLE, t.size(),
+                    t.contentSize(), Vmo.CACHE_CACHED, null);
+            obj.setName(t.name());
+            return new Vmo(obj, t.rights());
+        }
+        VmoObject whole = new VmoObject(store, VmoObject.KIND_PAGED, 0, fileSize, fileSize, Vmo.CACHE_CACHED, null);
+        try {
+            whole.setName(t.name());
+            VmoObject slice = new VmoObject(new SliceStore(whole, t.fileOffset()), VmoObject.KIND_PAGED, 0, t.size(),
+                    t.contentSize(), Vmo.CACHE_CACHED, whole);
+            slice.markChild(Vmo.CHILD_SLICE, t.fileOffset());
+            slice.setName(t.name());
+            return new Vmo(slice, t.rights());
+        } finally {
+            whole.release(); // the slice holds the whole-file VMO alive
+        }
+    }
+
+    private static long fileSize(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Linux.STAT);
+            LibC.get().fstat(fd, st);
+            return st.get(ValueLayout.JAVA_LONG, Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_size")));
         }
     }
 

@@ -11,6 +11,9 @@ package io.zxmem.spi;
 public interface SharedFile {
 
     /**
+     * Called when the file is about to leave the process. From then on the store must treat the file
+     * as written by others: never take it over privately (as a frozen copy-on-write node, say).
+     *
      * @return the descriptor of the file holding every byte of the store (borrowed: the store keeps
      *         owning it), or {@code -1} when there is no single such file
      */

@@ -153,12 +153,6 @@ final class WireFormat {
                     if (Long.compareUnsigned(size, MAX_VMO_SIZE) > 0 || Long.compareUnsigned(offset, MAX_VMO_SIZE) > 0) {
                         throw Errors.malformed(what + "VMO window beyond 2^62 bytes");
                     }
-                    if (offset != 0) {
-                        // The format carries windows (slices); making a VMO of one is not implemented yet.
-                        throw new io.zxmem.ZxException(io.zxmem.Status.ERR_NOT_SUPPORTED, "channel.read: " + what
-                                + "a window at offset 0x" + Long.toHexString(offset) + " of a larger VMO; receiving"
-                                + " windows is not implemented yet");
-                    }
                     String name = name(buf.asSlice(r + 40, NAME_BYTES), what);
                     handles.add(new TransferredHandle(type, rights, fds[i], offset, size, contentSize, options, name, null));
                 }
