@@ -5,13 +5,16 @@ import io.zxmem.ChannelServer;
 import io.zxmem.Mapping;
 import io.zxmem.Message;
 import io.zxmem.Rights;
+import io.zxmem.Status;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
+import io.zxmem.ZxException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * The producer: makes a VMO, lays a {@link SharedRing} out in it, hands the VMO to the consumer that
@@ -35,6 +38,11 @@ public final class RingProducer {
 
     /** @return what the consumer reported, and the producer's rate */
     public static String run(Path socket, long records, int bytes) {
+        return run(socket, records, bytes, () -> true);
+    }
+
+    /** {@link #run(Path, long, int)}, giving up waiting for the consumer once {@code consumerAlive} says false. */
+    public static String run(Path socket, long records, int bytes, BooleanSupplier consumerAlive) {
         if (bytes < 8) {
             throw new IllegalArgumentException("records carry an 8-byte sequence number: BYTES must be at least 8");
         }
@@ -44,7 +52,7 @@ public final class RingProducer {
             vmo.setName("ring");
             SharedRing ring = SharedRing.create(map.segment());
             System.out.println("producer: waiting for a consumer on " + socket);
-            try (Channel consumer = server.accept(Duration.ofMinutes(1))) {
+            try (Channel consumer = accept(server, consumerAlive)) {
                 // The consumer writes the ring's read index, so it gets WRITE; the duplicate is consumed.
                 consumer.write("ring".getBytes(StandardCharsets.UTF_8), vmo.duplicate(Rights.SAME_RIGHTS));
 
@@ -63,6 +71,18 @@ public final class RingProducer {
                     return "consumer: " + new String(summary.data(), StandardCharsets.UTF_8) + "\n"
                             + String.format("producer: %d records of %d bytes in %.3f s: %.1f M records/s, %.0f MiB/s",
                                     records, bytes, seconds, records / seconds / 1e6, records * (double) bytes / seconds / (1 << 20));
+                }
+            }
+        }
+    }
+
+    private static Channel accept(ChannelServer server, BooleanSupplier consumerAlive) {
+        for (int second = 0; ; second++) {
+            try {
+                return server.accept(Duration.ofSeconds(1));
+            } catch (ZxException e) {
+                if (e.status() != Status.ERR_TIMED_OUT || second >= 60 || !consumerAlive.getAsBoolean()) {
+                    throw e;
                 }
             }
         }
