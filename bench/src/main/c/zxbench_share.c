@@ -4,7 +4,8 @@
  *  - zxb_fd_roundtrip / zxb_msg_roundtrip: what Channel.write + Channel.read do twice (there and
  *    back), with bare sendmsg/recvmsg on the same kind of socket (AF_UNIX SOCK_SEQPACKET) and the
  *    same message size, without zxmem's wire format, seal checks and receiver checks.
- *  - zxb_ring_run: the examples' SharedRing (same layout, same algorithm, same back-off) driven by
+ *  - zxb_ring_run: the examples' SharedRing (same layout, same algorithm with cached indexes, same
+ *    back-off) driven by
  *    a producer (the caller) and a consumer pthread, over the memory the caller passes.
  *  - zxb_socket_run: the copying alternative: the same records through an AF_UNIX SOCK_STREAM
  *    socketpair, written and read in 64 KiB chunks.
@@ -142,13 +143,16 @@ static void *consume(void *arg) {
     uint64_t cap = *word(ring, OFF_CAPACITY);
     uint8_t *data = ring + HEADER;
     uint64_t read = __atomic_load_n(word(ring, OFF_READ), __ATOMIC_ACQUIRE);
+    uint64_t write_seen = read;
     uint64_t sum = 0;
     int idle = 0;
     for (long n = 0; n < c->records;) {
-        uint64_t published = __atomic_load_n(word(ring, OFF_WRITE), __ATOMIC_ACQUIRE);
-        if (read == published) {
-            back_off(idle++);
-            continue;
+        if (read == write_seen) {
+            write_seen = __atomic_load_n(word(ring, OFF_WRITE), __ATOMIC_ACQUIRE);
+            if (read == write_seen) {
+                back_off(idle++);
+                continue;
+            }
         }
         idle = 0;
         uint64_t at = read & (cap - 1);
@@ -190,17 +194,20 @@ int64_t zxb_ring_run(uint8_t *producer_view, uint8_t *consumer_view, uint64_t ca
     uint8_t record[65536];
     memset(record, 0, sizeof(record));
     uint64_t write = 0;
+    uint64_t read_seen = 0;
     uint64_t need = footprint(bytes);
     for (long seq = 0; seq < records; seq++) {
         memcpy(record, &seq, 8);
         int idle = 0;
         for (;;) {
-            uint64_t consumed = __atomic_load_n(word(ring, OFF_READ), __ATOMIC_ACQUIRE);
             uint64_t at = write & (capacity - 1);
             uint64_t pad = capacity - at < need ? capacity - at : 0;
-            if (write + pad + need - consumed > capacity) {
-                back_off(idle++);
-                continue;
+            if (write + pad + need - read_seen > capacity) {
+                read_seen = __atomic_load_n(word(ring, OFF_READ), __ATOMIC_ACQUIRE);
+                if (write + pad + need - read_seen > capacity) {
+                    back_off(idle++);
+                    continue;
+                }
             }
             if (pad != 0) {
                 int32_t wrap = WRAP;

@@ -19,7 +19,9 @@ import java.util.function.Consumer;
  * </pre>
  * The indexes only grow; index mod capacity is the position. Each index lives on its own cache line
  * and is published with release stores and read with acquire loads, which is all the ordering the
- * two sides need.
+ * two sides need. Each side keeps the last value it read of the other's index and reads the shared
+ * one again only when that cached value says "full" (producer) or "empty" (consumer): otherwise every
+ * record would move the other side's cache line between the cores.
  */
 public final class SharedRing {
     /** Bytes before the data area (one page is plenty, and keeps the data page-aligned). */
@@ -36,6 +38,10 @@ public final class SharedRing {
     private final long capacity;
     private long write;
     private long read;
+    /** Producer: the read index as last seen. */
+    private long readSeen;
+    /** Consumer: the write index as last seen. */
+    private long writeSeen;
 
     private SharedRing(MemorySegment ring) {
         this.ring = ring;
@@ -46,6 +52,8 @@ public final class SharedRing {
         this.data = ring.asSlice(HEADER, capacity);
         this.write = (long) LONG.getAcquire(ring, WRITE);
         this.read = (long) LONG.getAcquire(ring, READ);
+        this.readSeen = read;
+        this.writeSeen = write;
     }
 
     /** Lays out an empty ring over {@code memory}, whose size is HEADER plus a power of two. */
@@ -76,11 +84,13 @@ public final class SharedRing {
         if (need > capacity / 2) {
             throw new IllegalArgumentException("a record of " + length + " bytes does not fit a ring of " + capacity);
         }
-        long consumed = (long) LONG.getAcquire(ring, READ);
         long at = write & (capacity - 1);
         long pad = capacity - at < need ? capacity - at : 0;
-        if (write + pad + need - consumed > capacity) {
-            return false;
+        if (write + pad + need - readSeen > capacity) {
+            readSeen = (long) LONG.getAcquire(ring, READ);
+            if (write + pad + need - readSeen > capacity) {
+                return false;
+            }
         }
         if (pad != 0) {
             data.set(ValueLayout.JAVA_INT, at, WRAP);
@@ -105,9 +115,11 @@ public final class SharedRing {
      * @return false when no record is waiting
      */
     public boolean poll(Consumer<MemorySegment> reader) {
-        long published = (long) LONG.getAcquire(ring, WRITE);
-        if (read == published) {
-            return false;
+        if (read == writeSeen) {
+            writeSeen = (long) LONG.getAcquire(ring, WRITE);
+            if (read == writeSeen) {
+                return false;
+            }
         }
         long at = read & (capacity - 1);
         int length = data.get(ValueLayout.JAVA_INT, at);
