@@ -20,6 +20,7 @@ import java.lang.invoke.MethodHandle;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -83,6 +84,7 @@ public class RingBench {
     private Mapping producerMap;
     private Mapping consumerMap;
     private MemorySegment record;
+    private byte[] recordBytes;
     private Path dir;
     private ServerSocketChannel server;
     private SocketChannel out;
@@ -101,15 +103,16 @@ public class RingBench {
             received = m.handle(0, Vmo.class);
         }
         consumerMap = received.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, received.size());
-        record = MemorySegment.ofArray(new byte[bytes]);
+        recordBytes = new byte[bytes];
+        record = MemorySegment.ofArray(recordBytes);
 
         dir = Files.createTempDirectory("zxmem-ringbench");
         UnixDomainSocketAddress addr = UnixDomainSocketAddress.of(dir.resolve("s"));
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(addr);
         out = SocketChannel.open(addr);
         in = server.accept();
-        outBuf = ByteBuffer.allocateDirect(CHUNK);
-        inBuf = ByteBuffer.allocateDirect(CHUNK);
+        outBuf = ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.nativeOrder());
+        inBuf = ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.nativeOrder());
     }
 
     @TearDown(Level.Trial)
@@ -238,9 +241,11 @@ public class RingBench {
                     }
                     b.clear();
                 }
+                // The whole record goes in, as into the ring: length, then the bytes with the sequence first.
+                record.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, seq);
                 int at = b.position();
                 b.putInt(at, bytes);
-                b.putLong(at + 4, seq);
+                b.put(at + 4, recordBytes, 0, bytes);
                 b.position((int) (at + need));
             }
             b.flip();
