@@ -290,8 +290,10 @@ public final class MemfdStore implements PageStore {
                 continue;
             }
             if (k >= keep) {
-                C.close(fds[k]);
-                fds[k] = -1;
+                // Truncate, do not close: a mapping made earlier still maps this very file. Emptied,
+                // it faults there while the range is gone; kept, the file is what that mapping, read
+                // and write all use again once the VMO grows back (a new file would leave it stale).
+                C.ftruncate(fds[k], 0);
             } else {
                 C.ftruncate(fds[k], segmentLength(k, newSize));
             }
