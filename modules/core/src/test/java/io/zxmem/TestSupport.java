@@ -78,6 +78,15 @@ final class TestSupport {
         }
     }
 
+    /** How many of this process's mappings are of zxmem memfds (VMO memory), canonical ones included. */
+    static int vmoMapCount() {
+        try {
+            return (int) Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("/memfd:zxmem")).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static String hex(long x) {
         return "0x" + Long.toHexString(x);
     }
