@@ -13,6 +13,8 @@ import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
+import io.zxmem.Status;
+import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -48,6 +50,8 @@ public final class MemfdStore implements PageStore {
     private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
 
     private static final LibC C = LibC.get();
+    /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
+    private static final long CHECKED_COMMIT = 16L << 20;
 
     private final long page;
     private final String name;
@@ -242,10 +246,47 @@ public final class MemfdStore implements PageStore {
 
     @Override
     public void commit(long offset, long length) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
+            checkRoomFor(offset, length);
+        }
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
         if (resident != null && length != 0) {
             resident.set(offset / page, (offset + length - 1) / page);
         }
+    }
+
+    /**
+     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
+     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
+     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
+     */
+    private void checkRoomFor(long offset, long length) {
+        long[] allocated = {0};
+        eachSegment(offset, length, false, (fd, off, len) -> allocated[0] += allocated(fd, off, len));
+        long needed = length - allocated[0];
+        long room = MemoryHeadroom.bytes();
+        if (Long.compareUnsigned(needed, room) > 0) {
+            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
+                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
+                    + " are left to this process (MemAvailable and cgroup memory limits)");
+        }
+    }
+
+    /** Bytes of {@code [off, off+len)} of a file that hold pages, found with SEEK_DATA / SEEK_HOLE. */
+    private static long allocated(int fd, long off, long len) {
+        long total = 0;
+        long end = off + len;
+        long pos = off;
+        while (pos < end) {
+            long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+            if (data < 0 || data >= end) {
+                break;
+            }
+            long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+            total += Math.min(hole, end) - data;
+            pos = hole;
+        }
+        return total;
     }
 
     @Override
