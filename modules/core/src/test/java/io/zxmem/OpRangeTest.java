@@ -235,4 +235,32 @@ class OpRangeTest {
             assertEquals(0, committed(v));
         }
     }
+
+    /**
+     * The kernel never refuses shmem pages with ENOMEM (past the limit its OOM killer ends the
+     * process), so a COMMIT larger than the memory left must fail up front with NO_MEMORY, commit
+     * nothing, and leave the VMO usable.
+     */
+    @Test
+    void commitOfMoreThanTheMemoryLeftIsNoMemory() {
+        try (Vmo v = Vmo.create(HugeSparseTest.HUGE)) {
+            assertStatus(Status.ERR_NO_MEMORY, () -> v.commit(0, 1L << 48), "COMMIT", "0x1000000000000");
+            assertStatus(Status.ERR_NO_MEMORY, () -> v.commit(HugeSparseTest.TWO_62 - P, 1L << 47));
+            assertEquals(0, committed(v));
+            v.write(new byte[1], 0);
+            assertEquals(P, committed(v));
+        }
+    }
+
+    @Test
+    void recommittingCommittedPagesNeedsNoNewMemory() {
+        long big = 32L << 20;
+        try (Vmo v = Vmo.create(big)) {
+            v.commit(0, big);
+            assertEquals(big, committed(v));
+            v.commit(0, big);
+            v.commit(P, big - P);
+            assertEquals(big, committed(v));
+        }
+    }
 }

@@ -102,8 +102,8 @@ class PressureTest {
         }
     }
 
-    /** Makes the cgroups, or aborts the test naming what this machine lacks. */
-    private static Cgroups makeCgroups() throws IOException {
+    /** Makes the cgroups with a memory limit of {@code limit}, or aborts the test naming what this machine lacks. */
+    private static Cgroups makeCgroups(String limit) throws IOException {
         assumeTrue(Files.exists(Path.of("/proc/pressure/memory")), "the kernel has no PSI (/proc/pressure/memory is missing)");
         List<Mount> mounts = mounts();
         Mount v2 = mounts.stream().filter(m -> m.type().equals("cgroup2")).findFirst()
@@ -115,7 +115,7 @@ class PressureTest {
         if (own2.isEmpty()) {
             abort("this process has no cgroup v2 path in /proc/self/cgroup");
         }
-        String name = "zxmem-psi-" + ProcessHandle.current().pid();
+        String name = "zxmem-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100_000;
         Cgroups g = new Cgroups();
         Path parent2 = under(v2.point(), own2.get(), "");
         g.v2 = parent2.resolve(name);
@@ -135,7 +135,7 @@ class PressureTest {
                 if (!subtree.contains("memory")) {
                     write(parent2.resolve("cgroup.subtree_control"), "+memory");
                 }
-                write(g.v2.resolve("memory.max"), "16M");
+                write(g.v2.resolve("memory.max"), limit);
                 return g;
             }
             Mount v1 = mounts.stream().filter(m -> m.type().equals("cgroup") && List.of(m.options().split(",")).contains("memory"))
@@ -148,7 +148,7 @@ class PressureTest {
             }
             g.v1Memory = under(v1.point(), own1.get(), name);
             Files.createDirectory(g.v1Memory);
-            write(g.v1Memory.resolve("memory.limit_in_bytes"), "16M");
+            write(g.v1Memory.resolve("memory.limit_in_bytes"), limit);
             return g;
         } catch (IOException | RuntimeException e) {
             try {
@@ -169,7 +169,7 @@ class PressureTest {
     @Timeout(300)
     void memoryPressureInACgroupDiscardsTheUnlockedVmo() throws Exception {
         Path data = Path.of("target", "psi-" + ProcessHandle.current().pid() + ".bin").toAbsolutePath();
-        try (Cgroups g = makeCgroups()) {
+        try (Cgroups g = makeCgroups("16M")) {
             runPressure(g, data);
         } finally {
             Files.deleteIfExists(data);
@@ -213,6 +213,27 @@ class PressureTest {
             if (child != null) {
                 child.kill();
             }
+        }
+    }
+
+    /**
+     * Committing shmem past a memory limit does not fail in the kernel: the OOM killer ends the
+     * process. zxmem checks first, so a JVM in a 256 MiB cgroup that asks to COMMIT 512 MiB gets
+     * NO_MEMORY and lives on, and a commit that fits still works.
+     */
+    @Test
+    @Timeout(300)
+    void commitBeyondTheCgroupLimitIsNoMemoryNotAnOomKill() throws Exception {
+        try (Cgroups g = makeCgroups("256M")) {
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c", g.enter() + " && exec \"$@\"", "sh"));
+            cmd.addAll(ChildJvm.command(List.of("--enable-native-access=io.zxmem.linux", "-Xmx64m"),
+                    "commit", Long.toString(512L << 20), Long.toString(32L << 20)));
+            ChildJvm.Result r = ChildJvm.start(cmd).await(Duration.ofSeconds(120));
+            String out = r.output();
+            System.out.println("child JVM in a 256 MiB cgroup:\n" + out);
+            assertEquals(0, r.exit(), "the child must not be OOM-killed (exit 137):\n" + out);
+            assertTrue(out.contains("COMMIT " + (512L << 20) + " ERR_NO_MEMORY committed=0"), out);
+            assertTrue(out.contains("COMMIT " + (32L << 20) + " OK committed=" + (32L << 20)), out);
         }
     }
 

@@ -18,6 +18,7 @@ public final class TestChild {
             case "native-access" -> nativeAccess();
             case "fd-exhaustion" -> fdExhaustion();
             case "psi" -> psi(Long.parseLong(args[1]), Integer.parseInt(args[2]));
+            case "commit" -> commit(args);
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -119,6 +120,22 @@ public final class TestChild {
                 v.unlock();
             } else {
                 System.out.println("NOT DISCARDED monitor=" + Zx.pressureMonitor());
+            }
+        }
+    }
+
+    /** Commits each size of {@code args[1..]} at the start of a fresh 1 GiB VMO; prints what happened. */
+    private static void commit(String[] args) {
+        for (int i = 1; i < args.length; i++) {
+            long size = Long.parseLong(args[i]);
+            try (Vmo v = Vmo.create(1L << 30)) {
+                try {
+                    v.commit(0, size);
+                    System.out.println("COMMIT " + size + " OK committed=" + v.info().committedBytes());
+                } catch (ZxException e) {
+                    System.out.println("COMMIT " + size + " " + e.status() + " committed=" + v.info().committedBytes()
+                            + " :: " + e.getMessage());
+                }
             }
         }
     }
