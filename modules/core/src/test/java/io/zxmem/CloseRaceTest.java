@@ -158,6 +158,20 @@ class CloseRaceTest {
         }
     }
 
+    /** Threads asking the mapping for its segment, not holding an old one, while it closes. */
+    @Test
+    void segmentRequestsWhileTheMappingCloses() throws Exception {
+        int rounds = Integer.getInteger("zxmem.race.segmentRounds", ROUNDS * 5);
+        try (Vmo v = Vmo.create(P)) {
+            for (int round = 0; round < rounds; round++) {
+                Mapping m = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, P);
+                race(20, r -> m.segment().set(ValueLayout.JAVA_INT, r.nextInt((int) P / 4) * 4L, 1), m::close,
+                        t -> t instanceof IllegalStateException);
+                assertEquals(0, v.info().numMappings(), "round " + round + ": the mapping must be gone after close");
+            }
+        }
+    }
+
     @Test
     void segmentAccessWhileTheMappingIsProtected() throws Exception {
         for (int round = 0; round < ROUNDS / 2; round++) {
