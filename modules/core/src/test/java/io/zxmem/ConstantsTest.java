@@ -109,6 +109,16 @@ class ConstantsTest {
     }
 
     @Test
+    void vmoInfoFlags() {
+        int[] flags = {VmoInfo.TYPE_PAGED, VmoInfo.RESIZABLE, VmoInfo.IS_COW_CLONE, VmoInfo.VIA_HANDLE,
+            VmoInfo.CONTIGUOUS, VmoInfo.DISCARDABLE, VmoInfo.IMMUTABLE};
+        int[] bits = {0, 1, 2, 3, 6, 7, 8};
+        for (int i = 0; i < flags.length; i++) {
+            assertEquals(1 << bits[i], flags[i]);
+        }
+    }
+
+    @Test
     void vmarValues() {
         assertEquals(1, Vmar.PERM_READ);
         assertEquals(2, Vmar.PERM_WRITE);
