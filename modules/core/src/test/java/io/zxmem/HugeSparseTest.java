@@ -199,4 +199,46 @@ class HugeSparseTest {
             assertEquals(P, committed(v));
         }
     }
+
+    @Test
+    void readingIntoABackingFileNotYetCreatedGivesZerosAndCommitsNothing() {
+        try (Vmo v = Vmo.create(HUGE)) {
+            v.write(new byte[] {1, 2, 3, 4}, TWO_62 - 4);
+            byte[] b = read(v, TWO_62 - 4, 4 + 3 * PI);
+            assertArrayEquals(new byte[] {1, 2, 3, 4}, Arrays.copyOf(b, 4));
+            assertTrue(TestSupport.allZero(Arrays.copyOfRange(b, 4, b.length)));
+            assertTrue(TestSupport.allZero(read(v, TWO_63 + 12345, 4096)));
+            v.zero(TWO_63, 10 * P);
+            v.decommit(3 * TWO_62, 10 * P);
+            assertEquals(P, committed(v));
+        }
+    }
+
+    /** Between 64 GiB and 2^62 bytes read and write use pread/pwrite: they must agree with mappings too. */
+    @Test
+    void largeVmosBeyondTheInternalMappingAgreeWithMappings() {
+        long size = 1L << 40;
+        try (Vmo v = Vmo.create(size, Vmo.RESIZABLE)) {
+            byte[] big = pattern(3 * (1 << 20) + 77, 5);
+            long at = (1L << 39) + 3;
+            v.write(big, at);
+            assertArrayEquals(big, read(v, at, big.length));
+            try (Mapping m = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, (1L << 39), 4L << 20)) {
+                MemorySegment s = m.segment();
+                assertEquals(big[1000], s.get(ValueLayout.JAVA_BYTE, 3 + 1000));
+                s.set(ValueLayout.JAVA_BYTE, 2, (byte) 99);
+                assertEquals(99, read(v, (1L << 39) + 2, 1)[0]);
+                v.zero(at, 10);
+                assertEquals(0, s.get(ValueLayout.JAVA_BYTE, 3 + 5));
+            }
+            long pages = ((at + big.length + P - 1) / P) - (at / P);
+            assertEquals(pages * P, committed(v));
+            // Shrinking to where the internal mapping is used again keeps what is left.
+            v.setSize(16 * P);
+            v.write(new byte[] {7}, 0);
+            assertEquals(7, read(v, 0, 1)[0]);
+            v.setSize(size);
+            assertTrue(TestSupport.allZero(read(v, at, 64)));
+        }
+    }
 }

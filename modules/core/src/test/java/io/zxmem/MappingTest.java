@@ -170,6 +170,18 @@ class MappingTest {
     }
 
     @Test
+    void mapRangeOfAWindowPastTheEndOrAcrossBackingFiles() {
+        try (Vmo v = Vmo.create(P); Mapping m = v.map(R | Vmar.MAP_RANGE, 0, 4 * P)) {
+            assertEquals(0, m.segment().get(ValueLayout.JAVA_BYTE, 0));
+        }
+        try (Vmo v = Vmo.create(HugeSparseTest.HUGE);
+                Mapping m = v.map(R | W | Vmar.MAP_RANGE, HugeSparseTest.TWO_63 - 2 * P, 4 * P)) {
+            m.segment().set(ValueLayout.JAVA_BYTE, 2 * P, (byte) 1);
+            assertEquals(1, read(v, HugeSparseTest.TWO_63, 1)[0]);
+        }
+    }
+
+    @Test
     void mappingPastTheEndIsAllowedAndTheTailFaultsWithoutACrash() {
         try (Vmo v = Vmo.create(P, Vmo.RESIZABLE); Mapping m = v.map(R | W, 0, 3 * P)) {
             MemorySegment s = m.segment();
