@@ -343,4 +343,25 @@ class DiscardableTest {
             assertEquals(VmoInfo.DISCARDABLE, v.info().flags() & VmoInfo.DISCARDABLE);
         }
     }
+
+    @Test
+    void lockRangeFollowsResizes() {
+        try (Vmo v = Vmo.create(P, Vmo.RESIZABLE | Vmo.DISCARDABLE)) {
+            v.setSize(4 * P);
+            assertEquals(new LockState(0, 4 * P, 0, 0), v.lock());
+            assertStatus(Status.ERR_OUT_OF_RANGE, () -> v.opRange(Vmo.OP_UNLOCK, 0, P, MemorySegment.NULL));
+            v.unlock();
+        }
+    }
+
+    @Test
+    void aDiscardedVmoIsNotDiscardedAgainAndCannotBeUnlocked() {
+        try (Vmo v = filled(2 * P, 50)) {
+            Zx.reclaimDiscardable();
+            assertEquals(0, Zx.reclaimDiscardable(), "nothing left to discard");
+            assertStatus(Status.ERR_BAD_STATE, v::unlock);
+            assertTrue(v.lock().discarded());
+            v.unlock();
+        }
+    }
 }
