@@ -7,4 +7,7 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
+    exports io.zxmem.spi to io.zxmem.cow;
+
+    uses io.zxmem.spi.ChildEngine;
 }

@@ -123,6 +123,25 @@ public final class MemfdStore implements PageStore {
         }
     }
 
+    /**
+     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
+     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
+     * caller holds the VMO's exclusive lock and replaces this store.
+     *
+     * @return the memfd, or -1 if the store spans more than one segment (nothing changed then)
+     */
+    public int detach() {
+        for (int k = 1; k < MAX_SEGMENTS; k++) {
+            if (fds[k] >= 0) {
+                return -1;
+            }
+        }
+        dropCanonical();
+        int fd = fds[0];
+        fds[0] = -1;
+        return fd;
+    }
+
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
         return fds[0];
@@ -153,26 +172,20 @@ public final class MemfdStore implements PageStore {
             MemorySegment.copy(m, offset, dst, dstOffset, length);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fds[k];
             long done = 0;
             while (fd >= 0 && done < n) {
-                long r = C.pread(fd, dst.asSlice(dstOffset + done, n - done), n - done, in + done);
+                long r = C.pread(fd, dst.asSlice(dstOffset + at + done, n - done), n - done, in + done);
                 if (r == 0) {
                     break;
                 }
                 done += r;
             }
             if (done < n) {
-                dst.asSlice(dstOffset + done, n - done).fill((byte) 0);
+                dst.asSlice(dstOffset + at + done, n - done).fill((byte) 0);
             }
-            offset += n;
-            dstOffset += n;
-            length -= n;
-        }
+        });
     }
 
     /** Whether every page of the range is in the page cache, asking the kernel for pages not yet known. */
@@ -209,39 +222,78 @@ public final class MemfdStore implements PageStore {
             resident.set(offset / page, (offset + length - 1) / page);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fd(k);
             long done = 0;
             while (done < n) {
-                done += C.pwrite(fd, src.asSlice(srcOffset + done, n - done), n - done, in + done);
+                done += C.pwrite(fd, src.asSlice(srcOffset + at + done, n - done), n - done, in + done);
             }
-            offset += n;
-            srcOffset += n;
-            length -= n;
-        }
+        });
     }
 
-    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece of a range. */
-    private void eachSegment(long offset, long length, boolean create, SegmentOp op) {
+    /**
+     * Cuts {@code [offset, offset+length)} at segment boundaries and runs {@code op} on each piece:
+     * segment index, offset inside that segment's file, offset of the piece from {@code offset}, length.
+     */
+    private static void pieces(long offset, long length, PieceOp op) {
+        long at = 0;
         while (length != 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
+            long in = (offset + at) & (SEGMENT - 1);
             long n = Ranges.min(length, SEGMENT - in);
-            int fd = create ? fd(k) : fds[k];
-            if (fd >= 0) {
-                op.apply(fd, in, n);
-            }
-            offset += n;
+            op.apply(segment(offset + at), in, at, n);
+            at += n;
             length -= n;
         }
     }
 
     @FunctionalInterface
+    private interface PieceOp {
+        void apply(int segment, long fileOffset, long at, long length);
+    }
+
+    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece, creating missing files if asked. */
+    private void eachSegment(long offset, long length, boolean create, SegmentOp op) {
+        pieces(offset, length, (k, in, at, n) -> {
+            int fd = create ? fd(k) : fds[k];
+            if (fd >= 0) {
+                op.apply(fd, in, n);
+            }
+        });
+    }
+
+    @FunctionalInterface
     private interface SegmentOp {
         void apply(int fd, long offset, long length);
+    }
+
+    /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
+    @Override
+    public void forEachData(long offset, long length, Extents action) {
+        long at = offset;
+        long left = length;
+        while (left != 0) {
+            int k = segment(at);
+            long in = at & (SEGMENT - 1);
+            long n = Ranges.min(left, SEGMENT - in);
+            int fd = fds[k];
+            long segBase = at - in;
+            long end = in + n;
+            long pos = in;
+            while (fd >= 0 && pos < end) {
+                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+                if (data < 0 || data >= end) {
+                    break;
+                }
+                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+                if (hole < 0 || hole > end) {
+                    hole = end;
+                }
+                action.accept(segBase + data, hole - data);
+                pos = hole;
+            }
+            at += n;
+            left -= n;
+        }
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.zxmem.linux.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
@@ -59,6 +61,21 @@ public final class NativeAccess {
     public static MemorySegment segment(MemorySegment address, long size, Arena arena, Consumer<MemorySegment> cleanup) {
         try {
             return address.reinterpret(size, arena, cleanup);
+        } catch (IllegalCallerException e) {
+            throw refused(e);
+        }
+    }
+
+    /**
+     * Loads the shared library at {@code path} for the life of the process (zxmem's own C helpers,
+     * such as the benchmark harness); bind its functions with {@link Downcalls#plain(SymbolLookup,
+     * String, java.lang.foreign.FunctionDescriptor)}.
+     *
+     * @throws IllegalArgumentException if the library cannot be loaded
+     */
+    public static SymbolLookup library(Path path) {
+        try {
+            return SymbolLookup.libraryLookup(path, Arena.global());
         } catch (IllegalCallerException e) {
             throw refused(e);
         }
