@@ -206,10 +206,8 @@ public final class Mapping implements AutoCloseable {
             closed = true;
             revoke();
             unmapper.segmentGiven = false;
-            // Unmap before leaving the monitor: segment() checks for a closed mapping under it, so no
-            // thread can be handed a fresh segment between the revoke and the munmap.
-            cleanable.clean();
         }
+        cleanable.clean();
     }
 
     @Override

@@ -314,7 +314,7 @@ public final class MemfdStore implements PageStore {
      */
     private void checkRoomFor(long offset, long length) {
         long[] allocated = {0};
-        eachSegment(offset, length, false, (fd, off, len) -> allocated[0] += allocated(fd, off, len));
+        forEachData(offset, length, (off, len) -> allocated[0] += len);
         long needed = length - allocated[0];
         long room = MemoryHeadroom.bytes();
         if (Long.compareUnsigned(needed, room) > 0) {
@@ -322,23 +322,6 @@ public final class MemfdStore implements PageStore {
                     + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
                     + " are left to this process (MemAvailable and cgroup memory limits)");
         }
-    }
-
-    /** Bytes of {@code [off, off+len)} of a file that hold pages, found with SEEK_DATA / SEEK_HOLE. */
-    private static long allocated(int fd, long off, long len) {
-        long total = 0;
-        long end = off + len;
-        long pos = off;
-        while (pos < end) {
-            long data = C.lseek(fd, pos, Linux.SEEK_DATA);
-            if (data < 0 || data >= end) {
-                break;
-            }
-            long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
-            total += Math.min(hole, end) - data;
-            pos = hole;
-        }
-        return total;
     }
 
     @Override
