@@ -516,14 +516,7 @@ public final class Vmo extends Handle {
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
         VmoObject parent = vmo.parent();
-        int flags = 0;
-        if (vmo.isCowChild()) {
-            flags |= VmoInfo.IS_COW_CLONE;
-            if ((vmo.childOptions() & (CHILD_SNAPSHOT | CHILD_NO_WRITE)) == (CHILD_SNAPSHOT | CHILD_NO_WRITE)) {
-                flags |= VmoInfo.IMMUTABLE;
-            }
-        }
-        return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
+        return vmo.info(rights(), vmo.childFlags(), parent == null ? 0 : parent.koid());
     }
 
     /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */

@@ -416,6 +416,32 @@ public final class VmoObject extends KernelObject {
         }
     }
 
+    /** The {@code VmoInfo} flags that follow from how the VMO was made (copy-on-write child, immutable). */
+    public int childFlags() {
+        int flags = 0;
+        if (isCowChild()) {
+            flags |= VmoInfo.IS_COW_CLONE;
+            if ((childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) == (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) {
+                flags |= VmoInfo.IMMUTABLE;
+            }
+        }
+        return flags;
+    }
+
+    /** @return what kind of VMO this is, for people: paged, physical, slice, snapshot or at-least-on-write */
+    public String kindName() {
+        if (kind == KIND_PHYSICAL) {
+            return "physical";
+        }
+        if (isSlice()) {
+            return "slice";
+        }
+        if (isCowChild()) {
+            return (childOptions & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
+        }
+        return "paged";
+    }
+
     public VmoInfo info(int handleRights, int extraFlags, long parentKoid) {
         int flags = VmoInfo.VIA_HANDLE | extraFlags;
         if (kind == KIND_PAGED) {

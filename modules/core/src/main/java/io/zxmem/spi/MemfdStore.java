@@ -13,6 +13,8 @@ import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
+import io.zxmem.Status;
+import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Errno;
@@ -50,6 +52,8 @@ public final class MemfdStore implements PageStore, SharedFile {
     private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
 
     private static final LibC C = LibC.get();
+    /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
+    private static final long CHECKED_COMMIT = 16L << 20;
 
     private final long page;
     private final String name;
@@ -345,9 +349,29 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     @Override
     public void commit(long offset, long length) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
+            checkRoomFor(offset, length);
+        }
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
         if (resident != null && length != 0) {
             resident.set(offset / page, (offset + length - 1) / page);
+        }
+    }
+
+    /**
+     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
+     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
+     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
+     */
+    private void checkRoomFor(long offset, long length) {
+        long[] allocated = {0};
+        forEachData(offset, length, (off, len) -> allocated[0] += len);
+        long needed = length - allocated[0];
+        long room = MemoryHeadroom.bytes();
+        if (Long.compareUnsigned(needed, room) > 0) {
+            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
+                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
+                    + " are left to this process (MemAvailable and cgroup memory limits)");
         }
     }
 
@@ -404,8 +428,10 @@ public final class MemfdStore implements PageStore, SharedFile {
                 continue;
             }
             if (k >= keep) {
-                C.close(fds[k]);
-                fds[k] = -1;
+                // Truncate, do not close: a mapping made earlier still maps this very file. Emptied,
+                // it faults there while the range is gone; kept, the file is what that mapping, read
+                // and write all use again once the VMO grows back (a new file would leave it stale).
+                C.ftruncate(fds[k], 0);
             } else {
                 C.ftruncate(fds[k], segmentLength(k, newSize));
             }
