@@ -64,6 +64,7 @@ class UffdSnapshotTest {
                 Mapping m2 = parent.map(RW, 0, pages * P);
                 Mapping m3 = parent.map(RW, 8 * P, 8 * P)) {
             fill(parent, pages, 1);
+            long faults = WpGuard.FAULTS.get();
             Vmo[] child = new Vmo[1];
             assertEquals(1, uffdCuts(() -> child[0] = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, pages * P)));
             try (Vmo c = child[0]) {
@@ -94,6 +95,8 @@ class UffdSnapshotTest {
                 assertEquals((byte) 5, s1.get(ValueLayout.JAVA_BYTE, 4 * P));
                 assertEquals((byte) 78, get(c, 4 * P));
             }
+            // Pages 0 (twice: via m1 and m2 dedupe, or once), 3 and 8 faulted in the native handler.
+            assertTrue(WpGuard.FAULTS.get() - faults >= 3, "write-protect faults: " + (WpGuard.FAULTS.get() - faults));
             // The child is gone: writes through the mappings go on without faults or copies.
             m1.segment().set(ValueLayout.JAVA_BYTE, 20 * P, (byte) 9);
             assertEquals((byte) 9, get(parent, 20 * P));
