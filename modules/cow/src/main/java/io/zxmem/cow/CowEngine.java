@@ -14,7 +14,8 @@ import io.zxmem.spi.PageStore;
  * hidden node that parent and child map privately ({@link CowStore}). Otherwise (a mapped parent,
  * whose existing kernel mappings cannot be moved onto private pages, or a huge sparse VMO that no
  * address space can hold) the child gets its own memfd with a copy of the parent's data, holes
- * skipped ({@link EagerCopy}).
+ * skipped ({@link EagerCopy}), except for a mapped memfd parent: its windows are write-protected with
+ * userfaultfd and original pages move into the child lazily ({@link WpGuard}, {@link SnapshotStore}).
  */
 public final class CowEngine implements ChildEngine {
     /** Largest VMO that takes the fast path: its region and views must fit the address space easily. */
