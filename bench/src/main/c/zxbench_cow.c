@@ -158,6 +158,11 @@ int zxb_uffd_setup(void *ctx) {
     if (shared == MAP_FAILED || c->saved == MAP_FAILED) {
         return -errno;
     }
+    /* Map every page (read faults) as a used VMO's mapping would be: protecting present PTEs is what
+     * a snapshot of a mapped, written parent costs. */
+    for (size_t off = 0; off < c->size; off += (size_t) c->page) {
+        (void) ((volatile unsigned char *) shared)[off];
+    }
     munmap(c->parent, c->size);
     c->parent = shared;
     struct uffdio_register reg = {.range = {.start = (uintptr_t) shared, .len = c->size}, .mode = UFFDIO_REGISTER_MODE_WP};
