@@ -1,5 +1,7 @@
 package io.zxmem.cow;
 
+import static io.zxmem.cow.ChildRulesTest.get;
+import static io.zxmem.cow.ChildRulesTest.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,16 +32,6 @@ class UffdSnapshotTest {
     @BeforeAll
     static void available() {
         assertTrue(Zxuffd.available(), () -> "libzxuffd.so must load here: " + Zxuffd.unavailableBecause());
-    }
-
-    static byte get(Vmo v, long off) {
-        byte[] b = new byte[1];
-        v.read(b, off);
-        return b[0];
-    }
-
-    static void put(Vmo v, long off, int val) {
-        v.write(new byte[] {(byte) val}, off);
     }
 
     static void fill(Vmo v, int pages, int base) {
