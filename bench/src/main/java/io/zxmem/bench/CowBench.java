@@ -41,10 +41,22 @@ public class CowBench {
 
     private Vmo parent;
     private MemorySegment ctx;
+    private Vmo mappedParent;
+    private Mapping mapping;
+    private MemorySegment uffdCtx;
 
     @Setup(Level.Trial)
-    public void setup() {
+    public void setup() throws Throwable {
         parent = Vmo.create(size);
+        mappedParent = Vmo.create(size);
+        mapping = mappedParent.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size);
+        MemorySegment ms = mapping.segment();
+        for (long off = 0; off < size; off += Zx.pageSize()) {
+            ms.set(JAVA_BYTE, off, (byte) 1);
+        }
+        uffdCtx = CowNative.setup(size);
+        CHarness.check("zxb_uffd_setup", (int) CowNative.UFFD_SETUP.invokeExact(uffdCtx));
+
         byte[] chunk = new byte[1 << 20];
         for (int i = 0; i < chunk.length; i += (int) Zx.pageSize()) {
             chunk[i] = 1;
@@ -59,6 +71,9 @@ public class CowBench {
     public void teardown() {
         parent.close();
         CowNative.teardown(ctx);
+        mapping.close();
+        mappedParent.close();
+        CowNative.teardown(uffdCtx);
     }
 
     @Benchmark
@@ -81,6 +96,27 @@ public class CowBench {
         } finally {
             System.clearProperty("zxmem.cow.eager");
         }
+    }
+
+    /**
+     * A snapshot of the same VMO while it is MAPPED (the userfaultfd write-protect path: the child is an
+     * empty memfd, the parent's mapping is write-protected; closing the child ends the protection
+     * and joins the handler thread). Next to {@link #c_snapshot_uffd}.
+     */
+    @Benchmark
+    public long zx_snapshot_mapped() {
+        Vmo c = mappedParent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
+        long k = c.koid();
+        c.close();
+        return k;
+    }
+
+    /** C: an empty child memfd, UFFDIO_WRITEPROTECT over the mapped 64 MiB, then unprotect and close. */
+    @Benchmark
+    public int c_snapshot_uffd() throws Throwable {
+        int rc = (int) CowNative.UFFD_SNAPSHOT.invokeExact(uffdCtx);
+        CHarness.check("zxb_uffd_snapshot", rc);
+        return rc;
     }
 
     @Benchmark
@@ -110,6 +146,9 @@ public class CowBench {
         private Vmo parent;
         private MemorySegment ctx;
         private MemorySegment uffdCtx;
+        private Vmo mappedParent;
+        private Mapping mapping;
+        private MemorySegment mappedSegment;
 
         @Setup(Level.Trial)
         public void setup() throws Throwable {
@@ -120,6 +159,12 @@ public class CowBench {
             ctx = CowNative.setup(size);
             uffdCtx = CowNative.setup(size);
             CHarness.check("zxb_uffd_setup", (int) CowNative.UFFD_SETUP.invokeExact(uffdCtx));
+            mappedParent = Vmo.create(size);
+            mapping = mappedParent.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size);
+            mappedSegment = mapping.segment();
+            for (long off = 0; off < size; off += page) {
+                mappedSegment.set(JAVA_BYTE, off, (byte) 1);
+            }
         }
 
         @TearDown(Level.Trial)
@@ -127,6 +172,8 @@ public class CowBench {
             parent.close();
             CowNative.teardown(ctx);
             CowNative.teardown(uffdCtx);
+            mapping.close();
+            mappedParent.close();
         }
 
         private long viaMapping(int kind) {
@@ -159,6 +206,23 @@ public class CowBench {
             try (Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size)) {
                 for (long i = 0; i < PAGES; i++) {
                     c.write(one, i * page + 1);
+                }
+                return c.koid();
+            }
+        }
+
+        /**
+         * The parent's first write to each page after a snapshot of it while mapped (the userfaultfd
+         * path): one write-protect fault per page, the native handler copies the original into the
+         * child's memfd and unprotects. Next to {@link #c_fault_uffd}; snapshot and close amortised.
+         */
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_parent_uffd() {
+            MemorySegment s = mappedSegment;
+            try (Vmo c = mappedParent.createChild(Vmo.CHILD_SNAPSHOT, 0, size)) {
+                for (long i = 0; i < PAGES; i++) {
+                    s.set(JAVA_BYTE, i * page + 1, (byte) 7);
                 }
                 return c.koid();
             }

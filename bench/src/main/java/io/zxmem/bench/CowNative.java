@@ -18,6 +18,7 @@ final class CowNative {
     static final MethodHandle UFFD_SETUP = CHarness.function("zxb_uffd_setup", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle UFFD_FIRST_WRITE =
             CHarness.function("zxb_uffd_first_write", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    static final MethodHandle UFFD_SNAPSHOT = CHarness.function("zxb_uffd_snapshot", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle CLONE_OP = CHarness.function("zxb_clone_op",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
 

@@ -37,14 +37,14 @@ class CowBenchRunTest {
         b.size = 4 << 20;
         b.setup();
         try {
-            assertEquals(3, runAll(b));
+            assertEquals(5, runAll(b));
         } finally {
             b.teardown();
         }
         CowBench.FirstWrite f = new CowBench.FirstWrite();
         f.setup();
         try {
-            assertEquals(5, runAll(f));
+            assertEquals(6, runAll(f));
         } finally {
             f.teardown();
         }

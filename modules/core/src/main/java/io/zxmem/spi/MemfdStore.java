@@ -68,6 +68,69 @@ public final class MemfdStore implements PageStore, SharedFile {
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
+    /** Live user windows ({@link #mapWindow}); the monitor also orders them against {@link #guard}. */
+    private final java.util.Set<Tracked> windows = new java.util.HashSet<>();
+    private volatile Guard guard;
+
+    /**
+     * Told before this store's bytes change and about every window of it: how a copy-on-write engine
+     * keeps snapshot children of a <em>mapped</em> store exact without copying it at snapshot time
+     * (it write-protects the windows and saves original pages before they change). Calls come under
+     * the VMO's lock, as the operation that makes them.
+     */
+    public interface Guard {
+        /** Bytes in {@code [offset, offset+length)} are about to change (write, zero, shrink, discard, close). */
+        void modifying(long offset, long length);
+
+        /** A window of {@code length} bytes at {@code address} now maps file offset {@code offset}. */
+        void mapped(long address, long length, long offset);
+
+        /** The window at {@code address} is about to be unmapped. */
+        void unmapping(long address, long length, long offset);
+
+        /**
+         * This guard was removed ({@link #guard(Guard, Guard)}): no {@code mapped}/{@code unmapping}
+         * follows, and no window can be unmapped while this runs (it holds the windows' lock).
+         */
+        void released();
+    }
+
+    /** @return the guard watching this store, or null */
+    public Guard guard() {
+        return guard;
+    }
+
+    /**
+     * Replaces the guard {@code expected} with {@code next} (either may be null); a new guard is told
+     * about every live window first. @return whether {@code expected} was the guard
+     */
+    public boolean guard(Guard expected, Guard next) {
+        synchronized (windows) {
+            if (guard != expected) {
+                return false;
+            }
+            // The old guard lets go of the windows first: a mapping can be registered with one
+            // userfaultfd only.
+            if (expected != null && expected != next) {
+                guard = null;
+                expected.released();
+            }
+            if (next != null) {
+                for (Tracked w : windows) {
+                    next.mapped(w.address, w.length, w.offset);
+                }
+            }
+            guard = next;
+            return true;
+        }
+    }
+
+    private void modifying(long offset, long length) {
+        Guard g = guard;
+        if (g != null && length != 0) {
+            g.modifying(offset, length);
+        }
+    }
 
     /** A store of {@code size} bytes (page-aligned), all zero. */
     public MemfdStore(String name, long size, long page) {
@@ -164,6 +227,14 @@ public final class MemfdStore implements PageStore, SharedFile {
         int fd = fds[0];
         fds[0] = -1;
         return fd;
+    }
+
+    /**
+     * @return whether the memfd has left or entered this process: another process may write it (or,
+     *         holding RESIZE, resize it) without passing through this store
+     */
+    public boolean isShared() {
+        return shared;
     }
 
     /** @return the memfd of the first segment, for sharing with other processes */
@@ -267,6 +338,7 @@ public final class MemfdStore implements PageStore, SharedFile {
         if (length == 0) {
             return;
         }
+        modifying(offset, length);
         MemorySegment m = canonical();
         if (m != null) {
             MemorySegment.copy(src, srcOffset, m, offset, length);
@@ -382,6 +454,7 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     @Override
     public void zero(long offset, long length) {
+        modifying(offset, length);
         // A hole punched into a partial page zeroes those bytes and keeps the page; whole pages are freed.
         try {
             eachSegment(offset, length, false,
@@ -422,6 +495,9 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     @Override
     public void resize(long newSize) {
+        if (Long.compareUnsigned(newSize, size) < 0) {
+            modifying(newSize, size - newSize);
+        }
         int keep = newSize == 0 ? 1 : segment(newSize - 1) + 1;
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] < 0) {
@@ -451,6 +527,7 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     @Override
     public void discard() {
+        modifying(0, size);
         eachSegment(0, size, false,
                 (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
         if (resident != null) {
@@ -513,8 +590,69 @@ public final class MemfdStore implements PageStore, SharedFile {
         return dup;
     }
 
+    /** Like {@link #map}, and the window is known to this store's {@link Guard}. */
+    @Override
+    public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
+        synchronized (windows) {
+            MemorySegment addr = map(offset, length, prot, cachePolicy);
+            Tracked w = new Tracked(addr.address(), length, offset);
+            Guard g = guard;
+            if (g != null) {
+                try {
+                    g.mapped(w.address, length, offset);
+                } catch (RuntimeException | Error e) {
+                    C.munmap(addr, length);
+                    throw e;
+                }
+            }
+            windows.add(w);
+            return w;
+        }
+    }
+
+    /** A user window: {@code munmap} under the windows' monitor, so a guard never sees it half gone. */
+    private final class Tracked implements Window {
+        final long address;
+        final long length;
+        final long offset;
+
+        Tracked(long address, long length, long offset) {
+            this.address = address;
+            this.length = length;
+            this.offset = offset;
+        }
+
+        @Override
+        public long address() {
+            return address;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+
+        @Override
+        public void protect(int prot) {
+            C.mprotect(MemorySegment.ofAddress(address), length, prot);
+        }
+
+        @Override
+        public void unmap() {
+            synchronized (windows) {
+                windows.remove(this);
+                Guard g = guard;
+                if (g != null) {
+                    g.unmapping(address, length, offset);
+                }
+                C.munmap(MemorySegment.ofAddress(address), length);
+            }
+        }
+    }
+
     @Override
     public void close() {
+        modifying(0, size);
         dropCanonical();
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] >= 0) {

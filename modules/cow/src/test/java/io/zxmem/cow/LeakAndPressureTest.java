@@ -45,6 +45,41 @@ class LeakAndPressureTest {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("zxmem")).count();
     }
 
+    /** A started thread that allocates hard and calls System.gc() until {@code stop} is set. */
+    static Thread gcPressure(AtomicBoolean stop) {
+        Thread gc = new Thread(() -> {
+            List<byte[]> junk = new ArrayList<>();
+            while (!stop.get()) {
+                for (int i = 0; i < 200; i++) {
+                    junk.add(new byte[8192]);
+                }
+                if (junk.size() > 20_000) {
+                    junk.clear();
+                    System.gc();
+                }
+            }
+        }, "gc-pressure");
+        gc.start();
+        return gc;
+    }
+
+    /** Native threads named by zxmem's C code (the userfaultfd handler is "zxmem-uffd"), from /proc. */
+    static long nativeZxmemThreads() throws IOException {
+        long n = 0;
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) s::iterator) {
+                try {
+                    if (Files.readString(t.resolve("comm")).startsWith("zxmem-uffd")) {
+                        n++;
+                    }
+                } catch (IOException gone) {
+                    // the thread ended while listing
+                }
+            }
+        }
+        return n;
+    }
+
     static long tasks() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/task"))) {
             return s.count();
@@ -73,8 +108,27 @@ class LeakAndPressureTest {
         all.add(grand);
         Mapping m3 = root.map(Vmar.PERM_READ, 0, 16 * P);
         all.add(m3);
-        Vmo late = root.createChild(Vmo.CHILD_SNAPSHOT, 0, 4 * P); // mapped parent: the copy path
+        Vmo late = root.createChild(Vmo.CHILD_SNAPSHOT, 0, 4 * P); // a mapped copy-on-write parent: copied
         all.add(late);
+        // A mapped memfd parent: its children take the userfaultfd path (a guard, a native handler).
+        Vmo mapped = Vmo.create(16 * P, Vmo.RESIZABLE);
+        all.add(mapped);
+        Mapping m4 = mapped.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 16 * P);
+        all.add(m4);
+        m4.segment().set(ValueLayout.JAVA_BYTE, 3 * P, (byte) 4);
+        Vmo wp1 = mapped.createChild(Vmo.CHILD_SNAPSHOT, 0, 16 * P);
+        all.add(wp1);
+        Vmo wp2 = mapped.createChild(Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 2 * P, 8 * P);
+        all.add(wp2);
+        m4.segment().set(ValueLayout.JAVA_BYTE, 3 * P, (byte) 5); // a write-protect fault for both
+        mapped.write(new byte[] {6}, 4 * P);
+        if (wp1.createChild(Vmo.CHILD_SNAPSHOT, P, 2 * P) instanceof Vmo nested) {
+            all.add(nested);
+        }
+        wp2.write(new byte[] {7}, 0);
+        if (r.nextBoolean()) {
+            mapped.setSize(2 * P);
+        }
         snap.setSize(32 * P);
         snap.setSize(2 * P);
         grand.write(new byte[(int) P], 0);
@@ -97,6 +151,8 @@ class LeakAndPressureTest {
         long ours = zxmemMaps();
         long threads = zxmemThreads();
         long tasks = tasks();
+        long handlers = nativeZxmemThreads();
+        long uffd = CowEngine.UFFD.get();
         int live = Zx.liveVmoCount();
         for (int i = 0; i < 50; i++) {
             tree(r);
@@ -104,11 +160,82 @@ class LeakAndPressureTest {
         assertEquals(fds, fds(), "file descriptors");
         assertEquals(ours, zxmemMaps(), "mappings of zxmem memfds");
         assertEquals(threads, zxmemThreads(), "zxmem threads");
+        assertTrue(CowEngine.UFFD.get() >= uffd + 100, "children on the userfaultfd path: " + (CowEngine.UFFD.get() - uffd));
+        // Each tree started guards (a native handler thread each); none may outlive its tree.
+        assertEquals(handlers, nativeZxmemThreads(), "userfaultfd handler threads left");
         assertTrue(tasks() <= tasks + 2, "threads of the process: " + tasks + " -> " + tasks());
         // Each tree makes ~20 kernel mappings; 50 trees leaking any would add hundreds of lines. The JVM
         // itself maps and unmaps a little (GC, code cache), hence the small tolerance.
         assertTrue(maps().size() <= lines + 20, "/proc/self/maps grew from " + lines + " to " + maps().size());
         assertEquals(live, Zx.liveVmoCount(), "live VMO objects");
+    }
+
+    /**
+     * The userfaultfd path under GC pressure: many Java threads write through write-protected mappings
+     * of a parent (each first write blocks in a fault until the native handler saved the page) while
+     * another thread allocates hard and calls System.gc(). A handler that needed the JVM at a
+     * safepoint would deadlock here; the native one must resolve every fault, and each child must
+     * keep exactly the bytes of its cut.
+     */
+    @Test
+    void writeProtectFaultsUnderGarbageCollectionPressure() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            int pages = 512;
+            int threads = 8;
+            long faults = WpGuard.FAULTS.get();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread gc = gcPressure(stop);
+            try (Vmo parent = Vmo.create(pages * P); Mapping pm = parent.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, pages * P)) {
+                MemorySegment s = pm.segment();
+                for (int round = 0; round < 10; round++) {
+                    for (int i = 0; i < pages; i++) {
+                        s.set(ValueLayout.JAVA_BYTE, i * P, (byte) (round + i));
+                        s.set(ValueLayout.JAVA_BYTE, i * P + 1, (byte) 0);
+                    }
+                    long before = CowEngine.UFFD.get();
+                    Vmo child = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, pages * P);
+                    assertEquals(before + 1, CowEngine.UFFD.get(), "the mapped parent's child is write-protected");
+                    int r = round;
+                    List<Thread> workers = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        int id = t;
+                        Thread w = new Thread(() -> {
+                            try {
+                                for (int i = id; i < pages; i += threads) {
+                                    s.set(ValueLayout.JAVA_BYTE, i * P + 1, (byte) 0x7F); // faults
+                                    s.set(ValueLayout.JAVA_BYTE, i * P, (byte) -1);
+                                }
+                            } catch (Throwable e) {
+                                failure.compareAndSet(null, e);
+                            }
+                        }, "wp-faulter-" + t);
+                        workers.add(w);
+                        w.start();
+                    }
+                    for (Thread w : workers) {
+                        w.join();
+                    }
+                    try (child) {
+                        byte[] b = new byte[2];
+                        for (int i = 0; i < pages; i++) {
+                            child.read(b, i * P);
+                            if (b[0] != (byte) (r + i) || b[1] != 0) {
+                                throw new AssertionError("round " + r + " child page " + i + ": " + b[0] + "," + b[1]);
+                            }
+                        }
+                    }
+                }
+            } finally {
+                stop.set(true);
+                gc.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertTrue(WpGuard.FAULTS.get() - faults >= pages, "faults resolved by the native handler: "
+                    + (WpGuard.FAULTS.get() - faults));
+        });
     }
 
     /**
@@ -126,19 +253,7 @@ class LeakAndPressureTest {
                 }
                 AtomicBoolean stop = new AtomicBoolean();
                 AtomicReference<Throwable> failure = new AtomicReference<>();
-                Thread gc = new Thread(() -> {
-                    List<byte[]> junk = new ArrayList<>();
-                    while (!stop.get()) {
-                        for (int i = 0; i < 200; i++) {
-                            junk.add(new byte[8192]);
-                        }
-                        if (junk.size() > 20_000) {
-                            junk.clear();
-                            System.gc();
-                        }
-                    }
-                }, "gc-pressure");
-                gc.start();
+                Thread gc = gcPressure(stop);
                 List<Thread> workers = new ArrayList<>();
                 for (int t = 0; t < 8; t++) {
                     int id = t;

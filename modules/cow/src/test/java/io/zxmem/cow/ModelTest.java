@@ -1,5 +1,6 @@
 package io.zxmem.cow;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.zxmem.Mapping;
@@ -60,6 +61,30 @@ class ModelTest {
         } finally {
             System.clearProperty("zxmem.cow.eager");
         }
+    }
+
+    static long[] mappedSeeds() {
+        int n = Integer.getInteger("zx.model.mappedSeeds", 10);
+        long[] s = new long[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = 0x3A9_0000L + i * 104729L;
+        }
+        return s;
+    }
+
+    /**
+     * The same operations, and before half of the snapshot and at-least-on-write cuts the source gets
+     * mapped first: those children take the userfaultfd write-protect path (a mapped parent), and the
+     * mappings' later writes must fault into the native handler and never reach the children.
+     */
+    @ParameterizedTest
+    @MethodSource("mappedSeeds")
+    void randomTreesMatchTheModelWithMappedParents(long seed) {
+        long before = CowEngine.UFFD.get();
+        Run run = new Run(seed);
+        run.mapBeforeCut = true;
+        run(run);
+        assertTrue(CowEngine.UFFD.get() > before, "no child took the userfaultfd path");
     }
 
     /** A VMO in the model. Slices have no pages: they resolve to their parent's. */
@@ -125,6 +150,8 @@ class ModelTest {
 
     static final class Run {
         final long seed;
+        /** Map the source before some copy-on-write cuts (see randomTreesMatchTheModelWithMappedParents). */
+        boolean mapBeforeCut;
         final Random r;
         final List<Node> nodes = new ArrayList<>();
         final List<Map> maps = new ArrayList<>();
@@ -408,6 +435,9 @@ class ModelTest {
                 sizePages = 1 + r.nextInt(12);
                 resizable = !noWrite && r.nextBoolean();
             }
+            if (!slice && mapBeforeCut && n.sizePages > 0 && r.nextBoolean()) {
+                map(n);
+            }
             int opts = kind | (resizable ? Vmo.CHILD_RESIZABLE : 0) | (noWrite ? Vmo.CHILD_NO_WRITE : 0);
             log.add((slice ? "slice" : kind == Vmo.CHILD_SNAPSHOT ? "snapshot" : "at-least-on-write") + " #" + nextId
                     + " of #" + n.id + " offPages=" + offPages + " pages=" + sizePages + " resizable=" + resizable
@@ -620,7 +650,11 @@ class ModelTest {
     @ParameterizedTest
     @MethodSource("seeds")
     void randomTreesMatchTheModel(long seed) {
-        Run run = new Run(seed);
+        run(new Run(seed));
+    }
+
+    private static void run(Run run) {
+        long seed = run.seed;
         try {
             for (int i = 0; i < OPS; i++) {
                 run.step();
@@ -636,7 +670,8 @@ class ModelTest {
             fail(sb.toString(), t);
         } finally {
             run.finish();
-            System.out.println("seed " + seed + ": children on the fast path " + CowEngine.FAST.get() + ", copied " + CowEngine.EAGER.get());
+            System.out.println("seed " + seed + ": children on the fast path " + CowEngine.FAST.get() + ", copied " + CowEngine.EAGER.get()
+                    + ", write-protected (userfaultfd) " + CowEngine.UFFD.get());
         }
     }
 }

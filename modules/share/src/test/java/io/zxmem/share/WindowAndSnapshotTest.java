@@ -106,6 +106,25 @@ class WindowAndSnapshotTest {
         }
     }
 
+    /** A mapped parent would take the userfaultfd path, whose protection another handle's writes bypass. */
+    @Test
+    void aSnapshotOfAMappedSharedVmoIsNotChangedByTheOtherSide() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P);
+             Mapping map = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 2 * P)) {
+            v.write(bytes("original"), 0);
+            a.write(null, v.duplicate(Rights.SAME_RIGHTS));
+            try (Message m = b.read(SECOND)) {
+                Vmo theirs = m.handle(0, Vmo.class);
+                try (Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                    theirs.write(bytes("modified"), 0);
+                    assertEquals("modified", read(v, 0, 8));
+                    assertEquals("original", read(snap, 0, 8));
+                }
+            }
+        }
+    }
+
     @Test
     void aCopyOnWriteChildCannotTravel() {
         Channel[] c = Channel.createPair();
