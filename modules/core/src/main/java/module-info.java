@@ -7,4 +7,8 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
+    exports io.zxmem.spi to io.zxmem.physical;
+    exports io.zxmem.internal to io.zxmem.physical;
+
+    uses io.zxmem.spi.PhysicalProvider;
 }
