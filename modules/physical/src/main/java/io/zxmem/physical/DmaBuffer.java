@@ -42,11 +42,13 @@ public final class DmaBuffer implements AutoCloseable {
     private final long deviceAddress;
     private final long size;
     private final MemorySegment segment;
+    private final Vmo vmo;
     private final Runnable release;
     private boolean closed;
 
-    private DmaBuffer(String kind, long deviceAddress, long size, MemorySegment segment, Runnable release) {
+    private DmaBuffer(String kind, long deviceAddress, long size, MemorySegment segment, Vmo vmo, Runnable release) {
         this.kind = kind;
+        this.vmo = vmo;
         this.deviceAddress = deviceAddress;
         this.size = size;
         this.segment = segment;
@@ -84,7 +86,7 @@ public final class DmaBuffer implements AutoCloseable {
             d.mapDma(m.address(), iova, len);
             Vmo v = vmo;
             Mapping mm = m;
-            return new DmaBuffer("vfio-iommu", iova, len, m.segment(), () -> {
+            return new DmaBuffer("vfio-iommu", iova, len, m.segment(), vmo, () -> {
                 try {
                     d.unmapDma(iova, len);
                 } finally {
@@ -142,7 +144,7 @@ public final class DmaBuffer implements AutoCloseable {
         }
         Arena arena = Arena.ofShared();
         MemorySegment seg = NativeAccess.segment(addr, len, arena, null);
-        return new DmaBuffer("hugepage-physical", phys, len, seg, () -> {
+        return new DmaBuffer("hugepage-physical", phys, len, seg, null, () -> {
             arena.close();
             Sys.C.munmap(addr, huge);
         });
@@ -189,6 +191,15 @@ public final class DmaBuffer implements AutoCloseable {
 
     public long size() {
         return size;
+    }
+
+    /**
+     * @return the VMO that holds the buffer (IOMMU buffers are ordinary zxmem VMOs: {@code read}, other
+     *         mappings and handles all see what the device wrote), empty for huge-page buffers
+     */
+    public java.util.Optional<Vmo> vmo() {
+        checkOpen();
+        return java.util.Optional.ofNullable(vmo);
     }
 
     /** @return {@code vfio-iommu} or {@code hugepage-physical} */
