@@ -1,4 +1,6 @@
 #!/bin/busybox sh
+# shellcheck shell=dash disable=SC3040,SC2013,SC2016
+# (busybox ash has pipefail; the cmdline is words; the chroot script expands in the guest)
 # /init of the lab guest: PID 1, from the initramfs, busybox only.
 #
 # Order: mount the kernel filesystems, insmod the modules (list already in

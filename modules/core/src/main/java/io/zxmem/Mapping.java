@@ -70,6 +70,7 @@ public final class Mapping implements AutoCloseable {
                 return;
             }
             done = true;
+            LiveMappings.remove(address);
             C.munmap(MemorySegment.ofAddress(address), length);
             vmo.unmapped();
         }
@@ -84,6 +85,12 @@ public final class Mapping implements AutoCloseable {
         this.allowedPerms = allowedPerms;
         this.unmapper = new Unmapper(vmo, address, length);
         this.cleanable = CLEANER.register(this, unmapper);
+        LiveMappings.add(this);
+    }
+
+    /** The VMO object mapped here; for inspection. */
+    VmoObject vmo() {
+        return vmo;
     }
 
     /**

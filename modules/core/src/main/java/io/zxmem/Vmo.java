@@ -59,6 +59,12 @@ public final class Vmo extends Handle {
 
     private static final int CREATE_OPTIONS = RESIZABLE | DISCARDABLE | UNBOUNDED;
 
+    static {
+        if (Boolean.getBoolean("zxmem.inspect")) {
+            Zx.enableInspection();
+        }
+    }
+
     private final VmoObject vmo;
 
     Vmo(VmoObject vmo, int rights) {

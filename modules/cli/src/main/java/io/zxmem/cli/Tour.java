@@ -20,12 +20,23 @@ import java.time.Duration;
  * The default job of {@code zx}: creates, writes, maps, resizes and inspects VMOs on this machine,
  * printing one line per step with what it did and how long it took.
  */
-final class Tour {
-    private final PrintStream out;
+final class Tour implements Command {
+    private PrintStream out;
     private long t0;
 
-    Tour(PrintStream out) {
-        this.out = out;
+    @Override
+    public String name() {
+        return "tour";
+    }
+
+    @Override
+    public String synopsis() {
+        return "";
+    }
+
+    @Override
+    public String summary() {
+        return "create, write, map, resize, discard and inspect VMOs, printing each step (the default)";
     }
 
     private void start() {
@@ -41,11 +52,12 @@ final class Tour {
         return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes >= 1024 ? (bytes >> 10) + " KiB" : bytes + " B";
     }
 
-    int run(String[] args) {
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
         if (args.length > 0) {
-            System.err.println("zx tour: takes no arguments\n" + Main.USAGE);
-            return 2;
+            throw new UsageException("takes no arguments, got '" + args[0] + "'");
         }
+        this.out = out;
         long p = Zx.pageSize();
         out.println("zxmem tour: Zircon VMOs on Linux " + System.getProperty("os.version") + ", Java "
                 + Runtime.version() + ", page size " + p);

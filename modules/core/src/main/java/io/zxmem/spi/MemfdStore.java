@@ -149,26 +149,20 @@ public final class MemfdStore implements PageStore {
             MemorySegment.copy(m, offset, dst, dstOffset, length);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fds[k];
             long done = 0;
             while (fd >= 0 && done < n) {
-                long r = C.pread(fd, dst.asSlice(dstOffset + done, n - done), n - done, in + done);
+                long r = C.pread(fd, dst.asSlice(dstOffset + at + done, n - done), n - done, in + done);
                 if (r == 0) {
                     break;
                 }
                 done += r;
             }
             if (done < n) {
-                dst.asSlice(dstOffset + done, n - done).fill((byte) 0);
+                dst.asSlice(dstOffset + at + done, n - done).fill((byte) 0);
             }
-            offset += n;
-            dstOffset += n;
-            length -= n;
-        }
+        });
     }
 
     /** Whether every page of the range is in the page cache, asking the kernel for pages not yet known. */
@@ -205,34 +199,43 @@ public final class MemfdStore implements PageStore {
             resident.set(offset / page, (offset + length - 1) / page);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fd(k);
             long done = 0;
             while (done < n) {
-                done += C.pwrite(fd, src.asSlice(srcOffset + done, n - done), n - done, in + done);
+                done += C.pwrite(fd, src.asSlice(srcOffset + at + done, n - done), n - done, in + done);
             }
-            offset += n;
-            srcOffset += n;
+        });
+    }
+
+    /**
+     * Cuts {@code [offset, offset+length)} at segment boundaries and runs {@code op} on each piece:
+     * segment index, offset inside that segment's file, offset of the piece from {@code offset}, length.
+     */
+    private static void pieces(long offset, long length, PieceOp op) {
+        long at = 0;
+        while (length != 0) {
+            long in = (offset + at) & (SEGMENT - 1);
+            long n = Ranges.min(length, SEGMENT - in);
+            op.apply(segment(offset + at), in, at, n);
+            at += n;
             length -= n;
         }
     }
 
-    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece of a range. */
+    @FunctionalInterface
+    private interface PieceOp {
+        void apply(int segment, long fileOffset, long at, long length);
+    }
+
+    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece, creating missing files if asked. */
     private void eachSegment(long offset, long length, boolean create, SegmentOp op) {
-        while (length != 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = create ? fd(k) : fds[k];
             if (fd >= 0) {
                 op.apply(fd, in, n);
             }
-            offset += n;
-            length -= n;
-        }
+        });
     }
 
     @FunctionalInterface

@@ -1,0 +1,4 @@
+/** Example programs written only against zxmem's public API. */
+module io.zxmem.examples {
+    requires io.zxmem;
+}
