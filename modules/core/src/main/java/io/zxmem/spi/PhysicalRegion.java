@@ -1,5 +1,7 @@
 package io.zxmem.spi;
 
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -33,4 +35,13 @@ public interface PhysicalRegion {
 
     /** Releases the region's descriptors. Called once, after every mapping of it is gone. */
     void close();
+
+    /**
+     * What most {@link #map} implementations do: {@code mmap(at, length, prot, MAP_SHARED, fd, offset)},
+     * with {@code MAP_FIXED} when {@code at} is an address.
+     */
+    static MemorySegment mmapShared(MemorySegment at, long length, int prot, int fd, long offset) {
+        int flags = Linux.MAP_SHARED | (at.address() != 0 ? Linux.MAP_FIXED : 0);
+        return LibC.get().mmap(at, length, prot, flags, fd, offset);
+    }
 }

@@ -8,17 +8,14 @@ import java.lang.foreign.MemorySegment;
  * Physical memory emulated by a shared memory file (a memfd): for unit tests and device models. Every
  * mapping of the region shows the same bytes, as device memory would, and the bytes start zero.
  */
-public final class SimulatedRegion implements PhysicalRegion {
+public final class SimulatedRegion extends AbstractRegion {
     private static final LibC C = LibC.get();
 
-    private final long base;
-    private final long size;
     private final int fd;
 
     /** A region of {@code size} bytes at physical address {@code base}; both page-aligned (the caller checked). */
     public SimulatedRegion(long base, long size) {
-        this.base = base;
-        this.size = size;
+        super("simulated", base, size);
         int f = C.memfd_create("zxmem-simulated-phys", Linux.MFD_CLOEXEC);
         try {
             // memfd sizes are signed: a region above 2^63 bytes cannot be simulated
@@ -30,25 +27,12 @@ public final class SimulatedRegion implements PhysicalRegion {
         this.fd = f;
     }
 
-    @Override
-    public String backend() {
-        return "simulated";
-    }
 
-    @Override
-    public long base() {
-        return base;
-    }
 
-    @Override
-    public long size() {
-        return size;
-    }
 
     @Override
     public MemorySegment map(MemorySegment at, long offset, long length, int prot, int cachePolicy) {
-        int flags = Linux.MAP_SHARED | (at.address() != 0 ? Linux.MAP_FIXED : 0);
-        return C.mmap(at, length, prot, flags, fd, offset);
+        return PhysicalRegion.mmapShared(at, length, prot, fd, offset);
     }
 
     @Override

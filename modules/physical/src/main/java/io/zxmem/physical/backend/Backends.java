@@ -40,7 +40,7 @@ public final class Backends implements PhysicalProvider {
         ZxException last = null;
         List<Supplier<PhysicalRegion>> candidates = new ArrayList<>();
         if (driver.equals("vfio-pci")) {
-            candidates.add(() -> new VfioRegion(VfioDevice.open(dev.bdf(), op), bar, b.address(), op));
+            candidates.add(() -> VfioRegion.open(VfioDevice.open(dev.bdf(), op), bar, b.address(), op));
         } else {
             why.add("vfio: the device is bound to " + driver + ", not vfio-pci");
         }
@@ -84,7 +84,7 @@ public final class Backends implements PhysicalProvider {
                 break;
             }
             if (Sys.readNumber(m.resolve("addr"), op) == b.address()) {
-                return new UioRegion(uio, i, op);
+                return UioRegion.open(uio, i, op);
             }
         }
         throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, uio + " exposes no map for BAR " + b.index()
@@ -111,7 +111,10 @@ public final class Backends implements PhysicalProvider {
     @Override
     public PhysicalRegion uio(String device, int map) {
         String op = "resource.uio(" + device + ", " + map + ")";
-        UioRegion r = new UioRegion(device, map, op);
+        return probed(UioRegion.open(device, map, op), op);
+    }
+
+    private static PhysicalRegion probed(PhysicalRegion r, String op) {
         try {
             Sys.probe(r);
         } catch (LinuxException e) {
@@ -124,13 +127,6 @@ public final class Backends implements PhysicalProvider {
     @Override
     public PhysicalRegion devMem(long base, long size) {
         String op = "resource.dev_mem(" + Long.toHexString(base) + ", " + Long.toHexString(size) + ")";
-        DevMemRegion r = new DevMemRegion(base, size, null, op);
-        try {
-            Sys.probe(r);
-        } catch (LinuxException e) {
-            r.close();
-            throw Sys.fail(op, e);
-        }
-        return r;
+        return probed(new DevMemRegion(base, size, null, op), op);
     }
 }

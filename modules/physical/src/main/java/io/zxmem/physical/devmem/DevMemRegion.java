@@ -4,6 +4,8 @@ import io.zxmem.Vmo;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
 import io.zxmem.physical.backend.Sys;
+import io.zxmem.spi.AbstractRegion;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,18 +14,15 @@ import java.lang.foreign.MemorySegment;
  * without {@code O_SYNC} (the kernel still maps MMIO uncached unless it is RAM). Needs root, and a kernel
  * with {@code /dev/mem} whose strict devmem check allows the range (no driver may hold it).
  */
-public final class DevMemRegion implements PciRegion {
+public final class DevMemRegion extends AbstractRegion implements PciRegion {
     public static final String PATH = "/dev/mem";
 
-    private final long base;
-    private final long size;
     private final String bdf;
     private final int fd;
     private int cachedFd = -1;
 
     public DevMemRegion(long base, long size, String bdf, String op) {
-        this.base = base;
-        this.size = size;
+        super("devmem", base, size);
         this.bdf = bdf;
         this.fd = Sys.open(PATH, Linux.O_RDWR | Linux.O_SYNC, op);
     }
@@ -33,20 +32,8 @@ public final class DevMemRegion implements PciRegion {
         return bdf;
     }
 
-    @Override
-    public String backend() {
-        return "devmem";
-    }
 
-    @Override
-    public long base() {
-        return base;
-    }
 
-    @Override
-    public long size() {
-        return size;
-    }
 
     private synchronized int fdFor(int cachePolicy) {
         if (cachePolicy != Vmo.CACHE_CACHED) {
@@ -60,8 +47,7 @@ public final class DevMemRegion implements PciRegion {
 
     @Override
     public MemorySegment map(MemorySegment at, long offset, long length, int prot, int cachePolicy) {
-        int flags = Linux.MAP_SHARED | (at.address() != 0 ? Linux.MAP_FIXED : 0);
-        return Sys.C.mmap(at, length, prot, flags, fdFor(cachePolicy), base + offset);
+        return PhysicalRegion.mmapShared(at, length, prot, fdFor(cachePolicy), base() + offset);
     }
 
     @Override

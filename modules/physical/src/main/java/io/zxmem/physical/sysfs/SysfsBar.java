@@ -5,6 +5,8 @@ import io.zxmem.Vmo;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
 import io.zxmem.physical.backend.Sys;
+import io.zxmem.spi.AbstractRegion;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,25 +17,25 @@ import java.nio.file.Path;
  * write-combining and is used for {@link Vmo#CACHE_WRITE_COMBINING}. Works while no driver has
  * claimed the BAR (strict devmem refuses it while VFIO holds the device).
  */
-public final class SysfsBar implements PciRegion {
+public final class SysfsBar extends AbstractRegion implements PciRegion {
     private final String bdf;
-    private final long base;
-    private final long size;
     private final int fd;
     private final Path wcPath;
     private int wcFd = -1;
 
     public SysfsBar(String bdf, int bar, long physicalAddress, String op) {
-        Path dir = Path.of("/sys/bus/pci/devices", bdf);
-        Path file = dir.resolve("resource" + bar);
+        super("sysfs", physicalAddress, Sys.roundUp(file(bdf, bar, op).toFile().length()));
+        this.bdf = bdf;
+        this.wcPath = file(bdf, bar, op).resolveSibling("resource" + bar + "_wc");
+        this.fd = Sys.open(file(bdf, bar, op).toString(), Linux.O_RDWR | Linux.O_SYNC, op);
+    }
+
+    private static Path file(String bdf, int bar, String op) {
+        Path file = Path.of("/sys/bus/pci/devices", bdf, "resource" + bar);
         if (!Files.exists(file)) {
             throw Sys.fail(Status.ERR_NOT_FOUND, op, file + " does not exist (not a memory BAR?)");
         }
-        this.bdf = bdf;
-        this.base = physicalAddress;
-        this.size = Sys.roundUp(file.toFile().length());
-        this.wcPath = dir.resolve("resource" + bar + "_wc");
-        this.fd = Sys.open(file.toString(), Linux.O_RDWR | Linux.O_SYNC, op);
+        return file;
     }
 
     @Override
@@ -41,20 +43,8 @@ public final class SysfsBar implements PciRegion {
         return bdf;
     }
 
-    @Override
-    public String backend() {
-        return "sysfs";
-    }
 
-    @Override
-    public long base() {
-        return base;
-    }
 
-    @Override
-    public long size() {
-        return size;
-    }
 
     private synchronized int fdFor(int cachePolicy) {
         if (cachePolicy != Vmo.CACHE_WRITE_COMBINING || !Files.exists(wcPath)) {
@@ -68,8 +58,7 @@ public final class SysfsBar implements PciRegion {
 
     @Override
     public MemorySegment map(MemorySegment at, long offset, long length, int prot, int cachePolicy) {
-        int flags = Linux.MAP_SHARED | (at.address() != 0 ? Linux.MAP_FIXED : 0);
-        return Sys.C.mmap(at, length, prot, flags, fdFor(cachePolicy), offset);
+        return PhysicalRegion.mmapShared(at, length, prot, fdFor(cachePolicy), offset);
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
 import io.zxmem.physical.backend.Sys;
+import io.zxmem.spi.AbstractRegion;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,16 +17,22 @@ import java.nio.file.Path;
  * non-prefetchable BARs). UIO always maps from the start of the map, so a window further in is mapped
  * with its head and the head is unmapped.
  */
-public final class UioRegion implements PciRegion {
+public final class UioRegion extends AbstractRegion implements PciRegion {
     private final String device;
     private final int map;
-    private final long base;
-    private final long size;
     private final String bdf;
     private final int fd;
 
+    private UioRegion(String name, int map, long base, long size, String bdf, String op) {
+        super("uio", base, size);
+        this.device = name;
+        this.map = map;
+        this.bdf = bdf;
+        this.fd = Sys.open("/dev/" + name, Linux.O_RDWR | Linux.O_SYNC, op);
+    }
+
     /** @param device {@code uio0} or {@code /dev/uio0} */
-    public UioRegion(String device, int map, String op) {
+    public static UioRegion open(String device, int map, String op) {
         String name = device.startsWith("/dev/") ? device.substring(5) : device;
         Path dir = Path.of("/sys/class/uio", name);
         if (!name.matches("uio[0-9]+") || !Files.isDirectory(dir)) {
@@ -42,10 +50,7 @@ public final class UioRegion implements PciRegion {
         if (offset != 0 || (addr & (Sys.page() - 1)) != 0) {
             throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, name + " map " + map + " does not start on a page");
         }
-        this.device = name;
-        this.map = map;
-        this.base = addr;
-        this.size = Sys.roundUp(Sys.readNumber(m.resolve("size"), op));
+        long size = Sys.roundUp(Sys.readNumber(m.resolve("size"), op));
         String pci = null;
         try {
             Path dev = dir.resolve("device").toRealPath();
@@ -55,8 +60,7 @@ public final class UioRegion implements PciRegion {
         } catch (Exception ignored) {
             // not a PCI device (a platform UIO driver): no config space
         }
-        this.bdf = pci;
-        this.fd = Sys.open("/dev/" + name, Linux.O_RDWR | Linux.O_SYNC, op);
+        return new UioRegion(name, map, addr, size, pci, op);
     }
 
     /** @return the UIO device name, {@code uio0} */
@@ -69,27 +73,14 @@ public final class UioRegion implements PciRegion {
         return bdf;
     }
 
-    @Override
-    public String backend() {
-        return "uio";
-    }
 
-    @Override
-    public long base() {
-        return base;
-    }
 
-    @Override
-    public long size() {
-        return size;
-    }
 
     @Override
     public MemorySegment map(MemorySegment at, long offset, long length, int prot, int cachePolicy) {
         long pgoff = (long) map * Sys.page();
         if (offset == 0) {
-            int flags = Linux.MAP_SHARED | (at.address() != 0 ? Linux.MAP_FIXED : 0);
-            return Sys.C.mmap(at, length, prot, flags, fd, pgoff);
+            return PhysicalRegion.mmapShared(at, length, prot, fd, pgoff);
         }
         MemorySegment whole = Sys.C.mmap(MemorySegment.NULL, offset + length, prot, Linux.MAP_SHARED, fd, pgoff);
         try {
