@@ -7,8 +7,9 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
-    exports io.zxmem.spi to io.zxmem.physical;
+    exports io.zxmem.spi to io.zxmem.cow, io.zxmem.physical;
     exports io.zxmem.internal to io.zxmem.physical;
 
+    uses io.zxmem.spi.ChildEngine;
     uses io.zxmem.spi.PhysicalProvider;
 }

@@ -36,9 +36,8 @@ final class Inspection {
             try {
                 VmoObject parent = v.parent();
                 l.add(new VmoSnapshot(v.koid(), parent == null ? 0 : parent.koid(), v.name(),
-                        v.kind() == VmoObject.KIND_PAGED ? "paged" : "physical", v.size(),
-                        v.kind() == VmoObject.KIND_PAGED ? v.committedBytes() : 0,
-                        v.info(0, 0, 0).flags() & ~VmoInfo.VIA_HANDLE, v.childCount(), v.handleRights(),
+                        v.kindName(), v.size(), v.kind() == VmoObject.KIND_PAGED ? v.committedBytes() : 0,
+                        v.info(0, v.childFlags(), 0).flags() & ~VmoInfo.VIA_HANDLE, v.childCount(), v.handleRights(),
                         LiveMappings.of(v.koid())));
             } catch (ZxException destroyedMeanwhile) {
                 // The VMO went away while we looked: it is simply not in the snapshot.

@@ -4,9 +4,9 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.LinuxException;
-import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
+import io.zxmem.spi.PageStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -27,7 +27,6 @@ import java.lang.ref.Cleaner;
  */
 public final class Mapping implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final LibC C = LibC.get();
 
     private final VmoObject vmo;
     private final long address;
@@ -35,6 +34,8 @@ public final class Mapping implements AutoCloseable {
     private final long vmoOffset;
     private final int allowedPerms;
     private final Unmapper unmapper;
+    /** What inspection lists for this mapping (kept apart so the list never keeps the mapping alive). */
+    private final LiveMappings.Entry listing;
     private final Cleaner.Cleanable cleanable;
     private int perms;
     /** Set under this mapping's monitor before the unmap, so no segment can be made after it. */
@@ -47,13 +48,18 @@ public final class Mapping implements AutoCloseable {
         final VmoObject vmo;
         final long address;
         final long length;
+        final long id;
         volatile boolean segmentGiven;
         boolean done;
 
-        Unmapper(VmoObject vmo, long address, long length) {
+        final PageStore.Window window;
+
+        Unmapper(VmoObject vmo, PageStore.Window window, long id) {
+            this.id = id;
             this.vmo = vmo;
-            this.address = address;
-            this.length = length;
+            this.window = window;
+            this.address = window.address();
+            this.length = window.length();
         }
 
         @Override
@@ -70,27 +76,22 @@ public final class Mapping implements AutoCloseable {
                 return;
             }
             done = true;
-            LiveMappings.remove(address);
-            C.munmap(MemorySegment.ofAddress(address), length);
+            LiveMappings.remove(id);
+            window.unmap();
             vmo.unmapped();
         }
     }
 
-    Mapping(VmoObject vmo, long address, long length, long vmoOffset, int perms, int allowedPerms) {
+    Mapping(VmoObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
         this.vmo = vmo;
-        this.address = address;
-        this.length = length;
+        this.address = window.address();
+        this.length = window.length();
         this.vmoOffset = vmoOffset;
         this.perms = perms;
         this.allowedPerms = allowedPerms;
-        this.unmapper = new Unmapper(vmo, address, length);
+        this.listing = LiveMappings.add(vmo, address, length, vmoOffset, perms);
+        this.unmapper = new Unmapper(vmo, window, listing.id());
         this.cleanable = CLEANER.register(this, unmapper);
-        LiveMappings.add(this);
-    }
-
-    /** The VMO object mapped here; for inspection. */
-    VmoObject vmo() {
-        return vmo;
     }
 
     /**
@@ -167,11 +168,12 @@ public final class Mapping implements AutoCloseable {
             revoke();
         }
         try {
-            C.mprotect(MemorySegment.ofAddress(address), length, Vmar.prot(newPerms));
+            unmapper.window.protect(Vmar.prot(newPerms));
         } catch (LinuxException e) {
             throw Os.fail(op, e);
         }
         perms = newPerms;
+        listing.perms = newPerms;
         segment = null;
     }
 

@@ -13,7 +13,7 @@ import java.util.Map;
  * holds committed, which handles and mappings keep it alive.
  *
  * @param parentKoid  0 for a root VMO
- * @param kind        {@code paged} or {@code physical}
+ * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot} or {@code at-least-on-write}
  * @param flags       {@code VmoInfo} flag bits
  * @param handleRights the rights of each open handle (a VMO kept alive only by mappings or children
  *                    has none)

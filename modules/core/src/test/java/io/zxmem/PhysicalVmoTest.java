@@ -217,6 +217,25 @@ class PhysicalVmoTest {
     }
 
     @Test
+    void onlySliceChildren() {
+        try (Resource r = Resource.simulated(BASE, SIZE); Vmo v = Vmo.createPhysical(r, BASE, 4 * P)) {
+            status(Status.ERR_NOT_SUPPORTED, () -> v.createChild(Vmo.CHILD_SNAPSHOT, 0, P));
+            status(Status.ERR_NOT_SUPPORTED, () -> v.createChild(Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, P));
+            try (Vmo slice = v.createChild(Vmo.CHILD_SLICE, 2 * P, P);
+                 Mapping whole = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 4 * P);
+                 Mapping part = slice.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, P)) {
+                assertEquals(0, v.signals() & Signals.VMO_ZERO_CHILDREN);
+                whole.segment().set(ValueLayout.JAVA_INT, 2 * P + 4, 0x5a5a);
+                assertEquals(0x5a5a, part.segment().get(ValueLayout.JAVA_INT, 4), "a slice maps the same device memory");
+                part.segment().set(ValueLayout.JAVA_INT, 8, 77);
+                assertEquals(77, whole.segment().get(ValueLayout.JAVA_INT, 2 * P + 8));
+                status(Status.ERR_NOT_SUPPORTED, () -> slice.read(new byte[1], 0));
+                status(Status.ERR_NOT_SUPPORTED, () -> slice.createChild(Vmo.CHILD_SNAPSHOT, 0, P));
+            }
+        }
+    }
+
+    @Test
     void theDeviceBackendsNeedTheDeviceModule() {
         // core's own tests run without io.zxmem.physical: the factories say what is missing
         status(Status.ERR_NOT_SUPPORTED, () -> Resource.pciBar("0000:00:10.0", 0));

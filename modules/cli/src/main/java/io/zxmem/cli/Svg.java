@@ -42,7 +42,12 @@ final class Svg {
                     e[0], e[1], e[2], e[3]));
         }
         for (Box b : boxes) {
-            String fill = b.vmo.kind().equals("physical") ? "#fde8c8" : b.vmo.parentKoid() != 0 ? "#e0f0e0" : "#dde8f8";
+            String fill = switch (b.vmo.kind()) {
+                case "physical" -> "#fde8c8";
+                case "slice" -> "#f3e3f6";
+                case "paged" -> "#dde8f8";
+                default -> "#e0f0e0";
+            };
             s.append(String.format("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"#345\"/>%n",
                     b.x, b.y, boxW, b.h, fill));
             for (int i = 0; i < b.lines.size(); i++) {

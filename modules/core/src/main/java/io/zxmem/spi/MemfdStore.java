@@ -13,6 +13,8 @@ import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
+import io.zxmem.Status;
+import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -48,6 +50,8 @@ public final class MemfdStore implements PageStore {
     private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
 
     private static final LibC C = LibC.get();
+    /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
+    private static final long CHECKED_COMMIT = 16L << 20;
 
     private final long page;
     private final String name;
@@ -117,6 +121,25 @@ public final class MemfdStore implements PageStore {
             }
             return fds[k];
         }
+    }
+
+    /**
+     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
+     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
+     * caller holds the VMO's exclusive lock and replaces this store.
+     *
+     * @return the memfd, or -1 if the store spans more than one segment (nothing changed then)
+     */
+    public int detach() {
+        for (int k = 1; k < MAX_SEGMENTS; k++) {
+            if (fds[k] >= 0) {
+                return -1;
+            }
+        }
+        dropCanonical();
+        int fd = fds[0];
+        fds[0] = -1;
+        return fd;
     }
 
     /** @return the memfd of the first segment, for sharing with other processes */
@@ -243,11 +266,61 @@ public final class MemfdStore implements PageStore {
         void apply(int fd, long offset, long length);
     }
 
+    /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
+    @Override
+    public void forEachData(long offset, long length, Extents action) {
+        long at = offset;
+        long left = length;
+        while (left != 0) {
+            int k = segment(at);
+            long in = at & (SEGMENT - 1);
+            long n = Ranges.min(left, SEGMENT - in);
+            int fd = fds[k];
+            long segBase = at - in;
+            long end = in + n;
+            long pos = in;
+            while (fd >= 0 && pos < end) {
+                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+                if (data < 0 || data >= end) {
+                    break;
+                }
+                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+                if (hole < 0 || hole > end) {
+                    hole = end;
+                }
+                action.accept(segBase + data, hole - data);
+                pos = hole;
+            }
+            at += n;
+            left -= n;
+        }
+    }
+
     @Override
     public void commit(long offset, long length) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
+            checkRoomFor(offset, length);
+        }
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
         if (resident != null && length != 0) {
             resident.set(offset / page, (offset + length - 1) / page);
+        }
+    }
+
+    /**
+     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
+     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
+     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
+     */
+    private void checkRoomFor(long offset, long length) {
+        long[] allocated = {0};
+        forEachData(offset, length, (off, len) -> allocated[0] += len);
+        long needed = length - allocated[0];
+        long room = MemoryHeadroom.bytes();
+        if (Long.compareUnsigned(needed, room) > 0) {
+            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
+                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
+                    + " are left to this process (MemAvailable and cgroup memory limits)");
         }
     }
 
@@ -293,8 +366,10 @@ public final class MemfdStore implements PageStore {
                 continue;
             }
             if (k >= keep) {
-                C.close(fds[k]);
-                fds[k] = -1;
+                // Truncate, do not close: a mapping made earlier still maps this very file. Emptied,
+                // it faults there while the range is gone; kept, the file is what that mapping, read
+                // and write all use again once the VMO grows back (a new file would leave it stale).
+                C.ftruncate(fds[k], 0);
             } else {
                 C.ftruncate(fds[k], segmentLength(k, newSize));
             }
