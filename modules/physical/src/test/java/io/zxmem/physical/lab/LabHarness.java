@@ -371,6 +371,31 @@ public final class LabHarness {
                 return eduDma(r);
             }
         });
+        test("vfio.interrupt.close-wakes-waiter", () -> {
+            try (Resource r = Resource.pciBar(EDU, 0)) {
+                Interrupt irq = Interrupt.open(r);
+                io.zxmem.Status[] got = {null};
+                Thread waiter = Thread.ofPlatform().start(() -> {
+                    try {
+                        irq.await(Duration.ofSeconds(30));
+                    } catch (io.zxmem.ZxException e) {
+                        got[0] = e.status();
+                    }
+                });
+                Thread.sleep(200);
+                long closedAt = System.nanoTime();
+                irq.close();
+                waiter.join(10_000);
+                check(got[0] == io.zxmem.Status.ERR_CANCELED, "waiter's status " + got[0], 0, 1);
+                try {
+                    irq.await(Duration.ZERO);
+                    throw new AssertionError("await after close returned");
+                } catch (io.zxmem.ZxException e) {
+                    check(e.status() == io.zxmem.Status.ERR_BAD_HANDLE, "await after close: " + e.status(), 0, 1);
+                }
+                return String.format("CANCELED after %.1f ms", (System.nanoTime() - closedAt) / 1e6);
+            }
+        });
         test("vfio.ivshmem.pattern", () -> {
             try (Resource r = Resource.pciBar(IVSHMEM, 2)) {
                 return sized(r, "vfio") + ivshmem(r, "vfio", 4, Vmo.CACHE_UNCACHED);

@@ -44,7 +44,7 @@ class LabTest {
             "bind.uio", "uio.edu.registers", "uio.edu.by-name", "uio.edu.interrupt", "uio.ivshmem.falls-back-to-sysfs",
             "hugepage.dma.address",
             "bind.vfio", "vfio.edu.registers", "vfio.edu.interrupt.msi", "vfio.edu.interrupt.intx", "vfio.edu.dma",
-            "vfio.ivshmem.pattern", "vfio.released");
+            "vfio.interrupt.close-wakes-waiter", "vfio.ivshmem.pattern", "vfio.released");
     /** What each backend must have written into ivshmem, read by the host after power-off. */
     static final List<String> REPLIES = List.of("sysfs", "sysfs-wc", "devmem", "uio-then-sysfs", "vfio");
 
