@@ -85,6 +85,9 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /newroot/dev/pts || true
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
+# loopback up (the guest has no other network): JMH's forked benchmark JVMs talk to their parent
+# over 127.0.0.1 and fail with "Connection refused" without it
+ip link set lo up 2>/dev/null || log "could not bring up lo"
 mkdir -p /newroot/run/zxmem-lab
 cp /lab/bind.sh /newroot/run/zxmem-lab/bind.sh
 chmod 755 /newroot/run/zxmem-lab/bind.sh

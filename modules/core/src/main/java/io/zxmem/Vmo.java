@@ -126,6 +126,48 @@ public final class Vmo extends Handle {
         return create(size, 0);
     }
 
+    /**
+     * Creates a VMO for the physical memory {@code [paddr, paddr+size)} granted by {@code resource}
+     * ({@code zx_vmo_create_physical}). Mapping it maps that memory itself (device registers, shared
+     * memory); it cannot be read or written through the handle, is not resizable, starts with cache
+     * policy {@link #CACHE_UNCACHED} and allows only {@link #CHILD_SLICE} children. Rights:
+     * {@link Rights#DEFAULT_VMO} and {@link Rights#EXECUTE}.
+     *
+     * @throws ZxException in this order: INVALID_ARGS when {@code paddr + size} overflows; BAD_HANDLE
+     *                     for a null or closed handle; WRONG_TYPE when it is not a {@link Resource};
+     *                     ACCESS_DENIED when the range is not inside the resource; INVALID_ARGS when
+     *                     {@code paddr} or {@code size} is not page-aligned or {@code size} is 0
+     */
+    public static Vmo createPhysical(Handle resource, long paddr, long size) {
+        String op = "vmo.create_physical(paddr=" + Ranges.hex(paddr) + ", size=" + Ranges.hex(size) + ")";
+        if (Ranges.overflows(paddr, size)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr + size overflows");
+        }
+        if (resource == null) {
+            throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "resource is null");
+        }
+        resource.checkValid(op);
+        if (!(resource instanceof Resource r)) {
+            throw Ranges.fail(Status.ERR_WRONG_TYPE, op, "the handle is a " + resource.getClass().getSimpleName()
+                    + ", not a Resource");
+        }
+        io.zxmem.spi.PhysicalRegion region = r.object().region();
+        long base = region.base();
+        if (Long.compareUnsigned(paddr, base) < 0 || !Ranges.inside(paddr - base, size, region.size())) {
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "the resource grants only [" + Ranges.hex(base) + ", "
+                    + Ranges.hex(base + region.size()) + ")");
+        }
+        long page = Pages.size();
+        if (size == 0 || !Ranges.aligned(paddr, page) || !Ranges.aligned(size, page)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
+        }
+        // The store takes its own reference to the resource: the VMO keeps the device open after the
+        // resource handle is closed.
+        io.zxmem.spi.PhysicalStore store = new io.zxmem.spi.PhysicalStore(r.object(), region, paddr - base, size);
+        VmoObject obj = new VmoObject(store, VmoObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
+        return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
+    }
+
     private static final int CHILD_KINDS = CHILD_SNAPSHOT | CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | CHILD_SLICE;
     private static final int CHILD_OPTIONS = CHILD_KINDS | CHILD_RESIZABLE | CHILD_NO_WRITE;
 
