@@ -18,7 +18,10 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.<Command>of(new Tour(), new Inspect(), new Shell(), new Bench())) {
+        List<Command> all = new java.util.ArrayList<>(List.of(new Tour(), new Inspect()));
+        all.addAll(Devices.commands());
+        all.addAll(List.of(new Shell(), new Bench()));
+        for (Command c : all) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -30,7 +30,7 @@ class CliTest {
 
     @Test
     void everyCommandHasItsOwnHelp() throws Exception {
-        for (String c : new String[] {"tour", "inspect", "shell", "bench"}) {
+        for (String c : new String[] {"tour", "inspect", "lspci", "bars", "peek", "poke", "shell", "bench"}) {
             Zx r = Zx.run(c, "--help");
             assertEquals(0, r.exit(), r.toString());
             assertTrue(r.out().startsWith("usage: zx " + c), r.toString());
