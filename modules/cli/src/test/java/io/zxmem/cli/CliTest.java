@@ -15,6 +15,7 @@ class CliTest {
         for (String expected : new String[] {"zxmem tour", "\"hello, zircon\"", "0x0123456789abcdef",
                 "touching the cut-off page: InternalError", "page 1 reads 0", "IllegalStateException",
                 "ERR_ACCESS_DENIED on write", "committed 256 KiB", "1 discarded; lock says discarded 64 KiB, byte 0 = 0",
+                "snapshot \"version 1\", slice \"version 2\"",
                 "live VMOs now: 0"}) {
             assertTrue(r.out().contains(expected), "missing '" + expected + "' in\n" + r);
         }
