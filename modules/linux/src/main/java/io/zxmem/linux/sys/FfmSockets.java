@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.zxmem.linux.LinuxException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -26,17 +25,6 @@ final class FfmSockets implements Sockets {
 
     private FfmSockets() {}
 
-    private static LinuxException fail(String call, MemorySegment errno) {
-        return new LinuxException(call, Downcalls.errnoOf(errno));
-    }
-
-    private static int check(String call, MemorySegment errno, int r) {
-        if (r == -1) {
-            throw fail(call, errno);
-        }
-        return r;
-    }
-
     private static boolean is(MemorySegment errno, int value) {
         return Downcalls.errnoOf(errno) == value;
     }
@@ -45,7 +33,7 @@ final class FfmSockets implements Sockets {
     public int socket(int domain, int type, int protocol) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            return check("socket", errno, (int) SOCKET.invokeExact(errno, domain, type, protocol));
+            return Downcalls.check("socket", errno, (int) SOCKET.invokeExact(errno, domain, type, protocol));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -56,7 +44,7 @@ final class FfmSockets implements Sockets {
         MemorySegment errno = Downcalls.captureBuffer();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sv = a.allocate(JAVA_INT, 2);
-            check("socketpair", errno, (int) SOCKETPAIR.invokeExact(errno, domain, type, protocol, sv));
+            Downcalls.check("socketpair", errno, (int) SOCKETPAIR.invokeExact(errno, domain, type, protocol, sv));
             return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
@@ -67,7 +55,7 @@ final class FfmSockets implements Sockets {
     public void bind(int fd, MemorySegment addr, int addrlen) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("bind", errno, (int) BIND.invokeExact(errno, fd, addr, addrlen));
+            Downcalls.check("bind", errno, (int) BIND.invokeExact(errno, fd, addr, addrlen));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -77,7 +65,7 @@ final class FfmSockets implements Sockets {
     public void listen(int fd, int backlog) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("listen", errno, (int) LISTEN.invokeExact(errno, fd, backlog));
+            Downcalls.check("listen", errno, (int) LISTEN.invokeExact(errno, fd, backlog));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -96,7 +84,7 @@ final class FfmSockets implements Sockets {
                     return -1;
                 }
                 if (!is(errno, Errno.EINTR)) {
-                    throw fail("accept4", errno);
+                    throw Downcalls.fail("accept4", errno);
                 }
             }
         } catch (Throwable t) {
@@ -108,7 +96,7 @@ final class FfmSockets implements Sockets {
     public void connect(int fd, MemorySegment addr, int addrlen) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("connect", errno, (int) CONNECT.invokeExact(errno, fd, addr, addrlen));
+            Downcalls.check("connect", errno, (int) CONNECT.invokeExact(errno, fd, addr, addrlen));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -127,7 +115,7 @@ final class FfmSockets implements Sockets {
                     return -1;
                 }
                 if (!is(errno, Errno.EINTR)) {
-                    throw fail("sendmsg", errno);
+                    throw Downcalls.fail("sendmsg", errno);
                 }
             }
         } catch (Throwable t) {
@@ -148,7 +136,7 @@ final class FfmSockets implements Sockets {
                     return -1;
                 }
                 if (!is(errno, Errno.EINTR)) {
-                    throw fail("recvmsg", errno);
+                    throw Downcalls.fail("recvmsg", errno);
                 }
             }
         } catch (Throwable t) {
@@ -160,7 +148,7 @@ final class FfmSockets implements Sockets {
     public void shutdown(int fd, int how) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("shutdown", errno, (int) SHUTDOWN.invokeExact(errno, fd, how));
+            Downcalls.check("shutdown", errno, (int) SHUTDOWN.invokeExact(errno, fd, how));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -170,7 +158,7 @@ final class FfmSockets implements Sockets {
     public void getsockopt(int fd, int level, int name, MemorySegment value, MemorySegment len) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("getsockopt", errno, (int) GETSOCKOPT.invokeExact(errno, fd, level, name, value, len));
+            Downcalls.check("getsockopt", errno, (int) GETSOCKOPT.invokeExact(errno, fd, level, name, value, len));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
