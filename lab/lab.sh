@@ -12,7 +12,8 @@
 #                                  JVM flags ($ZXMEM_LAB_JAVA_OPTS) in the guest
 #   lab.sh selftest                prove every mapping path + interrupts, C and Java
 #   lab.sh info                    what would be used (accelerator, kernel, paths)
-#   lab.sh clean                   remove built artefacts and job folders (keeps debs)
+#   lab.sh clean [--all]           remove built artefacts and job folders (--all: the
+#                                  whole cache, including the downloaded kernel)
 #
 # CMD: one argument is a bash script ("java -version; ls"), several arguments are
 # one command line (argv, quoted for you), "-" reads the script from stdin.
@@ -36,7 +37,9 @@
 #   ZXMEM_LAB_MEM=2048 (MiB), ZXMEM_LAB_SMP=1, ZXMEM_LAB_CPU (QEMU -cpu),
 #   ZXMEM_LAB_JDK (default /usr/lib/jvm/temurin-25-jdk-amd64), ZXMEM_LAB_BOOT_RETRIES=2,
 #   ZXMEM_LAB_FIRMWARE=seabios|qboot, ZXMEM_LAB_APPEND (kernel cmdline),
-#   ZXMEM_LAB_QEMU_ARGS (extra QEMU args), ZXMEM_LAB_VERBOSE=1 (summary line on stderr).
+#   ZXMEM_LAB_QEMU_ARGS (extra QEMU args), ZXMEM_LAB_VERBOSE=1 (summary line on stderr),
+#   ZXMEM_LAB_TIMING_FILE (copy of the run's timings: boot-to-command etc.),
+#   ZXMEM_LAB_JAVA_OPTS (flags "java" adds; default below in DEFAULT_JAVA_OPTS).
 #
 # Exit status of run/java: the command's; 124 timeout (QEMU killed by PID), 125 the
 # guest died before reporting a result, 130/143 lab.sh was interrupted (QEMU killed),
@@ -69,7 +72,7 @@ with_lock() {
     exec 9>"$CACHE/.lock"
     flock 9
     "$@"
-    flock -u 9
+    exec 9>&-          # unlock; QEMU must not inherit the lock
 }
 
 as_root() {
@@ -84,7 +87,8 @@ kernel_dir() { cat "$CACHE/kernel/current" 2>/dev/null || true; }
 install_packages() {
     local need="" p
     for p in $APT_PACKAGES; do
-        dpkg -s "$p" >/dev/null 2>&1 || need+=" $p"
+        # not dpkg -s: it succeeds for removed packages that left config files
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || need+=" $p"
     done
     # apt-get update only when something is missing: keeps repeat runs offline and fast
     if [ -n "$need" ] || ! apt-cache show "linux-image-$KFLAVOUR" >/dev/null 2>&1; then
@@ -93,6 +97,7 @@ install_packages() {
     fi
     if [ -n "$need" ]; then
         say "apt-get install$need"
+        # shellcheck disable=SC2086  # $need is a list of package names
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need \
             >>"$CACHE/apt.log" 2>&1 || { tail -n 30 "$CACHE/apt.log" >&2; die "apt-get install failed"; }
     fi
@@ -261,33 +266,55 @@ run_vm() {
     [ -f "$kdir/vmlinux" ] && kernel="$kdir/vmlinux"
     accel=$(pick_accel)
 
-    mkdir -p "$CACHE/jobs"
+    # validate everything before creating files, so a usage error leaves nothing behind
     no_comma "$CACHE"
+    local out=""
+    if [ -n "$OPT_OUT" ]; then
+        mkdir -p "$OPT_OUT"; out=$(cd "$OPT_OUT" && pwd); no_comma "$out"
+    fi
+    local ivfile="" ivtemp=0 ivsize
+    if [ -n "$OPT_IVFILE" ]; then
+        ivfile=$OPT_IVFILE; no_comma "$ivfile"
+    fi
+    if [ -z "$OPT_IVSIZE" ] && [ -n "$ivfile" ] && [ -s "$ivfile" ]; then ivsize=$(stat -c %s "$ivfile")
+    else ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}") || die "bad --ivshmem-size '$OPT_IVSIZE'"; fi
+    if [ $((ivsize & (ivsize - 1))) != 0 ] || [ "$ivsize" -lt 4096 ]; then
+        die "ivshmem size $ivsize: need a power of two >= 4096"
+    fi
+    if [ -n "$ivfile" ] && [ -s "$ivfile" ] && [ "$(stat -c %s "$ivfile")" -lt "$ivsize" ]; then
+        die "$ivfile is smaller than $ivsize bytes"
+    fi
+    # boot-time bindings: "<bdf> <driver>" lines for the guest's init
+    local b binds=""
+    for b in ${OPT_BIND//,/ }; do
+        case "$b" in
+            edu=*)     binds+="$EDU_BDF ${b#edu=}"$'\n' ;;
+            ivshmem=*) binds+="$IVSHMEM_BDF ${b#ivshmem=}"$'\n' ;;
+            *:*=*)     binds+="${b%%=*} ${b#*=}"$'\n' ;;
+            *) die "bad --bind entry '$b' (edu=DRIVER, ivshmem=DRIVER or BDF=DRIVER)" ;;
+        esac
+    done
+
+    mkdir -p "$CACHE/jobs"
+    # failed runs keep their job folder for post-mortems; drop those older than 2 days,
+    # and temporary ivshmem files of runs that were SIGKILLed
+    find "$CACHE/jobs" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true
+    find /dev/shm -maxdepth 1 -name 'zxmem-lab-*.ivshmem' -mmin +1440 -delete 2>/dev/null || true
     local job; job=$(mktemp -d "$CACHE/jobs/$(date +%Y%m%d-%H%M%S)-XXXXXX")
     chmod 755 "$job"
     mkdir -p "$job/out"
     printf '%s\n' "$script" > "$job/cmd.sh"
-
-    local out="$job/out"
-    if [ -n "$OPT_OUT" ]; then
-        mkdir -p "$OPT_OUT"; out=$(cd "$OPT_OUT" && pwd); no_comma "$out"
-    fi
+    printf '%s' "$binds" > "$job/bind"
+    [ -n "$out" ] || out="$job/out"
 
     # ivshmem backing file: the caller's (kept) or a temporary one (deleted)
-    local ivfile ivtemp=0 ivsize
-    if [ -n "$OPT_IVFILE" ]; then
-        ivfile=$OPT_IVFILE; no_comma "$ivfile"
+    if [ -n "$ivfile" ]; then
         mkdir -p "$(dirname "$ivfile")"
-        if [ -z "$OPT_IVSIZE" ] && [ -s "$ivfile" ]; then ivsize=$(stat -c %s "$ivfile")
-        else ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}"); fi
         [ -s "$ivfile" ] || truncate -s "$ivsize" "$ivfile"
-        [ "$(stat -c %s "$ivfile")" -ge "$ivsize" ] || die "$ivfile is smaller than $ivsize bytes"
     else
-        ivsize=$(numfmt --from=iec "${OPT_IVSIZE:-1M}")
         ivfile=/dev/shm/zxmem-lab-$(basename "$job").ivshmem; ivtemp=1
         truncate -s "$ivsize" "$ivfile"
     fi
-    [ $((ivsize & (ivsize - 1))) = 0 ] && [ "$ivsize" -ge 4096 ] || die "ivshmem size $ivsize: need a power of two >= 4096"
 
     # the command's environment, sourced by the guest (bash %q quoting)
     {
@@ -303,18 +330,6 @@ run_vm() {
             [ -n "${!v+x}" ] && printf '%s=%q\n' "$v" "${!v}"
         done
     } > "$job/env"
-
-    # boot-time bindings: "<bdf> <driver>" lines for the guest's init
-    : > "$job/bind"
-    local b
-    for b in ${OPT_BIND//,/ }; do
-        case "$b" in
-            edu=*)     echo "$EDU_BDF ${b#edu=}" >> "$job/bind" ;;
-            ivshmem=*) echo "$IVSHMEM_BDF ${b#ivshmem=}" >> "$job/bind" ;;
-            *:*=*)     echo "${b%%=*} ${b#*=}" >> "$job/bind" ;;
-            *) die "bad --bind entry '$b' (edu=DRIVER, ivshmem=DRIVER or BDF=DRIVER)" ;;
-        esac
-    done
 
     # ---- QEMU command line ----
     local machine=q35 cpu accelopt
@@ -337,6 +352,7 @@ run_vm() {
     # no_timer_check: under TCG on a busy host the early timer probe can time out
     # and panic ("timer doesn't work through Interrupt-remapped IO-APIC")
     local append="console=ttyS0 quiet panic=-1 no_timer_check intel_iommu=on lab.job=$job"
+    # shellcheck disable=SC2054  # the commas belong to QEMU option values
     local q=(qemu-system-x86_64
         -machine "$machine" -accel "$accelopt" -cpu "$cpu"
         -smp "${ZXMEM_LAB_SMP:-1}" -m "${ZXMEM_LAB_MEM:-2048}"
@@ -377,7 +393,7 @@ run_vm() {
     trap 'INTERRUPTED=143' TERM
     trap '[ -z "$QPID" ] || kill -KILL "$QPID" 2>/dev/null || true' EXIT
     t0=$EPOCHREALTIME
-    deadline=$(( ${t0%.*} + OPT_TIMEOUT ))
+    deadline=$(( ${t0/./} + OPT_TIMEOUT * 1000000 ))   # microseconds
     while :; do
         attempt=$((attempt + 1))
         rm -f "$job/started" "$job/rc" "$job/stdout" "$job/stderr" "$job/timing"
@@ -387,7 +403,7 @@ run_vm() {
         while kill -0 "$QPID" 2>/dev/null; do
             [ -z "$tstart" ] && [ -e "$job/started" ] && tstart=$EPOCHREALTIME
             [ -z "$INTERRUPTED" ] || break
-            if [ "${EPOCHREALTIME%.*}" -ge "$deadline" ]; then timed_out=1; break; fi
+            if [ "${EPOCHREALTIME/./}" -ge "$deadline" ]; then timed_out=1; break; fi
             sleep 0.05
         done
         if [ -n "$INTERRUPTED" ] || [ "$timed_out" = 1 ]; then
@@ -400,7 +416,9 @@ run_vm() {
         tend=$EPOCHREALTIME
         [ -z "$tstart" ] && [ -e "$job/started" ] && tstart=$tend
         # a boot that dies before the command starts (panic on a busy host) is retried
-        if [ -z "$tstart" ] && [ "$timed_out" = 0 ] && [ -z "$INTERRUPTED" ] && [ "$attempt" -le "$retries" ]; then
+        # (not when init reported a setup failure itself: rc exists then)
+        if [ -z "$tstart" ] && [ ! -s "$job/rc" ] && [ "$timed_out" = 0 ] && [ -z "$INTERRUPTED" ] &&
+           [ "$attempt" -le "$retries" ]; then
             cp "$job/console.log" "$job/console.failed-boot-$attempt.log" 2>/dev/null || true
             say "guest died before the command started (attempt $attempt), retrying"
             continue
@@ -424,8 +442,9 @@ run_vm() {
 
     local tcmd=""
     if [ -f "$job/timing" ]; then
-        # shellcheck disable=SC1091
+        # shellcheck disable=SC1091  # written by the guest
         . "$job/timing"
+        # shellcheck disable=SC2154  # guest_uptime_* come from that file
         tcmd=$(secs "$guest_uptime_at_command" "$guest_uptime_after_command")
     fi
     {
@@ -451,9 +470,9 @@ run_vm() {
 
 # TERM, up to 5 s to exit, then KILL
 kill_qemu() {
-    local i
+    local _
     kill -TERM "$1" 2>/dev/null || return 0
-    for i in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL "$1" 2>/dev/null || true
 }
 
@@ -543,7 +562,11 @@ cmd_info() {
     echo "modules:  $MODULES"
 }
 
-cmd_clean() { rm -rf "$CACHE"/initramfs-* "$CACHE/jobs" "$CACHE/build"; }
+# clean: built artefacts and job folders; clean --all: the whole cache (kernel too)
+cmd_clean() {
+    if [ "${1:-}" = --all ]; then rm -rf "$CACHE"
+    else rm -rf "$CACHE"/initramfs-* "$CACHE/jobs" "$CACHE/build"; fi
+}
 
 case "${1:-}" in
     install)  with_lock do_install ;;
@@ -552,6 +575,6 @@ case "${1:-}" in
     java)     shift; cmd_java "$@" ;;
     selftest) cmd_selftest ;;
     info)     cmd_info ;;
-    clean)    cmd_clean ;;
-    *) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    clean)    shift; cmd_clean "$@" ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -33,5 +33,6 @@
 #include <linux/memfd.h>
 #include <linux/userfaultfd.h>
 #include <linux/vfio.h>
+#include <linux/pci_regs.h>
 
 #endif

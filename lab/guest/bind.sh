@@ -45,6 +45,7 @@ driver_of() {   # sets $drv: the bound driver's name, or none
 cmd_read() { od -An -tx2 -j 4 -N 2 "$1/config" | tr -d ' \n'; }
 cmd_write() {   # cmd_write DEVDIR VALUE
     local v=$(( $2 ))
+    # shellcheck disable=SC2059  # the format is built from octal escapes on purpose
     printf "\\$(printf %o $((v & 255)))\\$(printf %o $((v >> 8)))" |
         dd of="$1/config" bs=2 seek=2 count=1 conv=notrunc 2>/dev/null
 }

@@ -1,4 +1,6 @@
 #!/bin/busybox sh
+# shellcheck shell=dash disable=SC3040,SC2013,SC2016
+# (busybox ash has pipefail; the cmdline is words; the chroot script expands in the guest)
 # /init of the lab guest: PID 1, from the initramfs, busybox only.
 #
 # Order: mount the kernel filesystems, insmod the modules (list already in
@@ -83,6 +85,9 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /newroot/dev/pts || true
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
+# loopback up (the guest has no other network): JMH's forked benchmark JVMs talk to their parent
+# over 127.0.0.1 and fail with "Connection refused" without it
+ip link set lo up 2>/dev/null || log "could not bring up lo"
 mkdir -p /newroot/run/zxmem-lab
 cp /lab/bind.sh /newroot/run/zxmem-lab/bind.sh
 chmod 755 /newroot/run/zxmem-lab/bind.sh

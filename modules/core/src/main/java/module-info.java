@@ -7,4 +7,12 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
+    exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical;
+    exports io.zxmem.internal to io.zxmem.physical;
+
+    uses io.zxmem.spi.ChildEngine;
+    // Channels between processes: the transport comes from io.zxmem.share.
+    uses io.zxmem.spi.ChannelTransport;
+    // Physical memory backends (VFIO, UIO, sysfs, /dev/mem) come from io.zxmem.physical.
+    uses io.zxmem.spi.PhysicalProvider;
 }

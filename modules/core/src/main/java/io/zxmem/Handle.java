@@ -34,12 +34,14 @@ public abstract class Handle implements AutoCloseable {
         static final int CLOSED = 1;
         static final int LEAKED = 2;
         final KernelObject object;
+        final int rights;
         final AtomicInteger state = new AtomicInteger(OPEN);
         final Throwable site;
         final String kind;
 
-        Ref(KernelObject object, String kind) {
+        Ref(KernelObject object, int rights, String kind) {
             this.object = object;
+            this.rights = rights;
             this.kind = kind;
             this.site = TRACE ? new Throwable("handle created here") : null;
         }
@@ -51,6 +53,7 @@ public abstract class Handle implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "zxmem: a " + kind + " handle to object " + object.koid()
                         + " was never closed; the garbage collector closed it"
                         + (site == null ? " (run with -Dzxmem.leaks=trace to see where it was created)" : ""), site);
+                object.handleClosed(rights);
                 object.release();
             }
         }
@@ -60,8 +63,9 @@ public abstract class Handle implements AutoCloseable {
     Handle(KernelObject object, int rights) {
         this.object = object;
         this.rights = rights;
-        this.ref = new Ref(object, getClass().getSimpleName());
+        this.ref = new Ref(object, rights, getClass().getSimpleName());
         this.cleanable = CLEANER.register(this, ref);
+        object.handleOpened(rights);
     }
 
     /** A new handle of this handle's type to {@code object}, owning one reference to it. */
@@ -133,6 +137,7 @@ public abstract class Handle implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
         }
         cleanable.clean();
+        object.handleClosed(rights);
         object.wakeWaiters();
         int r;
         try {
@@ -187,6 +192,7 @@ public abstract class Handle implements AutoCloseable {
     public void close() {
         if (ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
             cleanable.clean();
+            object.handleClosed(rights);
             object.wakeWaiters();
             object.release();
         }
@@ -203,6 +209,7 @@ public abstract class Handle implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
         cleanable.clean();
+        object.handleClosed(rights);
         object.wakeWaiters();
         return object;
     }

@@ -4,9 +4,9 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.LinuxException;
-import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
+import io.zxmem.spi.PageStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -27,7 +27,6 @@ import java.lang.ref.Cleaner;
  */
 public final class Mapping implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final LibC C = LibC.get();
 
     private final VmoObject vmo;
     private final long address;
@@ -35,8 +34,12 @@ public final class Mapping implements AutoCloseable {
     private final long vmoOffset;
     private final int allowedPerms;
     private final Unmapper unmapper;
+    /** What inspection lists for this mapping (kept apart so the list never keeps the mapping alive). */
+    private final LiveMappings.Entry listing;
     private final Cleaner.Cleanable cleanable;
     private int perms;
+    /** Set under this mapping's monitor before the unmap, so no segment can be made after it. */
+    private boolean closed;
     private Arena arena;
     private volatile MemorySegment segment;
 
@@ -45,13 +48,18 @@ public final class Mapping implements AutoCloseable {
         final VmoObject vmo;
         final long address;
         final long length;
+        final long id;
         volatile boolean segmentGiven;
         boolean done;
 
-        Unmapper(VmoObject vmo, long address, long length) {
+        final PageStore.Window window;
+
+        Unmapper(VmoObject vmo, PageStore.Window window, long id) {
+            this.id = id;
             this.vmo = vmo;
-            this.address = address;
-            this.length = length;
+            this.window = window;
+            this.address = window.address();
+            this.length = window.length();
         }
 
         @Override
@@ -68,19 +76,21 @@ public final class Mapping implements AutoCloseable {
                 return;
             }
             done = true;
-            C.munmap(MemorySegment.ofAddress(address), length);
+            LiveMappings.remove(id);
+            window.unmap();
             vmo.unmapped();
         }
     }
 
-    Mapping(VmoObject vmo, long address, long length, long vmoOffset, int perms, int allowedPerms) {
+    Mapping(VmoObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
         this.vmo = vmo;
-        this.address = address;
-        this.length = length;
+        this.address = window.address();
+        this.length = window.length();
         this.vmoOffset = vmoOffset;
         this.perms = perms;
         this.allowedPerms = allowedPerms;
-        this.unmapper = new Unmapper(vmo, address, length);
+        this.listing = LiveMappings.add(vmo, address, length, vmoOffset, perms);
+        this.unmapper = new Unmapper(vmo, window, listing.id());
         this.cleanable = CLEANER.register(this, unmapper);
     }
 
@@ -95,7 +105,7 @@ public final class Mapping implements AutoCloseable {
             return s;
         }
         synchronized (this) {
-            if (unmapper.done) {
+            if (closed) {
                 throw new IllegalStateException("the mapping at " + Ranges.hex(address) + " is closed");
             }
             if ((perms & Vmar.PERM_READ) == 0) {
@@ -142,7 +152,7 @@ public final class Mapping implements AutoCloseable {
      */
     public synchronized void protect(int newPerms) {
         String op = "mapping.protect(" + newPerms + ")";
-        if (unmapper.done) {
+        if (closed) {
             throw Ranges.fail(Status.ERR_NOT_FOUND, op, "the mapping is closed");
         }
         if ((newPerms & ~Vmar.PERM_MASK) != 0) {
@@ -158,11 +168,12 @@ public final class Mapping implements AutoCloseable {
             revoke();
         }
         try {
-            C.mprotect(MemorySegment.ofAddress(address), length, Vmar.prot(newPerms));
+            unmapper.window.protect(Vmar.prot(newPerms));
         } catch (LinuxException e) {
             throw Os.fail(op, e);
         }
         perms = newPerms;
+        listing.perms = newPerms;
         segment = null;
     }
 
@@ -189,9 +200,10 @@ public final class Mapping implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (unmapper.done) {
+            if (closed) {
                 return;
             }
+            closed = true;
             revoke();
             unmapper.segmentGiven = false;
         }

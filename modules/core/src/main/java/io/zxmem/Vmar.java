@@ -5,6 +5,7 @@ import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -85,10 +86,10 @@ public final class Vmar {
         if (obj.isDiscardable() && (options & ALLOW_FAULTS) == 0) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO must be mapped with ALLOW_FAULTS");
         }
-        MemorySegment addr = obj.map(vmoOffset, len, prot(perms));
-        Mapping m = new Mapping(obj, addr.address(), len, vmoOffset, perms, allowed);
+        PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
+        Mapping m = new Mapping(obj, window, vmoOffset, perms, allowed);
         if ((options & MAP_RANGE) != 0) {
-            LibC.get().madvise(addr, len, Linux.MADV_WILLNEED);
+            LibC.get().madvise(MemorySegment.ofAddress(window.address()), len, Linux.MADV_WILLNEED);
         }
         return m;
     }

@@ -4,9 +4,12 @@ import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.SliceStore;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.LinuxException;
+import io.zxmem.spi.ChildEngine;
 import io.zxmem.spi.MemfdStore;
+import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -58,6 +61,12 @@ public final class Vmo extends Handle {
     public static final int MAX_NAME_BYTES = 31;
 
     private static final int CREATE_OPTIONS = RESIZABLE | DISCARDABLE | UNBOUNDED;
+
+    static {
+        if (Boolean.getBoolean("zxmem.inspect")) {
+            Zx.enableInspection();
+        }
+    }
 
     private final VmoObject vmo;
 
@@ -115,6 +124,187 @@ public final class Vmo extends Handle {
     /** {@code create(size, 0)}. */
     public static Vmo create(long size) {
         return create(size, 0);
+    }
+
+    /**
+     * Creates a VMO for the physical memory {@code [paddr, paddr+size)} granted by {@code resource}
+     * ({@code zx_vmo_create_physical}). Mapping it maps that memory itself (device registers, shared
+     * memory); it cannot be read or written through the handle, is not resizable, starts with cache
+     * policy {@link #CACHE_UNCACHED} and allows only {@link #CHILD_SLICE} children. Rights:
+     * {@link Rights#DEFAULT_VMO} and {@link Rights#EXECUTE}.
+     *
+     * @throws ZxException in this order: INVALID_ARGS when {@code paddr + size} overflows; BAD_HANDLE
+     *                     for a null or closed handle; WRONG_TYPE when it is not a {@link Resource};
+     *                     ACCESS_DENIED when the range is not inside the resource; INVALID_ARGS when
+     *                     {@code paddr} or {@code size} is not page-aligned or {@code size} is 0
+     */
+    public static Vmo createPhysical(Handle resource, long paddr, long size) {
+        String op = "vmo.create_physical(paddr=" + Ranges.hex(paddr) + ", size=" + Ranges.hex(size) + ")";
+        if (Ranges.overflows(paddr, size)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr + size overflows");
+        }
+        if (resource == null) {
+            throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "resource is null");
+        }
+        resource.checkValid(op);
+        if (!(resource instanceof Resource r)) {
+            throw Ranges.fail(Status.ERR_WRONG_TYPE, op, "the handle is a " + resource.getClass().getSimpleName()
+                    + ", not a Resource");
+        }
+        io.zxmem.spi.PhysicalRegion region = r.object().region();
+        long base = region.base();
+        if (Long.compareUnsigned(paddr, base) < 0 || !Ranges.inside(paddr - base, size, region.size())) {
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "the resource grants only [" + Ranges.hex(base) + ", "
+                    + Ranges.hex(base + region.size()) + ")");
+        }
+        long page = Pages.size();
+        if (size == 0 || !Ranges.aligned(paddr, page) || !Ranges.aligned(size, page)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
+        }
+        // The store takes its own reference to the resource: the VMO keeps the device open after the
+        // resource handle is closed.
+        io.zxmem.spi.PhysicalStore store = new io.zxmem.spi.PhysicalStore(r.object(), region, paddr - base, size);
+        VmoObject obj = new VmoObject(store, VmoObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
+        return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
+    }
+
+    private static final int CHILD_KINDS = CHILD_SNAPSHOT | CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | CHILD_SLICE;
+    private static final int CHILD_OPTIONS = CHILD_KINDS | CHILD_RESIZABLE | CHILD_NO_WRITE;
+
+    /**
+     * {@code zx_vmo_create_child}: a new VMO of {@code size} bytes (rounded up to the page size) whose
+     * content comes from {@code [offset, offset+size)} of this one. {@code options} holds exactly one of
+     * {@link #CHILD_SLICE} (a window onto this VMO's own pages: writes go through both ways),
+     * {@link #CHILD_SNAPSHOT} (a copy as of now, in both directions, made lazily) and
+     * {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE} (the child's writes are private and pages it wrote are
+     * stable; other pages may show this VMO's later writes), plus {@link #CHILD_RESIZABLE} and
+     * {@link #CHILD_NO_WRITE}. The child's content size is {@code size}; it inherits the name.
+     *
+     * <p>Rights of the child: this handle's minus RESIZE, plus GET_PROPERTY and SET_PROPERTY, plus
+     * RESIZE with CHILD_RESIZABLE; CHILD_NO_WRITE removes WRITE, otherwise the snapshot kinds add WRITE
+     * and remove EXECUTE. This VMO's {@link Signals#VMO_ZERO_CHILDREN} stays cleared until the child is
+     * gone (closed and unmapped).
+     *
+     * @throws ZxException, checked in this order: OUT_OF_RANGE when the rounded size exceeds
+     *     {@link #MAX_SIZE} or {@code offset+size} overflows; INVALID_ARGS for NO_WRITE|RESIZABLE;
+     *     ACCESS_DENIED without DUPLICATE and READ; INVALID_ARGS for unknown options, not exactly one
+     *     kind, or a slice with RESIZABLE; NOT_SUPPORTED for a discardable VMO; slices: INVALID_ARGS for
+     *     an unaligned offset or a range not inside this VMO, NOT_SUPPORTED for a resizable VMO;
+     *     snapshots: INVALID_ARGS for an unaligned offset, NOT_SUPPORTED for a physical VMO, BAD_STATE
+     *     when the cache policy is not CACHED; INVALID_ARGS when the offset added to the ancestors'
+     *     offsets overflows
+     */
+    public Vmo createChild(int options, long offset, long size) {
+        String op = "vmo.create_child(options=" + Ranges.hex(options) + ", offset=" + Ranges.hex(offset)
+                + ", size=" + Ranges.hex(size) + ")";
+        long page = Pages.size();
+        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
+        }
+        long rounded = Ranges.ceil(size, page);
+        if (Ranges.overflows(offset, rounded)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset + size overflows 64 bits");
+        }
+        if ((options & CHILD_NO_WRITE) != 0 && (options & CHILD_RESIZABLE) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "CHILD_NO_WRITE and CHILD_RESIZABLE exclude each other");
+        }
+        require(op, Rights.DUPLICATE | Rights.READ);
+        if ((options & ~CHILD_OPTIONS) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CHILD_OPTIONS));
+        }
+        int kind = options & CHILD_KINDS;
+        if (Integer.bitCount(kind) != 1) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
+                    "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
+        }
+        if (kind == CHILD_SLICE && (options & CHILD_RESIZABLE) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
+        }
+        if (vmo.isDiscardable()) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO cannot have children");
+        }
+        if (!Ranges.aligned(offset, page)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
+        }
+        if (kind == CHILD_SLICE) {
+            if (!Ranges.inside(offset, rounded, vmo.size())) {
+                throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice must lie inside the parent's size " + Ranges.hex(vmo.size()));
+            }
+            if (vmo.resizable()) {
+                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
+            }
+        } else {
+            if (vmo.kind() == VmoObject.KIND_PHYSICAL) {
+                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO (or a slice of one) cannot be snapshotted");
+            }
+            if (vmo.cachePolicy() != CACHE_CACHED) {
+                throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
+            }
+        }
+        long chain = vmo.chainOffset();
+        if (Ranges.overflows(chain, offset) || Ranges.overflows(chain + offset, rounded)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
+                    + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
+        }
+        PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset) : cutCopyOnWrite(op, kind, offset, rounded);
+        int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
+        VmoObject child;
+        try {
+            child = new VmoObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
+        child.markChild(options, chain + offset);
+        child.setName(vmo.name());
+        int rights = (rights() & ~Rights.RESIZE) | Rights.GET_PROPERTY | Rights.SET_PROPERTY
+                | ((options & CHILD_RESIZABLE) != 0 ? Rights.RESIZE : 0);
+        if ((options & CHILD_NO_WRITE) != 0) {
+            rights &= ~Rights.WRITE;
+        } else if (kind != CHILD_SLICE) {
+            rights = (rights | Rights.WRITE) & ~Rights.EXECUTE;
+        }
+        return new Vmo(child, rights);
+    }
+
+    /** Resolves slices to the VMO whose pages they window, then lets the engine cut the child under its lock. */
+    private PageStore cutCopyOnWrite(String op, int kind, long offset, long size) {
+        ChildEngine engine = ChildEngine.find();
+        if (engine == null) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "copy-on-write children need the io.zxmem.cow module");
+        }
+        VmoObject base = vmo;
+        long off = offset;
+        long limit = -1; // -1: the base's own size, read under its lock
+        while (base.isSlice()) {
+            long sliceOffset = base.chainOffset() - base.parent().chainOffset();
+            long visible = limit == -1 ? base.size() : limit;
+            limit = sliceOffset + visible;
+            off += sliceOffset;
+            base = base.parent();
+        }
+        long start = off;
+        long end = limit;
+        VmoObject from = base;
+        boolean snapshot = kind == CHILD_SNAPSHOT;
+        try {
+            ChildEngine.Cut cut = from.withStoreExclusive(s -> {
+                long visible = end == -1 ? from.size() : end;
+                boolean mapped = from.mappingCount() > 0 || from.sliceMappingCount() > 0;
+                ChildEngine.Cut c = engine.cut(s, from.size(), from.resizable(), visible, mapped, start, size, snapshot, "zxmem-child");
+                return new Swap(c);
+            }).cut;
+            return cut.child();
+        } catch (LinuxException e) {
+            throw Os.fail(op, e);
+        }
+    }
+
+    private record Swap(ChildEngine.Cut cut) implements VmoObject.StoreSwap {
+        @Override
+        public PageStore replacement() {
+            return cut.parentReplacement();
+        }
     }
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}. */
@@ -240,6 +430,14 @@ public final class Vmo extends Handle {
                 if (!Ranges.aligned(offset, page) || !Ranges.aligned(size, page)) {
                     throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
                 }
+                VmoObject pages = vmo;
+                while (pages.isSlice()) {
+                    pages = pages.parent();
+                }
+                if (pages.isCowChild() || pages.cowChildCount() > 0) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name,
+                            "DECOMMIT is not supported on a copy-on-write child or a VMO that has one");
+                }
                 vmo.pageOp(op, name, offset, size);
                 return null;
             }
@@ -353,14 +551,14 @@ public final class Vmo extends Handle {
         if (policy < CACHE_CACHED || policy > CACHE_WRITE_COMBINING) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_cache_policy(" + policy + ")", "unknown cache policy");
         }
-        vmo.setCachePolicy(policy, false);
+        vmo.setCachePolicy(policy, vmo.isCowChild() || vmo.cowChildCount() > 0);
     }
 
     /** @return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}. */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
         VmoObject parent = vmo.parent();
-        return vmo.info(rights(), 0, parent == null ? 0 : parent.koid());
+        return vmo.info(rights(), vmo.childFlags(), parent == null ? 0 : parent.koid());
     }
 
     /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */

@@ -3,6 +3,8 @@ package io.zxmem;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Purger;
 import io.zxmem.internal.VmoManager;
+import java.nio.file.Path;
+import java.util.List;
 
 /** Process-wide facts and controls. */
 public final class Zx {
@@ -40,6 +42,34 @@ public final class Zx {
     /** @return how many VMO objects are alive in this process (handles, mappings or children keep them) */
     public static int liveVmoCount() {
         return VmoManager.liveCount();
+    }
+
+    /** @return a snapshot of every live VMO of this process, in koid order */
+    public static List<VmoSnapshot> inspect() {
+        return Inspection.self();
+    }
+
+    /**
+     * @return a snapshot of every live VMO of process {@code pid}, which must have opted in
+     * @throws ZxException NOT_FOUND when the process does not exist or has not opted in
+     */
+    public static List<VmoSnapshot> inspect(long pid) {
+        return Inspection.remote(pid);
+    }
+
+    /** @return the pids of running processes that opted in to inspection */
+    public static List<Long> inspectable() {
+        return Inspection.optedIn();
+    }
+
+    /**
+     * Lets {@code zx inspect PID} (or {@link #inspect(long)} in another process of the same user) see
+     * this process's VMOs. Idempotent. Also enabled by {@code -Dzxmem.inspect=true}.
+     *
+     * @return the Unix domain socket that serves the snapshots
+     */
+    public static Path enableInspection() {
+        return Inspection.serve();
     }
 
     /** @return the state of the memory-pressure monitor, for diagnostics */

@@ -2,6 +2,10 @@ package io.zxmem.internal;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -23,6 +27,8 @@ public abstract class KernelObject {
     private final ReentrantLock signalLock = new ReentrantLock();
     private final Condition signalChanged = signalLock.newCondition();
     private int signals;
+    /** Open handles by rights: what inspection shows. */
+    private final Map<Integer, Integer> handles = new ConcurrentHashMap<>();
 
     protected KernelObject(int initialSignals) {
         this.signals = initialSignals;
@@ -51,6 +57,27 @@ public abstract class KernelObject {
         } else if (r < 0) {
             throw new IllegalStateException("reference count of object " + koid + " went below zero");
         }
+    }
+
+    /** Records an open handle with {@code rights} (for inspection). */
+    public final void handleOpened(int rights) {
+        handles.merge(rights, 1, Integer::sum);
+    }
+
+    /** Records that a handle with {@code rights} was closed, replaced or sent away. */
+    public final void handleClosed(int rights) {
+        handles.computeIfPresent(rights, (r, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** @return the rights of every open handle, one entry per handle */
+    public final List<Integer> handleRights() {
+        List<Integer> l = new ArrayList<>();
+        handles.forEach((r, n) -> {
+            for (int i = 0; i < n; i++) {
+                l.add(r);
+            }
+        });
+        return l;
     }
 
     /** @return whether the object still has references */

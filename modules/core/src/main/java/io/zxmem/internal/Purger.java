@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Pressure comes from a Linux PSI trigger ({@code /proc/pressure/memory}, or the file named by the
  * {@code zxmem.psi.file} property, such as a cgroup's {@code memory.pressure}), watched by a daemon
  * thread that sleeps in {@code poll}. The trigger is {@code zxmem.psi.trigger}, by default
- * {@code "some 150000 1000000"}: 150 ms of stall within one second.
+ * {@code "some 300000 2000000"}: 300 ms of stall within two seconds. The window is a multiple of 2 s
+ * because Linux (6.5 and later) refuses any other window, with EINVAL, to a process without
+ * CAP_SYS_RESOURCE, which is how nearly every process runs (root in a container included).
  *
  * <p>Lock order: the purger's own monitor is never held while a VMO lock is taken, because a VMO
  * calls into the purger while holding its shared lock.
@@ -27,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Purger {
     private static final System.Logger LOG = System.getLogger(Purger.class.getName());
     private static final Purger INSTANCE = new Purger();
+    static final String DEFAULT_TRIGGER = "some 300000 2000000";
 
     /** Unlocked, not yet discarded VMOs, least recently unlocked first. */
     private final LinkedHashSet<VmoObject> unlocked = new LinkedHashSet<>();
@@ -145,7 +148,7 @@ public final class Purger {
             return;
         }
         String file = System.getProperty("zxmem.psi.file", "/proc/pressure/memory");
-        String trigger = System.getProperty("zxmem.psi.trigger", "some 150000 1000000");
+        String trigger = System.getProperty("zxmem.psi.trigger", DEFAULT_TRIGGER);
         monitor = Thread.ofPlatform().daemon().name("zxmem-purger").unstarted(() -> watch(file, trigger));
         monitor.start();
     }
@@ -159,7 +162,8 @@ public final class Purger {
             // The kernel wants the trigger text including its terminating NUL.
             c.write(fd, t, t.byteSize());
         } catch (LinuxException e) {
-            monitorState = "no pressure monitor: " + e.getMessage();
+            monitorState = "no pressure monitor: " + e.getMessage() + " (file " + file + ", trigger '" + trigger
+                    + "'; without CAP_SYS_RESOURCE the window must be a multiple of 2 s)";
             LOG.log(System.Logger.Level.DEBUG, monitorState);
             return;
         }

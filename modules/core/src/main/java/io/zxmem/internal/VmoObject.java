@@ -27,7 +27,7 @@ public final class VmoObject extends KernelObject {
     public static final int KIND_PHYSICAL = 1;
 
     private final StampedLock lock = new StampedLock();
-    private final PageStore store;
+    private volatile PageStore store;
     private final int kind;
     private final int options;
     private final long page;
@@ -40,6 +40,11 @@ public final class VmoObject extends KernelObject {
     private volatile String name = "";
     private volatile int cachePolicy;
     private boolean destroyed;
+    // Children (issue 3): how this VMO was made and what hangs below it.
+    private volatile int childOptions;
+    private volatile long chainOffset;
+    private final AtomicInteger cowChildren = new AtomicInteger();
+    private final AtomicInteger sliceMappings = new AtomicInteger();
 
     /**
      * @param parent the parent whose ZERO_CHILDREN signal this object holds cleared, or null
@@ -88,6 +93,80 @@ public final class VmoObject extends KernelObject {
 
     public VmoObject parent() {
         return parent;
+    }
+
+    /** Records how a child was made: its {@code Vmo.CHILD_*} options and its offset added to its ancestors'. */
+    public void markChild(int childOptions, long chainOffset) {
+        this.childOptions = childOptions;
+        this.chainOffset = chainOffset;
+        if (isCowChild()) {
+            // A snapshot of a slice counts on every VMO whose pages the slice windows.
+            for (VmoObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
+                o.cowChildren.incrementAndGet();
+            }
+        }
+    }
+
+    /** @return the {@code Vmo.CHILD_*} options this VMO was created with; 0 for a root VMO */
+    public int childOptions() {
+        return childOptions;
+    }
+
+    public boolean isSlice() {
+        return (childOptions & Vmo.CHILD_SLICE) != 0;
+    }
+
+    /** @return whether this VMO is a snapshot or at-least-on-write child */
+    public boolean isCowChild() {
+        return (childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)) != 0;
+    }
+
+    /** @return the offset of this VMO in its root, the sum of its and its ancestors' child offsets */
+    public long chainOffset() {
+        return chainOffset;
+    }
+
+    /** @return how many live copy-on-write children this VMO (or a slice of it) has */
+    public int cowChildCount() {
+        return cowChildren.get();
+    }
+
+    /** @return mappings of slices that window this VMO's pages (they map this VMO's store directly) */
+    public int sliceMappingCount() {
+        return sliceMappings.get();
+    }
+
+    /** Runs {@code op} on the store under the shared lock: how a slice reaches its parent's pages. */
+    public <R> R withStore(java.util.function.Function<PageStore, R> op) {
+        long stamp = shared();
+        try {
+            return op.apply(store);
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Runs {@code op} on the store under the exclusive lock; a non-null {@code replacement()} of its
+     * result becomes the store. How a copy-on-write child is cut from this VMO with no write or
+     * mapping slipping in between.
+     */
+    public <R extends StoreSwap> R withStoreExclusive(java.util.function.Function<PageStore, R> op) {
+        long stamp = exclusive();
+        try {
+            R r = op.apply(store);
+            if (r != null && r.replacement() != null) {
+                store = r.replacement();
+            }
+            return r;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** What {@link #withStoreExclusive} may return: a store to put in place of the current one. */
+    public interface StoreSwap {
+        PageStore replacement();
     }
 
     public int mappingCount() {
@@ -183,6 +262,10 @@ public final class VmoObject extends KernelObject {
                     "larger than MAX_SIZE " + Ranges.hex(Vmo.MAX_SIZE));
         }
         long rounded = Ranges.ceil(requested, page);
+        if (Ranges.overflows(chainOffset, rounded)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_size(" + Ranges.hex(requested) + ")",
+                    "the child's offset in its root " + Ranges.hex(chainOffset) + " + the size overflows");
+        }
         long stamp = exclusive();
         try {
             if (rounded != size) {
@@ -333,6 +416,32 @@ public final class VmoObject extends KernelObject {
         }
     }
 
+    /** The {@code VmoInfo} flags that follow from how the VMO was made (copy-on-write child, immutable). */
+    public int childFlags() {
+        int flags = 0;
+        if (isCowChild()) {
+            flags |= VmoInfo.IS_COW_CLONE;
+            if ((childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) == (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) {
+                flags |= VmoInfo.IMMUTABLE;
+            }
+        }
+        return flags;
+    }
+
+    /** @return what kind of VMO this is, for people: paged, physical, slice, snapshot or at-least-on-write */
+    public String kindName() {
+        if (kind == KIND_PHYSICAL) {
+            return "physical";
+        }
+        if (isSlice()) {
+            return "slice";
+        }
+        if (isCowChild()) {
+            return (childOptions & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
+        }
+        return "paged";
+    }
+
     public VmoInfo info(int handleRights, int extraFlags, long parentKoid) {
         int flags = VmoInfo.VIA_HANDLE | extraFlags;
         if (kind == KIND_PAGED) {
@@ -352,12 +461,15 @@ public final class VmoObject extends KernelObject {
     }
 
     /** Maps a window for a new {@code Mapping}; takes a reference the mapping gives back when closed. */
-    public MemorySegment map(long offset, long length, int prot) {
+    public PageStore.Window map(long offset, long length, int prot) {
         long stamp = shared();
         try {
-            MemorySegment addr = store.map(offset, length, prot, cachePolicy);
+            PageStore.Window addr = store.mapWindow(offset, length, prot, cachePolicy);
             retain();
             mappings.incrementAndGet();
+            for (VmoObject o = this; o.isSlice(); o = o.parent) {
+                o.parent.sliceMappings.incrementAndGet();
+            }
             return addr;
         } catch (LinuxException e) {
             throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
@@ -369,6 +481,9 @@ public final class VmoObject extends KernelObject {
     /** Called by a mapping after it unmapped itself. */
     public void unmapped() {
         mappings.decrementAndGet();
+        for (VmoObject o = this; o.isSlice(); o = o.parent) {
+            o.parent.sliceMappings.decrementAndGet();
+        }
         release();
     }
 
@@ -398,6 +513,11 @@ public final class VmoObject extends KernelObject {
             }
         }
         if (parent != null) {
+            if (isCowChild()) {
+                for (VmoObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
+                    o.cowChildren.decrementAndGet();
+                }
+            }
             parent.childDestroyed();
             parent.release();
         }

@@ -13,7 +13,11 @@ import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
+import io.zxmem.Status;
+import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.Errno;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
@@ -38,7 +42,7 @@ import java.lang.foreign.ValueLayout;
  * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
  * Larger VMOs use {@code pread}/{@code pwrite} throughout.
  */
-public final class MemfdStore implements PageStore {
+public final class MemfdStore implements PageStore, SharedFile {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = 62;
     public static final long SEGMENT = 1L << SEGMENT_SHIFT;
@@ -48,19 +52,92 @@ public final class MemfdStore implements PageStore {
     private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
 
     private static final LibC C = LibC.get();
+    /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
+    private static final long CHECKED_COMMIT = 16L << 20;
 
     private final long page;
     private final String name;
     private final int[] fds = {-1, -1, -1, -1};
+    /** False for a memfd received without WRITE: its internal mapping is then read-only. */
+    private final boolean writable;
+    /**
+     * Whether another process may hold the memfd (it was sent or received): it must then never be
+     * taken over as a frozen copy-on-write node, since others keep writing it.
+     */
+    private volatile boolean shared;
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
+    /** Live user windows ({@link #mapWindow}); the monitor also orders them against {@link #guard}. */
+    private final java.util.Set<Tracked> windows = new java.util.HashSet<>();
+    private volatile Guard guard;
+
+    /**
+     * Told before this store's bytes change and about every window of it: how a copy-on-write engine
+     * keeps snapshot children of a <em>mapped</em> store exact without copying it at snapshot time
+     * (it write-protects the windows and saves original pages before they change). Calls come under
+     * the VMO's lock, as the operation that makes them.
+     */
+    public interface Guard {
+        /** Bytes in {@code [offset, offset+length)} are about to change (write, zero, shrink, discard, close). */
+        void modifying(long offset, long length);
+
+        /** A window of {@code length} bytes at {@code address} now maps file offset {@code offset}. */
+        void mapped(long address, long length, long offset);
+
+        /** The window at {@code address} is about to be unmapped. */
+        void unmapping(long address, long length, long offset);
+
+        /**
+         * This guard was removed ({@link #guard(Guard, Guard)}): no {@code mapped}/{@code unmapping}
+         * follows, and no window can be unmapped while this runs (it holds the windows' lock).
+         */
+        void released();
+    }
+
+    /** @return the guard watching this store, or null */
+    public Guard guard() {
+        return guard;
+    }
+
+    /**
+     * Replaces the guard {@code expected} with {@code next} (either may be null); a new guard is told
+     * about every live window first. @return whether {@code expected} was the guard
+     */
+    public boolean guard(Guard expected, Guard next) {
+        synchronized (windows) {
+            if (guard != expected) {
+                return false;
+            }
+            // The old guard lets go of the windows first: a mapping can be registered with one
+            // userfaultfd only.
+            if (expected != null && expected != next) {
+                guard = null;
+                expected.released();
+            }
+            if (next != null) {
+                for (Tracked w : windows) {
+                    next.mapped(w.address, w.length, w.offset);
+                }
+            }
+            guard = next;
+            return true;
+        }
+    }
+
+    private void modifying(long offset, long length) {
+        Guard g = guard;
+        if (g != null && length != 0) {
+            g.modifying(offset, length);
+        }
+    }
 
     /** A store of {@code size} bytes (page-aligned), all zero. */
     public MemfdStore(String name, long size, long page) {
         this.name = name;
         this.page = page;
         this.size = size;
+        this.writable = true;
         fds[0] = createFd(0, size);
         if (size <= CANONICAL_MAX && size >= 0) {
             resident = new PageBitmap(size / page);
@@ -69,12 +146,22 @@ public final class MemfdStore implements PageStore {
 
     /** A store around an existing memfd of {@code size} bytes (received from another process). */
     public MemfdStore(String name, int fd, long size, long page) {
+        this(name, fd, size, page, true);
+    }
+
+    /**
+     * A store around an existing memfd of {@code size} bytes; {@code writable} false when it came
+     * without WRITE (the file is then sealed against writes and only read-only mappings of it work).
+     */
+    public MemfdStore(String name, int fd, long size, long page, boolean writable) {
         if (Ranges.above(size, SEGMENT)) {
             throw new IllegalArgumentException("an adopted memfd covers one segment at most");
         }
         this.name = name;
         this.page = page;
         this.size = size;
+        this.writable = writable;
+        this.shared = true;
         fds[0] = fd;
         if (size <= CANONICAL_MAX) {
             resident = new PageBitmap(size / page);
@@ -119,9 +206,66 @@ public final class MemfdStore implements PageStore {
         }
     }
 
+    /**
+     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
+     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
+     * caller holds the VMO's exclusive lock and replaces this store.
+     *
+     * @return the memfd, or -1 if the store spans more than one segment or its memfd is shared with
+     *         another process (nothing changed then)
+     */
+    public int detach() {
+        if (shared) {
+            return -1;
+        }
+        for (int k = 1; k < MAX_SEGMENTS; k++) {
+            if (fds[k] >= 0) {
+                return -1;
+            }
+        }
+        dropCanonical();
+        int fd = fds[0];
+        fds[0] = -1;
+        return fd;
+    }
+
+    /**
+     * @return whether the memfd has left or entered this process: another process may write it (or,
+     *         holding RESIZE, resize it) without passing through this store
+     */
+    public boolean isShared() {
+        return shared;
+    }
+
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
         return fds[0];
+    }
+
+    /** Also marks the store shared: from now on {@link #detach()} refuses (returns -1). */
+    @Override
+    public int sharedFd() {
+        synchronized (fds) {
+            int fd = fds[1] < 0 && fds[2] < 0 && fds[3] < 0 && !Ranges.above(size, SEGMENT) ? fds[0] : -1;
+            if (fd >= 0) {
+                shared = true;
+            }
+            return fd;
+        }
+    }
+
+    @Override
+    public long sharedOffset() {
+        return 0;
+    }
+
+    /**
+     * Writes go through the internal mapping, which keeps working under {@code F_SEAL_FUTURE_WRITE}
+     * when it exists before the seal; so create it now. VMOs too large for one cannot be sealed.
+     */
+    @Override
+    public boolean prepareWriteSeal() {
+        return !writable || size == 0 || canonical() != null;
     }
 
     /** @return the internal whole-VMO mapping, created on first use, or null if the VMO is too large */
@@ -132,7 +276,8 @@ public final class MemfdStore implements PageStore {
         }
         synchronized (fds) {
             if (canonical == null) {
-                MemorySegment addr = C.mmap(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+                int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+                MemorySegment addr = C.mmap(MemorySegment.NULL, size, prot, MAP_SHARED, fds[0], 0);
                 canonical = NativeAccess.segment(addr, size);
             }
             return canonical;
@@ -149,26 +294,20 @@ public final class MemfdStore implements PageStore {
             MemorySegment.copy(m, offset, dst, dstOffset, length);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fds[k];
             long done = 0;
             while (fd >= 0 && done < n) {
-                long r = C.pread(fd, dst.asSlice(dstOffset + done, n - done), n - done, in + done);
+                long r = C.pread(fd, dst.asSlice(dstOffset + at + done, n - done), n - done, in + done);
                 if (r == 0) {
                     break;
                 }
                 done += r;
             }
             if (done < n) {
-                dst.asSlice(dstOffset + done, n - done).fill((byte) 0);
+                dst.asSlice(dstOffset + at + done, n - done).fill((byte) 0);
             }
-            offset += n;
-            dstOffset += n;
-            length -= n;
-        }
+        });
     }
 
     /** Whether every page of the range is in the page cache, asking the kernel for pages not yet known. */
@@ -199,40 +338,50 @@ public final class MemfdStore implements PageStore {
         if (length == 0) {
             return;
         }
+        modifying(offset, length);
         MemorySegment m = canonical();
         if (m != null) {
             MemorySegment.copy(src, srcOffset, m, offset, length);
             resident.set(offset / page, (offset + length - 1) / page);
             return;
         }
-        while (length > 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = fd(k);
             long done = 0;
             while (done < n) {
-                done += C.pwrite(fd, src.asSlice(srcOffset + done, n - done), n - done, in + done);
+                done += C.pwrite(fd, src.asSlice(srcOffset + at + done, n - done), n - done, in + done);
             }
-            offset += n;
-            srcOffset += n;
+        });
+    }
+
+    /**
+     * Cuts {@code [offset, offset+length)} at segment boundaries and runs {@code op} on each piece:
+     * segment index, offset inside that segment's file, offset of the piece from {@code offset}, length.
+     */
+    private static void pieces(long offset, long length, PieceOp op) {
+        long at = 0;
+        while (length != 0) {
+            long in = (offset + at) & (SEGMENT - 1);
+            long n = Ranges.min(length, SEGMENT - in);
+            op.apply(segment(offset + at), in, at, n);
+            at += n;
             length -= n;
         }
     }
 
-    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece of a range. */
+    @FunctionalInterface
+    private interface PieceOp {
+        void apply(int segment, long fileOffset, long at, long length);
+    }
+
+    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece, creating missing files if asked. */
     private void eachSegment(long offset, long length, boolean create, SegmentOp op) {
-        while (length != 0) {
-            int k = segment(offset);
-            long in = offset & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
+        pieces(offset, length, (k, in, at, n) -> {
             int fd = create ? fd(k) : fds[k];
             if (fd >= 0) {
                 op.apply(fd, in, n);
             }
-            offset += n;
-            length -= n;
-        }
+        });
     }
 
     @FunctionalInterface
@@ -240,11 +389,61 @@ public final class MemfdStore implements PageStore {
         void apply(int fd, long offset, long length);
     }
 
+    /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
+    @Override
+    public void forEachData(long offset, long length, Extents action) {
+        long at = offset;
+        long left = length;
+        while (left != 0) {
+            int k = segment(at);
+            long in = at & (SEGMENT - 1);
+            long n = Ranges.min(left, SEGMENT - in);
+            int fd = fds[k];
+            long segBase = at - in;
+            long end = in + n;
+            long pos = in;
+            while (fd >= 0 && pos < end) {
+                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
+                if (data < 0 || data >= end) {
+                    break;
+                }
+                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
+                if (hole < 0 || hole > end) {
+                    hole = end;
+                }
+                action.accept(segBase + data, hole - data);
+                pos = hole;
+            }
+            at += n;
+            left -= n;
+        }
+    }
+
     @Override
     public void commit(long offset, long length) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
+            checkRoomFor(offset, length);
+        }
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
         if (resident != null && length != 0) {
             resident.set(offset / page, (offset + length - 1) / page);
+        }
+    }
+
+    /**
+     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
+     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
+     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
+     */
+    private void checkRoomFor(long offset, long length) {
+        long[] allocated = {0};
+        forEachData(offset, length, (off, len) -> allocated[0] += len);
+        long needed = length - allocated[0];
+        long room = MemoryHeadroom.bytes();
+        if (Long.compareUnsigned(needed, room) > 0) {
+            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
+                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
+                    + " are left to this process (MemAvailable and cgroup memory limits)");
         }
     }
 
@@ -255,9 +454,21 @@ public final class MemfdStore implements PageStore {
 
     @Override
     public void zero(long offset, long length) {
+        modifying(offset, length);
         // A hole punched into a partial page zeroes those bytes and keeps the page; whole pages are freed.
-        eachSegment(offset, length, false,
-                (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+        try {
+            eachSegment(offset, length, false,
+                    (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+        } catch (LinuxException e) {
+            // Sealed against writes (shared read-only): punching holes is refused, so write zeros
+            // through the internal mapping instead; the pages stay committed.
+            MemorySegment m = canonical;
+            if (e.errno() != Errno.EPERM || m == null || !writable) {
+                throw e;
+            }
+            m.asSlice(offset, length).fill((byte) 0);
+            return;
+        }
         if (resident != null && length != 0) {
             long first = Ranges.ceil(offset, page) / page;
             long end = Ranges.floor(offset + length, page) / page;
@@ -284,14 +495,19 @@ public final class MemfdStore implements PageStore {
 
     @Override
     public void resize(long newSize) {
+        if (Long.compareUnsigned(newSize, size) < 0) {
+            modifying(newSize, size - newSize);
+        }
         int keep = newSize == 0 ? 1 : segment(newSize - 1) + 1;
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] < 0) {
                 continue;
             }
             if (k >= keep) {
-                C.close(fds[k]);
-                fds[k] = -1;
+                // Truncate, do not close: a mapping made earlier still maps this very file. Emptied,
+                // it faults there while the range is gone; kept, the file is what that mapping, read
+                // and write all use again once the VMO grows back (a new file would leave it stale).
+                C.ftruncate(fds[k], 0);
             } else {
                 C.ftruncate(fds[k], segmentLength(k, newSize));
             }
@@ -311,6 +527,7 @@ public final class MemfdStore implements PageStore {
 
     @Override
     public void discard() {
+        modifying(0, size);
         eachSegment(0, size, false,
                 (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
         if (resident != null) {
@@ -323,7 +540,15 @@ public final class MemfdStore implements PageStore {
         int first = segment(offset);
         int last = segment(offset + length - 1);
         if (first == last) {
-            return C.mmap(MemorySegment.NULL, length, prot, MAP_SHARED, fd(first), offset & (SEGMENT - 1));
+            try {
+                return C.mmap(MemorySegment.NULL, length, prot, MAP_SHARED, fd(first), offset & (SEGMENT - 1));
+            } catch (LinuxException e) {
+                MemorySegment dup = sealedWritableWindow(e, offset, length, prot);
+                if (dup == null) {
+                    throw e;
+                }
+                return dup;
+            }
         }
         // The window spans two files: reserve the whole range, then place each file's piece into it.
         MemorySegment base = C.mmap(MemorySegment.NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -343,8 +568,91 @@ public final class MemfdStore implements PageStore {
         return base;
     }
 
+    /**
+     * After the file was sealed with {@code F_SEAL_FUTURE_WRITE} (a handle without WRITE went to another
+     * process), nobody can map it writable any more; but a mapping of the pages of our own writable
+     * internal mapping, made by {@code mremap} with old size 0, still can. So the sealing process keeps
+     * its full write access to what it shared read-only.
+     *
+     * @return the new mapping, or null when this is not that case
+     */
+    private MemorySegment sealedWritableWindow(LinuxException e, long offset, long length, int prot) {
+        MemorySegment m = canonical;
+        if (e.errno() != Errno.EPERM || (prot & PROT_WRITE) == 0 || m == null
+                || !Ranges.inside(offset, length, m.byteSize())) {
+            return null;
+        }
+        MemorySegment dup = C.mremap(MemorySegment.ofAddress(m.address() + offset), 0, length, Linux.MREMAP_MAYMOVE,
+                MemorySegment.NULL);
+        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0) {
+            C.mprotect(dup, length, prot);
+        }
+        return dup;
+    }
+
+    /** Like {@link #map}, and the window is known to this store's {@link Guard}. */
+    @Override
+    public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
+        synchronized (windows) {
+            MemorySegment addr = map(offset, length, prot, cachePolicy);
+            Tracked w = new Tracked(addr.address(), length, offset);
+            Guard g = guard;
+            if (g != null) {
+                try {
+                    g.mapped(w.address, length, offset);
+                } catch (RuntimeException | Error e) {
+                    C.munmap(addr, length);
+                    throw e;
+                }
+            }
+            windows.add(w);
+            return w;
+        }
+    }
+
+    /** A user window: {@code munmap} under the windows' monitor, so a guard never sees it half gone. */
+    private final class Tracked implements Window {
+        final long address;
+        final long length;
+        final long offset;
+
+        Tracked(long address, long length, long offset) {
+            this.address = address;
+            this.length = length;
+            this.offset = offset;
+        }
+
+        @Override
+        public long address() {
+            return address;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+
+        @Override
+        public void protect(int prot) {
+            C.mprotect(MemorySegment.ofAddress(address), length, prot);
+        }
+
+        @Override
+        public void unmap() {
+            synchronized (windows) {
+                windows.remove(this);
+                Guard g = guard;
+                if (g != null) {
+                    g.unmapping(address, length, offset);
+                }
+                C.munmap(MemorySegment.ofAddress(address), length);
+            }
+        }
+    }
+
     @Override
     public void close() {
+        modifying(0, size);
         dropCanonical();
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] >= 0) {

@@ -48,4 +48,58 @@ public interface PageStore {
 
     /** Releases the store's memory and descriptors. Called once, when the VMO is destroyed. */
     void close();
+
+    /**
+     * Calls {@code action} for each extent of {@code [offset, offset+length)} that may hold data, in
+     * ascending order; ranges not reported read zero. How copies skip the holes of sparse VMOs. The
+     * default reports the whole range.
+     */
+    default void forEachData(long offset, long length, Extents action) {
+        if (length != 0) {
+            action.accept(offset, length);
+        }
+    }
+
+    /** Receives extents {@code [offset, offset+length)}. */
+    @FunctionalInterface
+    interface Extents {
+        void accept(long offset, long length);
+    }
+
+    /**
+     * Maps a window as {@link #map} does and says how to undo it. A store whose mappings are views
+     * of one mapping of its own (a copy-on-write store, whose private pages belong to one mapping)
+     * returns windows that do not unmap or protect that shared mapping. The default wraps
+     * {@link #map} with {@code munmap} and {@code mprotect}.
+     */
+    default Window mapWindow(long offset, long length, int prot, int cachePolicy) {
+        MemorySegment addr = map(offset, length, prot, cachePolicy);
+        return new Window.Own(addr.address(), length);
+    }
+
+    /** A window of a store in the address space, and how to change its protection and remove it. */
+    interface Window {
+        long address();
+
+        long length();
+
+        /** Changes the protection ({@code PROT_*}) of the window's pages, where the store allows it. */
+        void protect(int prot);
+
+        /** Removes the window. Called once, when no segment can reach it any more. */
+        void unmap();
+
+        /** A window that is its own mapping: protect is {@code mprotect}, unmap is {@code munmap}. */
+        record Own(long address, long length) implements Window {
+            @Override
+            public void protect(int prot) {
+                io.zxmem.linux.sys.LibC.get().mprotect(MemorySegment.ofAddress(address), length, prot);
+            }
+
+            @Override
+            public void unmap() {
+                io.zxmem.linux.sys.LibC.get().munmap(MemorySegment.ofAddress(address), length);
+            }
+        }
+    }
 }

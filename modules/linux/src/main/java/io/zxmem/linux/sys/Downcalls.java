@@ -1,5 +1,6 @@
 package io.zxmem.linux.sys;
 
+import io.zxmem.linux.LinuxException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -82,6 +83,27 @@ public final class Downcalls {
         } catch (IllegalCallerException e) {
             throw NativeAccess.refused(e);
         }
+    }
+
+    /** @return the failure of {@code call}, with the errno its capture buffer holds */
+    public static LinuxException fail(String call, MemorySegment capture) {
+        return new LinuxException(call, errnoOf(capture));
+    }
+
+    /** @return {@code r}, unless it is -1: then throws the failure of {@code call} */
+    public static int check(String call, MemorySegment capture, int r) {
+        if (r == -1) {
+            throw fail(call, capture);
+        }
+        return r;
+    }
+
+    /** @return {@code r}, unless it is -1: then throws the failure of {@code call} */
+    public static long check(String call, MemorySegment capture, long r) {
+        if (r == -1L) {
+            throw fail(call, capture);
+        }
+        return r;
     }
 
     /** Unwraps what {@code invokeExact} threw: unchecked throwables pass through unchanged. */

@@ -70,6 +70,7 @@ public final class Errno {
     public static final int ENOBUFS = 105;
     public static final int EISCONN = 106;
     public static final int ENOTCONN = 107;
+    public static final int ETOOMANYREFS = 109;
     public static final int ETIMEDOUT = 110;
     public static final int ECONNREFUSED = 111;
     public static final int EALREADY = 114;

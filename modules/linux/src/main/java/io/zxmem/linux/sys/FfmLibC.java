@@ -53,24 +53,6 @@ final class FfmLibC implements LibC {
 
     private FfmLibC() {}
 
-    private static LinuxException fail(String call, MemorySegment errno) {
-        return new LinuxException(call, Downcalls.errnoOf(errno));
-    }
-
-    private static int check(String call, MemorySegment errno, int r) {
-        if (r == -1) {
-            throw fail(call, errno);
-        }
-        return r;
-    }
-
-    private static long check(String call, MemorySegment errno, long r) {
-        if (r == -1L) {
-            throw fail(call, errno);
-        }
-        return r;
-    }
-
     private static boolean interrupted(int r, MemorySegment errno) {
         return r == -1 && Downcalls.errnoOf(errno) == Errno.EINTR;
     }
@@ -79,7 +61,7 @@ final class FfmLibC implements LibC {
     public int memfd_create(String name, int flags) {
         MemorySegment errno = Downcalls.captureBuffer();
         try (Arena a = Arena.ofConfined()) {
-            return check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, a.allocateFrom(name), flags));
+            return Downcalls.check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, a.allocateFrom(name), flags));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -93,7 +75,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) FTRUNCATE.invokeExact(errno, fd, length);
             } while (interrupted(r, errno));
-            check("ftruncate", errno, r);
+            Downcalls.check("ftruncate", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -107,7 +89,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) FALLOCATE.invokeExact(errno, fd, mode, offset, length);
             } while (interrupted(r, errno));
-            check("fallocate", errno, r);
+            Downcalls.check("fallocate", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -118,7 +100,7 @@ final class FfmLibC implements LibC {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
             MemorySegment r = (MemorySegment) MMAP.invokeExact(errno, addr, length, prot, flags, fd, offset);
-            check("mmap", errno, r.address());
+            Downcalls.check("mmap", errno, r.address());
             return r;
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
@@ -129,7 +111,7 @@ final class FfmLibC implements LibC {
     public void munmap(MemorySegment addr, long length) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("munmap", errno, (int) MUNMAP.invokeExact(errno, addr, length));
+            Downcalls.check("munmap", errno, (int) MUNMAP.invokeExact(errno, addr, length));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -140,7 +122,7 @@ final class FfmLibC implements LibC {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
             MemorySegment r = (MemorySegment) MREMAP.invokeExact(errno, oldAddr, oldSize, newSize, flags, newAddr);
-            check("mremap", errno, r.address());
+            Downcalls.check("mremap", errno, r.address());
             return r;
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
@@ -151,7 +133,7 @@ final class FfmLibC implements LibC {
     public void mprotect(MemorySegment addr, long length, int prot) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("mprotect", errno, (int) MPROTECT.invokeExact(errno, addr, length, prot));
+            Downcalls.check("mprotect", errno, (int) MPROTECT.invokeExact(errno, addr, length, prot));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -165,7 +147,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) MADVISE.invokeExact(errno, addr, length, advice);
             } while (interrupted(r, errno));
-            check("madvise", errno, r);
+            Downcalls.check("madvise", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -175,7 +157,7 @@ final class FfmLibC implements LibC {
     public void mincore(MemorySegment addr, long length, MemorySegment vec) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("mincore", errno, (int) MINCORE.invokeExact(errno, addr, length, vec));
+            Downcalls.check("mincore", errno, (int) MINCORE.invokeExact(errno, addr, length, vec));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -191,7 +173,7 @@ final class FfmLibC implements LibC {
                         ? (long) PREAD.invokeExact(errno, fd, buf, count, offset)
                         : (long) PREAD_HEAP.invokeExact(errno, fd, buf, Math.min(count, HEAP_CHUNK), offset);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
-            return check("pread", errno, r);
+            return Downcalls.check("pread", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -207,7 +189,7 @@ final class FfmLibC implements LibC {
                         ? (long) PWRITE.invokeExact(errno, fd, buf, count, offset)
                         : (long) PWRITE_HEAP.invokeExact(errno, fd, buf, Math.min(count, HEAP_CHUNK), offset);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
-            return check("pwrite", errno, r);
+            return Downcalls.check("pwrite", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -221,7 +203,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (long) READ.invokeExact(errno, fd, buf, count);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
-            return check("read", errno, r);
+            return Downcalls.check("read", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -235,7 +217,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (long) WRITE.invokeExact(errno, fd, buf, count);
             } while (r == -1L && Downcalls.errnoOf(errno) == Errno.EINTR);
-            return check("write", errno, r);
+            return Downcalls.check("write", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -249,7 +231,7 @@ final class FfmLibC implements LibC {
             if (r == -1L && Downcalls.errnoOf(errno) == Errno.ENXIO) {
                 return -1L;
             }
-            return check("lseek", errno, r);
+            return Downcalls.check("lseek", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -281,7 +263,7 @@ final class FfmLibC implements LibC {
             // a descriptor another thread has just been given.
             int r = (int) CLOSE.invokeExact(errno, fd);
             if (r == -1 && Downcalls.errnoOf(errno) != Errno.EINTR) {
-                throw fail("close", errno);
+                throw Downcalls.fail("close", errno);
             }
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
@@ -292,7 +274,7 @@ final class FfmLibC implements LibC {
     public int fcntl(int fd, int cmd, int arg) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            return check("fcntl", errno, (int) FCNTL.invokeExact(errno, fd, cmd, arg));
+            return Downcalls.check("fcntl", errno, (int) FCNTL.invokeExact(errno, fd, cmd, arg));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -306,7 +288,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) IOCTL_PTR.invokeExact(errno, fd, request, arg);
             } while (interrupted(r, errno));
-            return check("ioctl", errno, r);
+            return Downcalls.check("ioctl", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -320,7 +302,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) IOCTL_LONG.invokeExact(errno, fd, request, arg);
             } while (interrupted(r, errno));
-            return check("ioctl", errno, r);
+            return Downcalls.check("ioctl", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -334,7 +316,7 @@ final class FfmLibC implements LibC {
             do {
                 r = (int) POLL.invokeExact(errno, fds, nfds, timeoutMillis);
             } while (interrupted(r, errno));
-            return check("poll", errno, r);
+            return Downcalls.check("poll", errno, r);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -344,7 +326,7 @@ final class FfmLibC implements LibC {
     public int eventfd(int initval, int flags) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            return check("eventfd", errno, (int) EVENTFD.invokeExact(errno, initval, flags));
+            return Downcalls.check("eventfd", errno, (int) EVENTFD.invokeExact(errno, initval, flags));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -354,7 +336,7 @@ final class FfmLibC implements LibC {
     public void fstat(int fd, MemorySegment statbuf) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            check("fstat", errno, (int) FSTAT.invokeExact(errno, fd, statbuf));
+            Downcalls.check("fstat", errno, (int) FSTAT.invokeExact(errno, fd, statbuf));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -364,7 +346,7 @@ final class FfmLibC implements LibC {
     public long syscall(String name, long number, long a0, long a1, long a2) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            return check(name, errno, (long) SYSCALL.invokeExact(errno, number, a0, a1, a2));
+            return Downcalls.check(name, errno, (long) SYSCALL.invokeExact(errno, number, a0, a1, a2));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -374,7 +356,7 @@ final class FfmLibC implements LibC {
     public long sysconf(int name) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {
-            return check("sysconf", errno, (long) SYSCONF.invokeExact(errno, name));
+            return Downcalls.check("sysconf", errno, (long) SYSCONF.invokeExact(errno, name));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

@@ -13,9 +13,16 @@ import java.lang.foreign.MemorySegment;
  */
 public interface LibC {
 
-    /** @return the process-wide implementation, backed by FFM downcalls */
+    /**
+     * @return the process-wide implementation, backed by FFM downcalls
+     * @throws IllegalCallerException with {@link NativeAccess#FLAG_HINT} when the JVM refuses native access
+     */
     static LibC get() {
-        return FfmLibC.INSTANCE;
+        try {
+            return FfmLibC.INSTANCE;
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            throw NativeAccess.explain(e);
+        }
     }
 
     int memfd_create(String name, int flags);

@@ -21,10 +21,31 @@ public final class NativeAccess {
             + "--enable-native-access=ALL-UNNAMED when it is on the class path "
             + "(the ./zx launcher and the zxmem-cli jar's manifest already do this).";
 
+    /** Set once the JVM refused a restricted call of this module: later failures can say why. */
+    private static volatile IllegalCallerException refusal;
+
     private NativeAccess() {}
 
     static IllegalCallerException refused(IllegalCallerException cause) {
-        return new IllegalCallerException(FLAG_HINT, cause);
+        IllegalCallerException e = new IllegalCallerException(FLAG_HINT, cause);
+        refusal = e;
+        return e;
+    }
+
+    /**
+     * For the {@code get()} of a binding whose class initialiser makes downcall handles: a refusal
+     * there surfaces as {@link ExceptionInInitializerError} the first time and as a bare
+     * {@code NoClassDefFoundError: Could not initialize class} every time after. Turn both into the
+     * one message that names the flag; rethrow any other linkage failure unchanged.
+     */
+    public static IllegalCallerException explain(LinkageError e) {
+        IllegalCallerException r = refusal;
+        if (r == null) {
+            throw e;
+        }
+        IllegalCallerException x = new IllegalCallerException(FLAG_HINT, r.getCause());
+        x.addSuppressed(e);
+        return x;
     }
 
     /** {@code address} as a segment of {@code size} bytes with no lifetime (the caller guards it). */

@@ -1,0 +1,247 @@
+package io.zxmem.bench;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import io.zxmem.Mapping;
+import io.zxmem.Vmar;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Snapshot creation of a fully committed VMO ({@code zx_vmo_create_child(SNAPSHOT)} + close), next
+ * to the C "hidden parent" remap that zxmem's fast path is built on (remap the parent
+ * {@code MAP_PRIVATE|MAP_FIXED} over its frozen memfd, map the child privately, unmap it), and next
+ * to zxmem's own copy path (the fallback for mapped parents) to show what the fast path saves.
+ * Goal: independent of the committed bytes, within 1.2x of C.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class CowBench {
+    @Param({"67108864"})
+    public long size;
+
+    private Vmo parent;
+    private MemorySegment ctx;
+    private Vmo mappedParent;
+    private Mapping mapping;
+    private MemorySegment uffdCtx;
+
+    @Setup(Level.Trial)
+    public void setup() throws Throwable {
+        parent = Vmo.create(size);
+        mappedParent = Vmo.create(size);
+        mapping = mappedParent.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size);
+        MemorySegment ms = mapping.segment();
+        for (long off = 0; off < size; off += Zx.pageSize()) {
+            ms.set(JAVA_BYTE, off, (byte) 1);
+        }
+        uffdCtx = CowNative.setup(size);
+        CHarness.check("zxb_uffd_setup", (int) CowNative.UFFD_SETUP.invokeExact(uffdCtx));
+
+        byte[] chunk = new byte[1 << 20];
+        for (int i = 0; i < chunk.length; i += (int) Zx.pageSize()) {
+            chunk[i] = 1;
+        }
+        for (long off = 0; off < size; off += chunk.length) {
+            parent.write(chunk, off);
+        }
+        ctx = CowNative.setup(size);
+    }
+
+    @TearDown(Level.Trial)
+    public void teardown() {
+        parent.close();
+        CowNative.teardown(ctx);
+        mapping.close();
+        mappedParent.close();
+        CowNative.teardown(uffdCtx);
+    }
+
+    @Benchmark
+    public long zx_snapshot() {
+        Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
+        long k = c.koid();
+        c.close();
+        return k;
+    }
+
+    /** The same through the copy path (what a mapped parent gets): shows what the fast path saves. */
+    @Benchmark
+    public long zx_snapshot_copy() {
+        System.setProperty("zxmem.cow.eager", "true");
+        try {
+            Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
+            long k = c.koid();
+            c.close();
+            return k;
+        } finally {
+            System.clearProperty("zxmem.cow.eager");
+        }
+    }
+
+    /**
+     * A snapshot of the same VMO while it is MAPPED (the userfaultfd write-protect path: the child is an
+     * empty memfd, the parent's mapping is write-protected; closing the child ends the protection
+     * and joins the handler thread). Next to {@link #c_snapshot_uffd}.
+     */
+    @Benchmark
+    public long zx_snapshot_mapped() {
+        Vmo c = mappedParent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
+        long k = c.koid();
+        c.close();
+        return k;
+    }
+
+    /** C: an empty child memfd, UFFDIO_WRITEPROTECT over the mapped 64 MiB, then unprotect and close. */
+    @Benchmark
+    public int c_snapshot_uffd() throws Throwable {
+        int rc = (int) CowNative.UFFD_SNAPSHOT.invokeExact(uffdCtx);
+        CHarness.check("zxb_uffd_snapshot", rc);
+        return rc;
+    }
+
+    @Benchmark
+    public int c_snapshot() throws Throwable {
+        int rc = (int) CowNative.HIDDEN_SNAPSHOT.invokeExact(ctx);
+        CHarness.check("zxb_hidden_snapshot", rc);
+        return rc;
+    }
+
+    /**
+     * First write to each page of a child: per page, one copy-on-write fault. zxmem's snapshot and
+     * at-least-on-write children (through a mapping, and through {@code write}) next to the kernel
+     * MAP_PRIVATE COW fault in C, and to a C userfaultfd write-protect round trip (native handler
+     * thread copies the page out and unprotects), the price a uffd-based engine would pay.
+     * Each operation = one page; the child's creation and close are amortised over 256 pages.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+    @Warmup(iterations = 3, time = 1)
+    @Measurement(iterations = 5, time = 1)
+    public static class FirstWrite {
+        static final int PAGES = 256;
+        private final long page = Zx.pageSize();
+        private final long size = PAGES * page;
+        private Vmo parent;
+        private MemorySegment ctx;
+        private MemorySegment uffdCtx;
+        private Vmo mappedParent;
+        private Mapping mapping;
+        private MemorySegment mappedSegment;
+
+        @Setup(Level.Trial)
+        public void setup() throws Throwable {
+            parent = Vmo.create(size);
+            for (long off = 0; off < size; off += page) {
+                parent.write(new byte[] {1}, off);
+            }
+            ctx = CowNative.setup(size);
+            uffdCtx = CowNative.setup(size);
+            CHarness.check("zxb_uffd_setup", (int) CowNative.UFFD_SETUP.invokeExact(uffdCtx));
+            mappedParent = Vmo.create(size);
+            mapping = mappedParent.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size);
+            mappedSegment = mapping.segment();
+            for (long off = 0; off < size; off += page) {
+                mappedSegment.set(JAVA_BYTE, off, (byte) 1);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void teardown() {
+            parent.close();
+            CowNative.teardown(ctx);
+            CowNative.teardown(uffdCtx);
+            mapping.close();
+            mappedParent.close();
+        }
+
+        private long viaMapping(int kind) {
+            try (Vmo c = parent.createChild(kind, 0, size);
+                    Mapping m = c.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size)) {
+                MemorySegment s = m.segment();
+                for (long i = 0; i < PAGES; i++) {
+                    s.set(JAVA_BYTE, i * page + 1, (byte) 7);
+                }
+                return m.address();
+            }
+        }
+
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_snapshot() {
+            return viaMapping(Vmo.CHILD_SNAPSHOT);
+        }
+
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_atleastonwrite() {
+            return viaMapping(Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE);
+        }
+
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_write() {
+            byte[] one = {7};
+            try (Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size)) {
+                for (long i = 0; i < PAGES; i++) {
+                    c.write(one, i * page + 1);
+                }
+                return c.koid();
+            }
+        }
+
+        /**
+         * The parent's first write to each page after a snapshot of it while mapped (the userfaultfd
+         * path): one write-protect fault per page, the native handler copies the original into the
+         * child's memfd and unprotects. Next to {@link #c_fault_uffd}; snapshot and close amortised.
+         */
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_parent_uffd() {
+            MemorySegment s = mappedSegment;
+            try (Vmo c = mappedParent.createChild(Vmo.CHILD_SNAPSHOT, 0, size)) {
+                for (long i = 0; i < PAGES; i++) {
+                    s.set(JAVA_BYTE, i * page + 1, (byte) 7);
+                }
+                return c.koid();
+            }
+        }
+
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public int c_fault() throws Throwable {
+            int rc = (int) CowNative.PRIVATE_FIRST_WRITE.invokeExact(ctx, (long) PAGES);
+            CHarness.check("zxb_private_first_write", rc);
+            return rc;
+        }
+
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public int c_fault_uffd() throws Throwable {
+            int rc = (int) CowNative.UFFD_FIRST_WRITE.invokeExact(uffdCtx, (long) PAGES);
+            CHarness.check("zxb_uffd_first_write", rc);
+            return rc;
+        }
+    }
+}

@@ -1,0 +1,366 @@
+package io.zxmem;
+
+import io.zxmem.internal.ChannelObject;
+import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.Os;
+import io.zxmem.internal.Ranges;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.spi.ChannelTransport;
+import io.zxmem.spi.TransferredHandle;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * A handle to one end of a channel between processes of one machine ({@code zx_channel_*}): messages
+ * of bytes and handles, delivered in order.
+ *
+ * <p>Writing a message consumes the handles it carries, as {@code zx_channel_write} does, whether or
+ * not the write succeeds. A received handle has exactly the rights it was written with, and the
+ * receiving process's kernel enforces them: the memory of a VMO sent without {@link Rights#WRITE}
+ * cannot be written there even with raw system calls, nor resized without {@link Rights#RESIZE}.
+ * The transport (Unix domain sockets, descriptors passed with {@code SCM_RIGHTS}) lives in the module
+ * {@code io.zxmem.share}, which must be on the module or class path; its README tells what a
+ * read-only share means for the sender and what is and is not isolated between processes.
+ *
+ * <p>Channel handles have {@link #DEFAULT_RIGHTS}: no {@link Rights#DUPLICATE}, so one handle owns
+ * an end, and sending it moves the end to the receiver.
+ */
+public final class Channel extends Handle {
+    /** Signal: a message is waiting to be read. */
+    public static final int READABLE = 1 << 0;
+    /** Signal: a message can be written now. */
+    public static final int WRITABLE = 1 << 1;
+    /** Signal: the other end is closed. */
+    public static final int PEER_CLOSED = 1 << 2;
+    /** The largest message, in bytes ({@code ZX_CHANNEL_MAX_MSG_BYTES}). */
+    public static final int MAX_MSG_BYTES = 65536;
+    /** The most handles one message carries ({@code ZX_CHANNEL_MAX_MSG_HANDLES}). */
+    public static final int MAX_MSG_HANDLES = 64;
+    /** The rights of a new channel handle: Zircon's default channel rights less SIGNAL_PEER. */
+    public static final int DEFAULT_RIGHTS = Rights.TRANSFER | Rights.WAIT | Rights.INSPECT | Rights.READ
+            | Rights.WRITE | Rights.SIGNAL;
+
+    private static final int CHANNEL_SIGNALS = READABLE | WRITABLE | PEER_CLOSED;
+    /** Blocking calls wait in slices this long, to notice a handle closed by another thread. */
+    private static final int SLICE_MILLIS = 100;
+
+    private final ChannelObject channel;
+
+    Channel(ChannelObject channel, int rights) {
+        super(channel, rights);
+        this.channel = channel;
+    }
+
+    @Override
+    Handle newHandle(KernelObject object, int rights) {
+        return new Channel((ChannelObject) object, rights);
+    }
+
+    /** Finds the transport once. */
+    private static final class Transport {
+        static final ChannelTransport INSTANCE = ServiceLoader.load(ChannelTransport.class, Channel.class.getClassLoader())
+                .findFirst().orElse(null);
+    }
+
+    static ChannelTransport transport(String op) {
+        ChannelTransport t = Transport.INSTANCE;
+        if (t == null) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "no channel transport found: put the io.zxmem.share"
+                    + " module (zxmem-share) on the module or class path");
+        }
+        return t;
+    }
+
+    private static ZxException fail(String op, LinuxException e) {
+        return Os.fail(op, e);
+    }
+
+    /** @return two connected channel ends, each with {@link #DEFAULT_RIGHTS} */
+    public static Channel[] createPair() {
+        String op = "channel.create";
+        ChannelTransport.Endpoint[] e;
+        try {
+            e = transport(op).pair();
+        } catch (LinuxException x) {
+            throw fail(op, x);
+        }
+        return new Channel[] {new Channel(new ChannelObject(e[0]), DEFAULT_RIGHTS),
+                new Channel(new ChannelObject(e[1]), DEFAULT_RIGHTS)};
+    }
+
+    /**
+     * Listens for connections on a filesystem path (a Unix domain socket; other processes of the same
+     * machine that may open the path can connect).
+     *
+     * @throws ZxException ALREADY_EXISTS when something is at the path; INVALID_ARGS for a path too
+     *                     long for a socket address (107 bytes); NOT_FOUND when its directory is missing
+     */
+    public static ChannelServer listen(Path path) {
+        String op = "channel.listen(" + path + ")";
+        if (path == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "channel.listen", "path is null");
+        }
+        try {
+            return new ChannelServer(transport(op).listen(path), path);
+        } catch (LinuxException x) {
+            throw fail(op, x);
+        }
+    }
+
+    /**
+     * Connects to a {@link ChannelServer} listening on {@code path}.
+     *
+     * @throws ZxException NOT_FOUND when nothing is at the path; PEER_CLOSED when nobody listens there
+     */
+    public static Channel connect(Path path) {
+        String op = "channel.connect(" + path + ")";
+        if (path == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, "channel.connect", "path is null");
+        }
+        try {
+            return new Channel(new ChannelObject(transport(op).connect(path)), DEFAULT_RIGHTS);
+        } catch (LinuxException x) {
+            throw fail(op, x);
+        }
+    }
+
+    static Channel accepted(ChannelTransport.Endpoint e) {
+        return new Channel(new ChannelObject(e), DEFAULT_RIGHTS);
+    }
+
+    /**
+     * Writes a message: {@code data} (null means none) and {@code handles}, which are consumed, as
+     * {@code zx_channel_write} does, even when the write fails. Needs {@link Rights#WRITE} on this
+     * handle and {@link Rights#TRANSFER} on each sent handle. Does not block.
+     *
+     * <p>A VMO handle travels with its rights, which the receiving kernel enforces: without WRITE the
+     * VMO's memory is sealed against writes ({@code F_SEAL_FUTURE_WRITE}) for every process, this
+     * one's existing mappings and its own {@code Vmo.write} excepted; without RESIZE its size is
+     * frozen for everyone ({@code F_SEAL_GROW|F_SEAL_SHRINK}). Seals are per memory object and cannot
+     * be removed, so once a VMO went out without WRITE (or RESIZE), a handle with that right to it can
+     * no longer be sent (NOT_SUPPORTED).
+     *
+     * @throws ZxException BAD_HANDLE for a closed channel or a null, closed or repeated handle;
+     *                     ACCESS_DENIED without WRITE, or a handle without TRANSFER; OUT_OF_RANGE for
+     *                     more than {@link #MAX_MSG_BYTES} bytes or {@link #MAX_MSG_HANDLES} handles;
+     *                     NOT_SUPPORTED for this channel's own handle among {@code handles} and for
+     *                     handles that cannot leave the process (physical, discardable or copy-on-write
+     *                     VMOs, VMOs larger than 2^62 bytes, read-only shares of VMOs above 64 GiB);
+     *                     SHOULD_WAIT when the peer's queue is full; PEER_CLOSED when the peer is gone
+     */
+    public void write(byte[] data, Handle... handles) {
+        int n = handles == null ? 0 : handles.length;
+        byte[] bytes = data == null ? new byte[0] : data;
+        String op = "channel.write(" + bytes.length + " bytes, " + n + " handles)";
+        List<Transfers.Taken> taken = new ArrayList<>(n);
+        ZxException failure = null;
+        boolean retained = false;
+        boolean consumed = false;
+        try {
+            // Zircon's order: the channel handle, then the sizes, then each handle in turn. Every
+            // handle is consumed whatever fails (the finally below).
+            require(op, Rights.WRITE);
+            channel.retain();
+            retained = true;
+            if (bytes.length > MAX_MSG_BYTES) {
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "more than " + MAX_MSG_BYTES + " bytes");
+            }
+            if (n > MAX_MSG_HANDLES) {
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "more than " + MAX_MSG_HANDLES + " handles");
+            }
+            consumed = true;
+            failure = consumeAll(op, handles, taken);
+            if (failure != null) {
+                throw failure;
+            }
+            List<TransferredHandle> out = new ArrayList<>(n);
+            for (int i = 0; i < taken.size(); i++) {
+                out.add(Transfers.export(op, i, taken.get(i)));
+            }
+            if (!channel.endpoint().send(bytes, out)) {
+                throw Ranges.fail(Status.ERR_SHOULD_WAIT, op, "the peer's queue is full; wait for WRITABLE");
+            }
+        } catch (LinuxException e) {
+            throw fail(op, e);
+        } finally {
+            if (!consumed) {
+                // Failed before consuming: consume now, so the handles are gone as Zircon promises.
+                consumeAll(op, handles, taken);
+            }
+            for (Transfers.Taken t : taken) {
+                t.object().release();
+            }
+            if (retained) {
+                channel.release();
+            }
+        }
+    }
+
+    /**
+     * Consumes every handle of {@code handles} that is open; the first problem in handle order is
+     * returned, not thrown, so that the rest are still consumed.
+     */
+    private ZxException consumeAll(String op, Handle[] handles, List<Transfers.Taken> taken) {
+        ZxException first = null;
+        if (handles == null) {
+            return null;
+        }
+        for (int i = 0; i < handles.length; i++) {
+            Handle h = handles[i];
+            ZxException problem = null;
+            if (h == null) {
+                problem = Ranges.fail(Status.ERR_BAD_HANDLE, op, "handle " + i + " is null");
+            } else {
+                try {
+                    int rights = h.rights();
+                    KernelObject o = h.consume(op);
+                    taken.add(new Transfers.Taken(o, rights));
+                    if (o == channel) {
+                        problem = Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "handle " + i + " is this channel itself");
+                    } else if ((rights & Rights.TRANSFER) == 0) {
+                        problem = Ranges.fail(Status.ERR_ACCESS_DENIED, op, "handle " + i + " lacks TRANSFER (it has "
+                                + Rights.toString(rights) + ")");
+                    }
+                } catch (ZxException e) {
+                    problem = Ranges.fail(Status.ERR_BAD_HANDLE, op, "handle " + i + " is closed or was already"
+                            + " consumed by this write");
+                }
+            }
+            if (first == null) {
+                first = problem;
+            }
+        }
+        return first;
+    }
+
+    /**
+     * Reads the next message, waiting up to {@code timeout} for one. Needs {@link Rights#READ}. The
+     * received handles belong to the caller. Messages the peer wrote before it closed are still
+     * delivered; after them, PEER_CLOSED.
+     *
+     * @throws ZxException TIMED_OUT when no message came in time; PEER_CLOSED when the peer is closed
+     *                     and no message is left; IO for a malformed message (its descriptors are
+     *                     closed, the channel stays usable); CANCELED when the handle is closed while
+     *                     waiting
+     */
+    public Message read(Duration timeout) {
+        String op = "channel.read";
+        require(op, Rights.READ);
+        if (timeout == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "timeout is null");
+        }
+        long deadline = System.nanoTime() + nanos(timeout);
+        channel.retain();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                ChannelTransport.Received r = channel.endpoint().receive(slice(left));
+                if (r != null) {
+                    return adopt(r);
+                }
+                if (!isValid()) {
+                    throw Ranges.fail(Status.ERR_CANCELED, op, "the handle was closed while waiting");
+                }
+                if (deadline - System.nanoTime() <= 0) {
+                    throw Ranges.fail(Status.ERR_TIMED_OUT, op, "no message within " + timeout);
+                }
+            }
+        } catch (LinuxException e) {
+            throw fail(op, e);
+        } finally {
+            channel.release();
+        }
+    }
+
+    private static Message adopt(ChannelTransport.Received r) {
+        List<TransferredHandle> in = r.handles();
+        List<Handle> made = new ArrayList<>(in.size());
+        int i = 0;
+        try {
+            for (; i < in.size(); i++) {
+                made.add(Transfers.adopt(transport("channel.read"), in.get(i)));
+            }
+            return new Message(r.data(), made);
+        } finally {
+            if (made.size() < in.size()) {
+                // Failed part way: nothing may leak, neither the handles made nor the descriptors not yet adopted.
+                for (Handle h : made) {
+                    h.close();
+                }
+                for (int j = i + 1; j < in.size(); j++) {
+                    Transfers.closeQuietly(in.get(j).fd());
+                }
+            }
+        }
+    }
+
+    private static long nanos(Duration d) {
+        try {
+            return Math.max(0, d.toNanos());
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+
+    private static int slice(long leftNanos) {
+        if (leftNanos <= 0) {
+            return 0;
+        }
+        return (int) Math.min(SLICE_MILLIS, (leftNanos + 999_999) / 1_000_000);
+    }
+
+    /** @return the user signals and {@link #READABLE}, {@link #WRITABLE}, {@link #PEER_CLOSED} as they are now */
+    @Override
+    public int signals() {
+        checkValid("handle.signals");
+        channel.retain();
+        try {
+            return object.signals() | channel.endpoint().await(0, 0);
+        } catch (LinuxException e) {
+            throw fail("handle.signals", e);
+        } finally {
+            channel.release();
+        }
+    }
+
+    /**
+     * Waits until one of {@code signals} is asserted: {@link #READABLE}, {@link #WRITABLE},
+     * {@link #PEER_CLOSED} or user signals. Needs {@link Rights#WAIT}.
+     */
+    @Override
+    public int waitOne(int signals, Duration timeout) {
+        String op = "handle.wait_one";
+        require(op, Rights.WAIT);
+        if (timeout == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "timeout is null");
+        }
+        long deadline = System.nanoTime() + nanos(timeout);
+        // Socket readiness is polled, user signals are not, so with user bits wanted wait in short slices.
+        int cap = (signals & ~CHANNEL_SIGNALS) != 0 ? 5 : SLICE_MILLIS;
+        channel.retain();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                int ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, Math.min(cap, slice(left)));
+                int now = object.signals() | ready;
+                if ((now & signals) != 0) {
+                    return now;
+                }
+                if (!isValid()) {
+                    throw Ranges.fail(Status.ERR_CANCELED, op, "the handle was closed while waiting");
+                }
+                if (deadline - System.nanoTime() <= 0) {
+                    throw Ranges.fail(Status.ERR_TIMED_OUT, op + "(signals=" + Ranges.hex(signals & 0xFFFFFFFFL) + ")",
+                            "observed " + Ranges.hex(now & 0xFFFFFFFFL));
+                }
+            }
+        } catch (LinuxException e) {
+            throw fail(op, e);
+        } finally {
+            channel.release();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.zxmem;
+
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One live VMO as {@link Zx#inspect()} saw it: where it sits in its tree, how big it is, what it
+ * holds committed, which handles and mappings keep it alive.
+ *
+ * @param parentKoid  0 for a root VMO
+ * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot} or {@code at-least-on-write}
+ * @param flags       {@code VmoInfo} flag bits
+ * @param handleRights the rights of each open handle (a VMO kept alive only by mappings or children
+ *                    has none)
+ */
+public record VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
+        int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings) {
+
+    /** One mapping of the VMO. */
+    public record Mapped(long address, long length, long vmoOffset, int perms) {}
+
+    public VmoSnapshot {
+        handleRights = List.copyOf(handleRights);
+        mappings = List.copyOf(mappings);
+    }
+
+    /** One line, {@code key=value} separated by tabs: the wire form of remote inspection. */
+    String encode() {
+        StringBuilder b = new StringBuilder();
+        b.append("koid=").append(koid).append("\tparent=").append(parentKoid)
+                .append("\tname=").append(URLEncoder.encode(name, StandardCharsets.UTF_8))
+                .append("\tkind=").append(kind).append("\tsize=").append(Long.toUnsignedString(size))
+                .append("\tcommitted=").append(committedBytes).append("\tflags=").append(flags)
+                .append("\tchildren=").append(numChildren).append("\thandles=");
+        for (int i = 0; i < handleRights.size(); i++) {
+            b.append(i == 0 ? "" : ",").append(handleRights.get(i));
+        }
+        b.append("\tmappings=");
+        for (int i = 0; i < mappings.size(); i++) {
+            Mapped m = mappings.get(i);
+            b.append(i == 0 ? "" : ",").append(Long.toUnsignedString(m.address)).append(':').append(m.length)
+                    .append(':').append(Long.toUnsignedString(m.vmoOffset)).append(':').append(m.perms);
+        }
+        return b.toString();
+    }
+
+    /** Parses {@link #encode()}'s form. @throws IllegalArgumentException for a malformed line */
+    static VmoSnapshot decode(String line) {
+        Map<String, String> f = new HashMap<>();
+        for (String kv : line.split("\t")) {
+            int eq = kv.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("malformed inspection line: " + line);
+            }
+            f.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        try {
+            List<Integer> handles = new ArrayList<>();
+            for (String h : f.get("handles").split(",")) {
+                if (!h.isEmpty()) {
+                    handles.add(Integer.parseInt(h));
+                }
+            }
+            List<Mapped> maps = new ArrayList<>();
+            for (String m : f.get("mappings").split(",")) {
+                if (!m.isEmpty()) {
+                    String[] p = m.split(":");
+                    maps.add(new Mapped(Long.parseUnsignedLong(p[0]), Long.parseLong(p[1]),
+                            Long.parseUnsignedLong(p[2]), Integer.parseInt(p[3])));
+                }
+            }
+            return new VmoSnapshot(Long.parseLong(f.get("koid")), Long.parseLong(f.get("parent")),
+                    URLDecoder.decode(f.get("name"), StandardCharsets.UTF_8), f.get("kind"),
+                    Long.parseUnsignedLong(f.get("size")), Long.parseLong(f.get("committed")),
+                    Integer.parseInt(f.get("flags")), Integer.parseInt(f.get("children")), handles, maps);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("malformed inspection line: " + line, e);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.zxmem.physical;
+
+import io.zxmem.Mapping;
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Typed access to device registers in a mapped BAR (or any memory segment), 8, 16, 32 and 64 bits
+ * wide, naturally aligned, in the byte order of the CPU (little endian on x86-64 and arm64, as PCI is).
+ *
+ * <p>Every method names its memory ordering, as Agrona's buffers do: {@code getIntVolatile} /
+ * {@code putIntVolatile} (sequentially consistent), {@code getIntAcquire} / {@code putIntRelease}, and
+ * {@code getIntOpaque} / {@code putIntOpaque}. There are deliberately no plain accessors: the JIT may
+ * merge, drop, reorder or forward plain accesses (read back the value just written to a register
+ * instead of asking the device), which is wrong for registers with side effects. Each access is a
+ * single instruction of its width (devices such as QEMU's edu ignore accesses of another width).
+ *
+ * <p>Offsets are checked: past the end -> {@link Status#ERR_OUT_OF_RANGE}, not a multiple of the
+ * width -> {@link Status#ERR_INVALID_ARGS}; a write through a read-only mapping -> {@link Status#ERR_ACCESS_DENIED}. After the mapping is closed, access throws
+ * {@link IllegalStateException} (the segment's own check), never a crash.
+ */
+public final class Mmio {
+    private static final VarHandle VH_8 = ValueLayout.JAVA_BYTE.varHandle();
+    private static final VarHandle VH_16 = ValueLayout.JAVA_SHORT.varHandle();
+    private static final VarHandle VH_32 = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle VH_64 = ValueLayout.JAVA_LONG.varHandle();
+
+    private final MemorySegment segment;
+    private final long size;
+    private final boolean readOnly;
+
+    private Mmio(MemorySegment segment) {
+        this.segment = segment;
+        this.size = segment.byteSize();
+        this.readOnly = segment.isReadOnly();
+    }
+
+    /** A view of the whole mapping (it must stay open while the view is used). */
+    public static Mmio of(Mapping mapping) {
+        if (mapping == null) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: mapping is null");
+        }
+        return of(mapping.segment());
+    }
+
+    /** A view of {@code segment}, which must start 8-byte aligned. */
+    public static Mmio of(MemorySegment segment) {
+        if (segment == null) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: segment is null");
+        }
+        if ((segment.address() & 7) != 0) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: the segment does not start 8-byte aligned");
+        }
+        return new Mmio(segment);
+    }
+
+    /** @return the bytes this view covers */
+    public long size() {
+        return size;
+    }
+
+    /** @return the underlying segment */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    private long check(long offset, int width) {
+        // one unsigned compare covers negative offsets too
+        if (size < width || Long.compareUnsigned(offset, size - width) > 0) {
+            throw new ZxException(Status.ERR_OUT_OF_RANGE, "mmio: offset 0x" + Long.toHexString(offset) + " + " + width
+                    + " bytes is outside the " + size + "-byte register window");
+        }
+        if ((offset & (width - 1)) != 0) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "mmio: offset 0x" + Long.toHexString(offset)
+                    + " is not aligned to the " + width + "-byte access");
+        }
+        return offset;
+    }
+
+    private long checkWrite(long offset, int width) {
+        if (readOnly) {
+            throw new ZxException(Status.ERR_ACCESS_DENIED, "mmio: the mapping is read-only (map with PERM_WRITE)");
+        }
+        return check(offset, width);
+    }
+
+    // ---- 8-bit ----
+
+    /** 8-bit read with volatile (sequentially consistent) ordering. */
+    public byte getByteVolatile(long offset) {
+        return (byte) VH_8.getVolatile(segment, check(offset, 1));
+    }
+
+    /** 8-bit write with volatile (sequentially consistent) ordering. */
+    public void putByteVolatile(long offset, byte value) {
+        VH_8.setVolatile(segment, checkWrite(offset, 1), value);
+    }
+
+    /** 8-bit read with acquire ordering: later accesses are not moved before it. */
+    public byte getByteAcquire(long offset) {
+        return (byte) VH_8.getAcquire(segment, check(offset, 1));
+    }
+
+    /** 8-bit write with release ordering: earlier accesses are not moved after it. */
+    public void putByteRelease(long offset, byte value) {
+        VH_8.setRelease(segment, checkWrite(offset, 1), value);
+    }
+
+    /** 8-bit read with opaque ordering: really performed, in program order for this address only. */
+    public byte getByteOpaque(long offset) {
+        return (byte) VH_8.getOpaque(segment, check(offset, 1));
+    }
+
+    /** 8-bit write with opaque ordering: really performed, in program order for this address only. */
+    public void putByteOpaque(long offset, byte value) {
+        VH_8.setOpaque(segment, checkWrite(offset, 1), value);
+    }
+
+    // ---- 16-bit ----
+
+    /** 16-bit read with volatile (sequentially consistent) ordering. */
+    public short getShortVolatile(long offset) {
+        return (short) VH_16.getVolatile(segment, check(offset, 2));
+    }
+
+    /** 16-bit write with volatile (sequentially consistent) ordering. */
+    public void putShortVolatile(long offset, short value) {
+        VH_16.setVolatile(segment, checkWrite(offset, 2), value);
+    }
+
+    /** 16-bit read with acquire ordering: later accesses are not moved before it. */
+    public short getShortAcquire(long offset) {
+        return (short) VH_16.getAcquire(segment, check(offset, 2));
+    }
+
+    /** 16-bit write with release ordering: earlier accesses are not moved after it. */
+    public void putShortRelease(long offset, short value) {
+        VH_16.setRelease(segment, checkWrite(offset, 2), value);
+    }
+
+    /** 16-bit read with opaque ordering: really performed, in program order for this address only. */
+    public short getShortOpaque(long offset) {
+        return (short) VH_16.getOpaque(segment, check(offset, 2));
+    }
+
+    /** 16-bit write with opaque ordering: really performed, in program order for this address only. */
+    public void putShortOpaque(long offset, short value) {
+        VH_16.setOpaque(segment, checkWrite(offset, 2), value);
+    }
+
+    // ---- 32-bit ----
+
+    /** 32-bit read with volatile (sequentially consistent) ordering. */
+    public int getIntVolatile(long offset) {
+        return (int) VH_32.getVolatile(segment, check(offset, 4));
+    }
+
+    /** 32-bit write with volatile (sequentially consistent) ordering. */
+    public void putIntVolatile(long offset, int value) {
+        VH_32.setVolatile(segment, checkWrite(offset, 4), value);
+    }
+
+    /** 32-bit read with acquire ordering: later accesses are not moved before it. */
+    public int getIntAcquire(long offset) {
+        return (int) VH_32.getAcquire(segment, check(offset, 4));
+    }
+
+    /** 32-bit write with release ordering: earlier accesses are not moved after it. */
+    public void putIntRelease(long offset, int value) {
+        VH_32.setRelease(segment, checkWrite(offset, 4), value);
+    }
+
+    /** 32-bit read with opaque ordering: really performed, in program order for this address only. */
+    public int getIntOpaque(long offset) {
+        return (int) VH_32.getOpaque(segment, check(offset, 4));
+    }
+
+    /** 32-bit write with opaque ordering: really performed, in program order for this address only. */
+    public void putIntOpaque(long offset, int value) {
+        VH_32.setOpaque(segment, checkWrite(offset, 4), value);
+    }
+
+    // ---- 64-bit ----
+
+    /** 64-bit read with volatile (sequentially consistent) ordering. */
+    public long getLongVolatile(long offset) {
+        return (long) VH_64.getVolatile(segment, check(offset, 8));
+    }
+
+    /** 64-bit write with volatile (sequentially consistent) ordering. */
+    public void putLongVolatile(long offset, long value) {
+        VH_64.setVolatile(segment, checkWrite(offset, 8), value);
+    }
+
+    /** 64-bit read with acquire ordering: later accesses are not moved before it. */
+    public long getLongAcquire(long offset) {
+        return (long) VH_64.getAcquire(segment, check(offset, 8));
+    }
+
+    /** 64-bit write with release ordering: earlier accesses are not moved after it. */
+    public void putLongRelease(long offset, long value) {
+        VH_64.setRelease(segment, checkWrite(offset, 8), value);
+    }
+
+    /** 64-bit read with opaque ordering: really performed, in program order for this address only. */
+    public long getLongOpaque(long offset) {
+        return (long) VH_64.getOpaque(segment, check(offset, 8));
+    }
+
+    /** 64-bit write with opaque ordering: really performed, in program order for this address only. */
+    public void putLongOpaque(long offset, long value) {
+        VH_64.setOpaque(segment, checkWrite(offset, 8), value);
+    }
+
+    @Override
+    public String toString() {
+        return "Mmio[0x" + Long.toHexString(segment.address()) + "+0x" + Long.toHexString(size) + "]";
+    }
+}

@@ -1,0 +1,336 @@
+package io.zxmem.share;
+
+import static io.zxmem.linux.sys.SocketAbi.CMSG_ALIGN;
+import static io.zxmem.linux.sys.SocketAbi.CMSG_LEN;
+import static io.zxmem.linux.sys.SocketAbi.CMSG_SPACE;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+import io.zxmem.Rights;
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import io.zxmem.linux.sys.SocketAbi;
+import io.zxmem.linux.sys.Sockets;
+import io.zxmem.spi.ChannelTransport;
+import io.zxmem.spi.ChannelTransport.Received;
+import io.zxmem.spi.TransferredHandle;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One end of a channel: a non-blocking {@code AF_UNIX SOCK_SEQPACKET} socket. A record keeps message
+ * boundaries, a closed peer reads as end of file, and descriptors ride along with {@code SCM_RIGHTS}.
+ * Each direction has its own lock and its own native buffers, so a send and a receive can run at once.
+ */
+final class SocketEndpoint implements ChannelTransport.Endpoint {
+    private static final LibC C = LibC.get();
+    private static final Sockets S = Sockets.get();
+    private static final long MSG_IOV = SocketAbi.MSGHDR.byteOffset(groupElement("msg_iov"));
+    private static final long MSG_IOVLEN = SocketAbi.MSGHDR.byteOffset(groupElement("msg_iovlen"));
+    private static final long MSG_CONTROL = SocketAbi.MSGHDR.byteOffset(groupElement("msg_control"));
+    private static final long MSG_CONTROLLEN = SocketAbi.MSGHDR.byteOffset(groupElement("msg_controllen"));
+    private static final long MSG_FLAGS = SocketAbi.MSGHDR.byteOffset(groupElement("msg_flags"));
+    private static final long IOV_BASE = SocketAbi.IOVEC.byteOffset(groupElement("iov_base"));
+    private static final long IOV_LEN = SocketAbi.IOVEC.byteOffset(groupElement("iov_len"));
+    private static final long CMSG_LEN_AT = SocketAbi.CMSGHDR.byteOffset(groupElement("cmsg_len"));
+    private static final long CMSG_LEVEL = SocketAbi.CMSGHDR.byteOffset(groupElement("cmsg_level"));
+    private static final long CMSG_TYPE = SocketAbi.CMSGHDR.byteOffset(groupElement("cmsg_type"));
+    private static final long CMSG_HDR = SocketAbi.CMSGHDR.byteSize();
+    private static final long ST_MODE = Linux.STAT.byteOffset(groupElement("st_mode"));
+    private static final long ST_SIZE = Linux.STAT.byteOffset(groupElement("st_size"));
+    private static final long POLL_EVENTS = Linux.POLLFD.byteOffset(groupElement("events"));
+    private static final long POLL_REVENTS = Linux.POLLFD.byteOffset(groupElement("revents"));
+    /** Room for the most descriptors a message may carry; more make the kernel truncate (MSG_CTRUNC). */
+    private static final long CONTROL_BYTES = CMSG_SPACE(4L * WireFormat.MAX_HANDLES);
+
+    private final int fd;
+    private final Arena arena;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
+    private final MemorySegment sendBuf;
+    private final MemorySegment sendMsg;
+    private final MemorySegment sendIov;
+    private final MemorySegment sendCtl;
+    private final MemorySegment recvBuf;
+    private final MemorySegment recvMsg;
+    private final MemorySegment recvIov;
+    private final MemorySegment recvCtl;
+
+    SocketEndpoint(int fd) {
+        this.fd = fd;
+        // Freed by close, which the channel object calls once no operation uses the endpoint. (Native
+        // memory does not push the GC, so leaving ~140 KiB per endpoint to it could pile up.)
+        arena = Arena.ofShared();
+        sendBuf = arena.allocate(WireFormat.MAX_RECORD, 8);
+        sendMsg = arena.allocate(SocketAbi.MSGHDR);
+        sendIov = arena.allocate(SocketAbi.IOVEC);
+        sendCtl = arena.allocate(CONTROL_BYTES, 8);
+        recvBuf = arena.allocate(WireFormat.MAX_RECORD, 8);
+        recvMsg = arena.allocate(SocketAbi.MSGHDR);
+        recvIov = arena.allocate(SocketAbi.IOVEC);
+        recvCtl = arena.allocate(CONTROL_BYTES, 8);
+        sendMsg.set(ValueLayout.ADDRESS, MSG_IOV, sendIov);
+        sendMsg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1L);
+        sendIov.set(ValueLayout.ADDRESS, IOV_BASE, sendBuf);
+        recvMsg.set(ValueLayout.ADDRESS, MSG_IOV, recvIov);
+        recvMsg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1L);
+        recvIov.set(ValueLayout.ADDRESS, IOV_BASE, recvBuf);
+        recvIov.set(ValueLayout.JAVA_LONG, IOV_LEN, recvBuf.byteSize());
+    }
+
+    @Override
+    public int fd() {
+        return fd;
+    }
+
+    @Override
+    public boolean send(byte[] data, List<TransferredHandle> handles) {
+        String op = "channel.write";
+        for (int i = 0; i < handles.size(); i++) {
+            TransferredHandle h = handles.get(i);
+            if (h.type() == TransferredHandle.TYPE_VMO) {
+                Seals.apply(op, i, h);
+            }
+        }
+        sendLock.lock();
+        try {
+            int length = WireFormat.encode(sendBuf, data, handles);
+            sendIov.set(ValueLayout.JAVA_LONG, IOV_LEN, (long) length);
+            int n = handles.size();
+            if (n == 0) {
+                sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, MemorySegment.NULL);
+                sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, 0L);
+            } else {
+                sendCtl.set(ValueLayout.JAVA_LONG, CMSG_LEN_AT, CMSG_LEN(4L * n));
+                sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEVEL, SocketAbi.SOL_SOCKET);
+                sendCtl.set(ValueLayout.JAVA_INT, CMSG_TYPE, SocketAbi.SCM_RIGHTS);
+                for (int i = 0; i < n; i++) {
+                    sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEN(0) + 4L * i, handles.get(i).fd());
+                }
+                sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, sendCtl);
+                sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE(4L * n));
+            }
+            long r = S.sendmsg(fd, sendMsg, SocketAbi.MSG_NOSIGNAL | SocketAbi.MSG_DONTWAIT);
+            if (r < 0) {
+                return false;
+            }
+            if (r != length) {
+                throw new ZxException(Status.ERR_IO, op + ": the socket took " + r + " of " + length + " bytes");
+            }
+            return true;
+        } catch (LinuxException e) {
+            throw Errors.fail(op, e);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public Received receive(int timeoutMillis) {
+        String op = "channel.read";
+        recvLock.lock();
+        try {
+            long r = recv();
+            if (r < 0 && timeoutMillis > 0) {
+                poll(Linux.POLLIN | SocketAbi.POLLRDHUP, timeoutMillis);
+                r = recv();
+            }
+            if (r < 0) {
+                return null;
+            }
+            int[] fds = receivedFds();
+            try {
+                int flags = recvMsg.get(ValueLayout.JAVA_INT, MSG_FLAGS);
+                if ((flags & SocketAbi.MSG_CTRUNC) != 0) {
+                    throw Errors.malformed("more descriptors than " + WireFormat.MAX_HANDLES + " handles; the kernel"
+                            + " dropped the rest");
+                }
+                if ((flags & SocketAbi.MSG_TRUNC) != 0) {
+                    throw Errors.malformed("longer than the largest message, " + WireFormat.MAX_RECORD + " bytes");
+                }
+                if (r == 0) {
+                    // End of file, or an empty record, which this format never sends.
+                    if (fds.length == 0 && (poll(SocketAbi.POLLRDHUP, 0) & (Linux.POLLHUP | SocketAbi.POLLRDHUP)) != 0) {
+                        throw new ZxException(Status.ERR_PEER_CLOSED, op + ": the peer closed the channel");
+                    }
+                    throw Errors.malformed("an empty record");
+                }
+                Received m = WireFormat.decode(recvBuf, r, fds);
+                for (int i = 0; i < m.handles().size(); i++) {
+                    check(m.handles().get(i), i);
+                }
+                return m;
+            } catch (RuntimeException | Error e) {
+                for (int f : fds) {
+                    closeQuietly(f);
+                }
+                throw e;
+            }
+        } catch (LinuxException e) {
+            throw Errors.fail(op, e);
+        } finally {
+            recvLock.unlock();
+        }
+    }
+
+    /** One non-blocking {@code recvmsg}. @return bytes, 0 at end of file, -1 when nothing is queued */
+    private long recv() {
+        recvMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, recvCtl);
+        recvMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CONTROL_BYTES);
+        recvMsg.set(ValueLayout.JAVA_INT, MSG_FLAGS, 0);
+        return S.recvmsg(fd, recvMsg, SocketAbi.MSG_CMSG_CLOEXEC | SocketAbi.MSG_DONTWAIT);
+    }
+
+    /** Every descriptor of every {@code SCM_RIGHTS} control message just received, in order. */
+    private int[] receivedFds() {
+        long used = recvMsg.get(ValueLayout.JAVA_LONG, MSG_CONTROLLEN);
+        int[] fds = new int[0];
+        long at = 0;
+        while (at + CMSG_HDR <= used) {
+            long len = recvCtl.get(ValueLayout.JAVA_LONG, at + CMSG_LEN_AT);
+            if (len < CMSG_HDR || at + len > used) {
+                break;
+            }
+            if (recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_LEVEL) == SocketAbi.SOL_SOCKET
+                    && recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_TYPE) == SocketAbi.SCM_RIGHTS) {
+                int count = (int) ((len - CMSG_LEN(0)) / 4);
+                int[] more = new int[fds.length + count];
+                System.arraycopy(fds, 0, more, 0, fds.length);
+                for (int i = 0; i < count; i++) {
+                    more[fds.length + i] = recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_LEN(0) + 4L * i);
+                }
+                fds = more;
+            }
+            at += CMSG_ALIGN(len);
+        }
+        return fds;
+    }
+
+    /**
+     * Checks that a received descriptor is what its record says, and that the kernel enforces the
+     * rights it came with: a VMO is a memfd sealed as its rights require (so a receiver knows that a
+     * read-only VMO really is read-only for everyone but the sender's existing mappings); a channel
+     * is a SOCK_SEQPACKET socket.
+     */
+    private static void check(TransferredHandle h, int index) {
+        String what = "handle " + index + ": ";
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Linux.STAT);
+            C.fstat(h.fd(), st);
+            int type = st.get(ValueLayout.JAVA_INT, ST_MODE) & SocketAbi.S_IFMT;
+            if (h.type() == TransferredHandle.TYPE_CHANNEL) {
+                MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+                MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, 4);
+                if (type != SocketAbi.S_IFSOCK) {
+                    throw Errors.malformed(what + "a channel whose descriptor is not a socket");
+                }
+                S.getsockopt(h.fd(), SocketAbi.SOL_SOCKET, SocketAbi.SO_TYPE, v, len);
+                if (v.get(ValueLayout.JAVA_INT, 0) != SocketAbi.SOCK_SEQPACKET) {
+                    throw Errors.malformed(what + "a channel whose socket is not SOCK_SEQPACKET");
+                }
+                return;
+            }
+            if (type != SocketAbi.S_IFREG) {
+                throw Errors.malformed(what + "a VMO whose descriptor is not a regular file");
+            }
+            int seals;
+            try {
+                seals = C.fcntl(h.fd(), Linux.F_GET_SEALS, 0);
+            } catch (LinuxException e) {
+                throw Errors.malformed(what + "a VMO whose descriptor is not a memfd (" + e.getMessage() + ")");
+            }
+            int missing = Seals.needed(h.rights()) & ~Linux.F_SEAL_SEAL & ~seals;
+            if ((seals & Linux.F_SEAL_WRITE) != 0) {
+                missing &= ~Linux.F_SEAL_FUTURE_WRITE;
+            }
+            if (missing != 0) {
+                throw Errors.malformed(what + "a VMO with rights " + Rights.toString(h.rights())
+                        + " whose memory lacks the seals that enforce them (0x" + Integer.toHexString(missing) + ")");
+            }
+            if ((h.rights() & Rights.WRITE) != 0 && (seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0) {
+                throw Errors.malformed(what + "a VMO with WRITE whose memory is sealed against writes");
+            }
+            if ((h.rights() & Rights.RESIZE) != 0 && (seals & (Linux.F_SEAL_GROW | Linux.F_SEAL_SHRINK)) != 0) {
+                throw Errors.malformed(what + "a VMO with RESIZE whose size is sealed");
+            }
+            int mode = C.fcntl(h.fd(), Linux.F_GETFL, 0) & 3;
+            if ((h.rights() & Rights.WRITE) != 0 && mode != Linux.O_RDWR) {
+                throw Errors.malformed(what + "a VMO with WRITE whose descriptor is not open for writing");
+            }
+            long fileSize = st.get(ValueLayout.JAVA_LONG, ST_SIZE);
+            if ((h.rights() & Rights.RESIZE) == 0 && Long.compareUnsigned(fileSize, h.fileOffset() + h.size()) < 0) {
+                throw Errors.malformed(what + "a VMO of " + h.size() + " bytes in a file of " + fileSize);
+            }
+        }
+    }
+
+    @Override
+    public int await(int signals, int timeoutMillis) {
+        short events = 0;
+        if (timeoutMillis == 0 || (signals & READABLE) != 0) {
+            events |= Linux.POLLIN;
+        }
+        if (timeoutMillis == 0 || (signals & WRITABLE) != 0) {
+            events |= Linux.POLLOUT;
+        }
+        if (timeoutMillis == 0 || (signals & PEER_CLOSED) != 0) {
+            events |= SocketAbi.POLLRDHUP;
+        }
+        int revents = poll(events, timeoutMillis);
+        int ready = 0;
+        if ((revents & (Linux.POLLHUP | SocketAbi.POLLRDHUP)) != 0) {
+            ready |= PEER_CLOSED;
+        } else if ((revents & Linux.POLLOUT) != 0) {
+            ready |= WRITABLE;
+        }
+        if ((revents & Linux.POLLIN) != 0 && ((ready & PEER_CLOSED) == 0 || messageQueued())) {
+            ready |= READABLE;
+        }
+        return ready;
+    }
+
+    /** Whether a record waits in the queue (after the peer closed, POLLIN also means end of file). */
+    private boolean messageQueued() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment msg = a.allocate(SocketAbi.MSGHDR);
+            MemorySegment iov = a.allocate(SocketAbi.IOVEC);
+            iov.set(ValueLayout.ADDRESS, IOV_BASE, a.allocate(1));
+            iov.set(ValueLayout.JAVA_LONG, IOV_LEN, 1L);
+            msg.set(ValueLayout.ADDRESS, MSG_IOV, iov);
+            msg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1L);
+            // Without a control buffer a peek installs no descriptors; they stay with the queued record.
+            return S.recvmsg(fd, msg, SocketAbi.MSG_PEEK | SocketAbi.MSG_DONTWAIT) > 0;
+        }
+    }
+
+    private int poll(int events, int timeoutMillis) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(Linux.POLLFD);
+            p.set(ValueLayout.JAVA_INT, 0, fd);
+            p.set(ValueLayout.JAVA_SHORT, POLL_EVENTS, (short) events);
+            if (C.poll(p, 1, timeoutMillis) == 0) {
+                return 0;
+            }
+            return p.get(ValueLayout.JAVA_SHORT, POLL_REVENTS);
+        }
+    }
+
+    static void closeQuietly(int fd) {
+        try {
+            C.close(fd);
+        } catch (LinuxException ignored) {
+            // EIO or EBADF on close: the descriptor is released either way.
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(fd);
+        arena.close();
+    }
+}

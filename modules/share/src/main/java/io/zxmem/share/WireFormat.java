@@ -1,0 +1,188 @@
+package io.zxmem.share;
+
+import io.zxmem.Channel;
+import io.zxmem.Rights;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import io.zxmem.spi.TransferredHandle;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The wire format of a channel message: one {@code SOCK_SEQPACKET} record, and with it one
+ * {@code SCM_RIGHTS} control message carrying one descriptor per handle, in handle order.
+ * All integers little-endian.
+ *
+ * <pre>
+ * record  = header, handle[n], data[d]
+ * header  (16 bytes)
+ *   0  u32 magic        0x3143585A ("ZXC1")
+ *   4  u16 version      1
+ *   6  u16 n            handles, at most 64; equals the number of descriptors
+ *   8  u32 d            data bytes, at most 65536
+ *  12  u32 headerBytes  16 + 72 n (a cross-check)
+ * handle  (72 bytes)
+ *   0  u32 type         1 = VMO (the descriptor is a memfd), 2 = channel (a SOCK_SEQPACKET socket)
+ *   4  u32 rights       exactly the rights of the handle (ZX_RIGHT_* bits; never SAME_RIGHTS)
+ *   8  u32 options      VMO: Vmo.RESIZABLE or 0
+ *  12  u32 reserved     0
+ *  16  u64 fileOffset   VMO: where its byte 0 lies in the file (page-aligned; a window of a larger
+ *                       VMO, such as a slice, has a non-zero offset)
+ *  24  u64 size         VMO: bytes, page-aligned, at most 2^62
+ *  32  u64 contentSize  VMO: the content size
+ *  40  u8[32] name      VMO: UTF-8, at most 31 bytes, NUL-padded
+ * </pre>
+ * The record's length must be exactly {@code 16 + 72 n + d}. Anything else is malformed: the reader
+ * closes every descriptor that came with it and reports IO.
+ */
+final class WireFormat {
+    static final int MAGIC = 0x3143585A;
+    static final short VERSION = 1;
+    static final int HEADER_BYTES = 16;
+    static final int HANDLE_BYTES = 72;
+    static final int NAME_BYTES = 32;
+    static final int MAX_HANDLES = Channel.MAX_MSG_HANDLES;
+    static final int MAX_DATA = Channel.MAX_MSG_BYTES;
+    static final int MAX_RECORD = HEADER_BYTES + HANDLE_BYTES * MAX_HANDLES + MAX_DATA;
+    static final long MAX_VMO_SIZE = 1L << 62;
+
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private WireFormat() {}
+
+    /** Encodes a message into {@code buf}. @return the record's length */
+    static int encode(MemorySegment buf, byte[] data, List<TransferredHandle> handles) {
+        int n = handles.size();
+        int at = HEADER_BYTES + HANDLE_BYTES * n;
+        buf.set(U32, 0, MAGIC);
+        buf.set(U16, 4, VERSION);
+        buf.set(U16, 6, (short) n);
+        buf.set(U32, 8, data.length);
+        buf.set(U32, 12, at);
+        for (int i = 0; i < n; i++) {
+            TransferredHandle h = handles.get(i);
+            long r = HEADER_BYTES + (long) HANDLE_BYTES * i;
+            buf.set(U32, r, h.type());
+            buf.set(U32, r + 4, h.rights());
+            buf.set(U32, r + 8, h.options());
+            buf.set(U32, r + 12, 0);
+            buf.set(U64, r + 16, h.fileOffset());
+            buf.set(U64, r + 24, h.size());
+            buf.set(U64, r + 32, h.contentSize());
+            MemorySegment name = buf.asSlice(r + 40, NAME_BYTES);
+            name.fill((byte) 0);
+            byte[] b = h.name() == null ? new byte[0] : h.name().getBytes(StandardCharsets.UTF_8);
+            int len = Math.min(b.length, NAME_BYTES - 1);
+            while (len < b.length && len > 0 && (b[len] & 0xC0) == 0x80) {
+                len--; // never cut a character in half
+            }
+            MemorySegment.copy(b, 0, name, ValueLayout.JAVA_BYTE, 0, len);
+        }
+        MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, at, data.length);
+        return at + data.length;
+    }
+
+    /**
+     * Decodes a record of {@code length} bytes that came with {@code fds}. Does not close anything:
+     * on failure the caller closes every descriptor.
+     *
+     * @throws io.zxmem.ZxException IO when the record breaks the format
+     */
+    static io.zxmem.spi.ChannelTransport.Received decode(MemorySegment buf, long length, int[] fds) {
+        if (length < HEADER_BYTES) {
+            throw Errors.malformed("truncated: " + length + " bytes, less than the " + HEADER_BYTES + "-byte header");
+        }
+        int magic = buf.get(U32, 0);
+        if (magic != MAGIC) {
+            throw Errors.malformed("bad magic 0x" + Integer.toHexString(magic) + " (expected 0x" + Integer.toHexString(MAGIC) + ")");
+        }
+        int version = buf.get(U16, 4) & 0xFFFF;
+        if (version != VERSION) {
+            throw Errors.malformed("unknown version " + version);
+        }
+        int n = buf.get(U16, 6) & 0xFFFF;
+        long d = buf.get(U32, 8) & 0xFFFFFFFFL;
+        long headerBytes = buf.get(U32, 12) & 0xFFFFFFFFL;
+        if (n > MAX_HANDLES) {
+            throw Errors.malformed(n + " handles, more than " + MAX_HANDLES);
+        }
+        if (d > MAX_DATA) {
+            throw Errors.malformed(d + " data bytes, more than " + MAX_DATA);
+        }
+        if (headerBytes != HEADER_BYTES + (long) HANDLE_BYTES * n) {
+            throw Errors.malformed("header length " + headerBytes + " does not match " + n + " handles");
+        }
+        if (length != headerBytes + d) {
+            throw Errors.malformed((length < headerBytes + d ? "truncated: " : "overlong: ") + length
+                    + " bytes, but the header announces " + (headerBytes + d));
+        }
+        if (fds.length != n) {
+            throw Errors.malformed("the header announces " + n + " handles but " + fds.length + " descriptors came");
+        }
+        long page = Zx.pageSize();
+        List<TransferredHandle> handles = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long r = HEADER_BYTES + (long) HANDLE_BYTES * i;
+            int type = buf.get(U32, r);
+            int rights = buf.get(U32, r + 4);
+            int options = buf.get(U32, r + 8);
+            int reserved = buf.get(U32, r + 12);
+            long offset = buf.get(U64, r + 16);
+            long size = buf.get(U64, r + 24);
+            long contentSize = buf.get(U64, r + 32);
+            String what = "handle " + i + ": ";
+            if (reserved != 0 || (rights & Rights.SAME_RIGHTS) != 0) {
+                throw Errors.malformed(what + "reserved bits set");
+            }
+            switch (type) {
+                case TransferredHandle.TYPE_VMO -> {
+                    if ((options & ~Vmo.RESIZABLE) != 0) {
+                        throw Errors.malformed(what + "unknown VMO options 0x" + Integer.toHexString(options));
+                    }
+                    if ((size & (page - 1)) != 0 || (offset & (page - 1)) != 0) {
+                        throw Errors.malformed(what + "VMO size or offset not page-aligned");
+                    }
+                    if (Long.compareUnsigned(size, MAX_VMO_SIZE) > 0 || Long.compareUnsigned(offset, MAX_VMO_SIZE) > 0) {
+                        throw Errors.malformed(what + "VMO window beyond 2^62 bytes");
+                    }
+                    String name = name(buf.asSlice(r + 40, NAME_BYTES), what);
+                    handles.add(new TransferredHandle(type, rights, fds[i], offset, size, contentSize, options, name, null));
+                }
+                case TransferredHandle.TYPE_CHANNEL -> {
+                    if (options != 0 || offset != 0 || size != 0 || contentSize != 0) {
+                        throw Errors.malformed(what + "a channel record with VMO fields set");
+                    }
+                    handles.add(TransferredHandle.channel(rights, fds[i]));
+                }
+                default -> throw Errors.malformed(what + "unknown handle type " + type);
+            }
+        }
+        byte[] data = buf.asSlice(headerBytes, d).toArray(ValueLayout.JAVA_BYTE);
+        return new io.zxmem.spi.ChannelTransport.Received(data, handles);
+    }
+
+    private static String name(MemorySegment field, String what) {
+        byte[] b = field.toArray(ValueLayout.JAVA_BYTE);
+        int len = 0;
+        while (len < b.length && b[len] != 0) {
+            len++;
+        }
+        if (len == b.length) {
+            throw Errors.malformed(what + "VMO name is not NUL-terminated");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(b, 0, len)).toString();
+        } catch (CharacterCodingException e) {
+            throw Errors.malformed(what + "VMO name is not UTF-8");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.zxmem.share;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/** Open descriptors of this process, from {@code /proc/self/fd}. */
+final class Fds {
+    private Fds() {}
+
+    static Set<Integer> open() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            Set<Integer> fds = new TreeSet<>();
+            s.forEach(p -> {
+                try {
+                    // Leave out the descriptor of this very listing (it names the directory being listed).
+                    if (!Files.readSymbolicLink(p).toString().matches("/proc/\\d+/fd")) {
+                        fds.add(Integer.parseInt(p.getFileName().toString()));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // Not open any more.
+                }
+            });
+            return fds;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static int count() {
+        return open().size();
+    }
+
+    /** The one memfd that is open now but was not in {@code before}: what a read just received. */
+    static int newMemfd(Set<Integer> before) {
+        Set<Integer> now = open();
+        now.removeAll(before);
+        Integer found = null;
+        for (int fd : now) {
+            try {
+                if (Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().startsWith("/memfd:")) {
+                    if (found != null) {
+                        throw new IllegalStateException("more than one new memfd: " + now);
+                    }
+                    found = fd;
+                }
+            } catch (IOException gone) {
+                // Closed meanwhile (the listing's own directory descriptor): not ours.
+            }
+        }
+        if (found == null) {
+            throw new IllegalStateException("no new memfd among " + now);
+        }
+        return found;
+    }
+}

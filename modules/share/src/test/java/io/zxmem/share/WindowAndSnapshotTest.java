@@ -1,0 +1,155 @@
+package io.zxmem.share;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.zxmem.Channel;
+import io.zxmem.Mapping;
+import io.zxmem.Message;
+import io.zxmem.Rights;
+import io.zxmem.Status;
+import io.zxmem.Vmar;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Slices travel as windows of their parent's file; copy-on-write children of shared VMOs stay true
+ * snapshots even though another process holds the parent's memory.
+ */
+class WindowAndSnapshotTest {
+    private static final Duration SECOND = Duration.ofSeconds(1);
+    private static final long P = Zx.pageSize();
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String read(Vmo v, long offset, int n) {
+        byte[] b = new byte[n];
+        v.read(b, offset);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSliceTravelsAsAWindowOfItsParent() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo parent = Vmo.create(8 * P)) {
+            parent.write(bytes("before"), 0);
+            parent.write(bytes("inside"), 3 * P);
+            try (Vmo slice = parent.createChild(Vmo.CHILD_SLICE, 3 * P, 2 * P);
+                    Vmo sliceOfSlice = slice.createChild(Vmo.CHILD_SLICE, P, P)) {
+                a.write(null, slice.duplicate(Rights.SAME_RIGHTS), sliceOfSlice.duplicate(Rights.SAME_RIGHTS));
+            }
+            try (Message m = b.read(SECOND)) {
+                Vmo w = m.handle(0, Vmo.class);
+                Vmo w2 = m.handle(1, Vmo.class);
+                assertEquals(2 * P, w.size());
+                assertEquals("inside", read(w, 0, 6));
+                assertEquals(Status.ERR_OUT_OF_RANGE, ChannelTest.status(() -> w.read(new byte[1], 2 * P)));
+                w.write(bytes("from the window"), P + 8);
+                assertEquals("from the window", read(parent, 4 * P + 8, 15));
+                assertEquals("from the window", read(w2, 8, 15));
+                try (Mapping mw = w.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 2 * P)) {
+                    mw.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 'I');
+                    assertEquals("Inside", read(parent, 3 * P, 6));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aReadOnlySliceSealsItsParentsMemory() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo parent = Vmo.create(4 * P);
+                Vmo slice = parent.createChild(Vmo.CHILD_SLICE, P, P)) {
+            a.write(null, slice.duplicate(slice.rights() & ~Rights.WRITE));
+            try (Message m = b.read(SECOND)) {
+                Vmo w = m.handle(0, Vmo.class);
+                assertEquals(Status.ERR_ACCESS_DENIED, ChannelTest.status(() -> w.write(bytes("x"), 0)));
+                parent.write(bytes("sender still writes"), P);
+                assertEquals("sender still writes", read(w, 0, 19));
+            }
+            // Seals are per file: the whole parent went read-only for everyone else.
+            assertEquals(Status.ERR_NOT_SUPPORTED, ChannelTest.status(() -> a.write(null, parent.duplicate(Rights.SAME_RIGHTS))));
+        }
+    }
+
+    @Test
+    void aSnapshotOfASharedVmoIsNotChangedByTheOtherSide() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P)) {
+            v.write(bytes("original"), 0);
+            a.write(null, v.duplicate(Rights.SAME_RIGHTS));
+            try (Message m = b.read(SECOND)) {
+                Vmo theirs = m.handle(0, Vmo.class);
+                // The sender snapshots the VMO it shared; then the other side writes.
+                try (Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                    theirs.write(bytes("modified"), 0);
+                    assertEquals("modified", read(v, 0, 8));
+                    assertEquals("original", read(snap, 0, 8));
+                    // The receiver snapshots what it received; then the sender writes.
+                    try (Vmo theirSnap = theirs.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                        v.write(bytes("again!!!"), 0);
+                        assertEquals("again!!!", read(theirs, 0, 8));
+                        assertEquals("modified", read(theirSnap, 0, 8));
+                        assertEquals("original", read(snap, 0, 8));
+                    }
+                }
+                // And the VMOs are still shared.
+                theirs.write(bytes("shared"), P);
+                assertEquals("shared", read(v, P, 6));
+            }
+        }
+    }
+
+    /** A mapped parent would take the userfaultfd path, whose protection another handle's writes bypass. */
+    @Test
+    void aSnapshotOfAMappedSharedVmoIsNotChangedByTheOtherSide() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P);
+             Mapping map = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 2 * P)) {
+            v.write(bytes("original"), 0);
+            a.write(null, v.duplicate(Rights.SAME_RIGHTS));
+            try (Message m = b.read(SECOND)) {
+                Vmo theirs = m.handle(0, Vmo.class);
+                try (Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                    theirs.write(bytes("modified"), 0);
+                    assertEquals("modified", read(v, 0, 8));
+                    assertEquals("original", read(snap, 0, 8));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCopyOnWriteChildCannotTravel() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P)) {
+            v.write(bytes("x"), 0);
+            Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P);
+            // Either the child got its own memfd (then it travels) or it lives in a copy-on-write
+            // store (then NOT_SUPPORTED); never a silent wrong share.
+            try {
+                a.write(null, snap);
+                try (Message m = b.read(SECOND)) {
+                    assertEquals("x", read(m.handle(0, Vmo.class), 0, 1));
+                }
+            } catch (io.zxmem.ZxException e) {
+                assertEquals(Status.ERR_NOT_SUPPORTED, e.status(), e.getMessage());
+            }
+            // The parent after the cut is a copy-on-write store too: likewise.
+            try {
+                a.write(null, v.duplicate(Rights.SAME_RIGHTS));
+                try (Message m = b.read(SECOND)) {
+                    assertEquals("x", read(m.handle(0, Vmo.class), 0, 1));
+                }
+            } catch (io.zxmem.ZxException e) {
+                assertEquals(Status.ERR_NOT_SUPPORTED, e.status(), e.getMessage());
+            }
+        }
+    }
+}
