@@ -3,9 +3,8 @@ package io.zxmem.internal;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -27,8 +26,12 @@ public abstract class KernelObject {
     private final ReentrantLock signalLock = new ReentrantLock();
     private final Condition signalChanged = signalLock.newCondition();
     private int signals;
-    /** Open handles by rights: what inspection shows. */
-    private final Map<Integer, Integer> handles = new ConcurrentHashMap<>();
+    /**
+     * Rights of each open handle (what inspection shows), guarded by {@link #signalLock}. A plain
+     * array: most objects have one or two handles, and this sits on every create and close.
+     */
+    private int[] handleRights = new int[2];
+    private int handleCount;
 
     protected KernelObject(int initialSignals) {
         this.signals = initialSignals;
@@ -61,23 +64,44 @@ public abstract class KernelObject {
 
     /** Records an open handle with {@code rights} (for inspection). */
     public final void handleOpened(int rights) {
-        handles.merge(rights, 1, Integer::sum);
+        signalLock.lock();
+        try {
+            if (handleCount == handleRights.length) {
+                handleRights = Arrays.copyOf(handleRights, handleCount * 2);
+            }
+            handleRights[handleCount++] = rights;
+        } finally {
+            signalLock.unlock();
+        }
     }
 
     /** Records that a handle with {@code rights} was closed, replaced or sent away. */
     public final void handleClosed(int rights) {
-        handles.computeIfPresent(rights, (r, n) -> n == 1 ? null : n - 1);
+        signalLock.lock();
+        try {
+            for (int i = 0; i < handleCount; i++) {
+                if (handleRights[i] == rights) {
+                    handleRights[i] = handleRights[--handleCount];
+                    return;
+                }
+            }
+        } finally {
+            signalLock.unlock();
+        }
     }
 
     /** @return the rights of every open handle, one entry per handle */
     public final List<Integer> handleRights() {
-        List<Integer> l = new ArrayList<>();
-        handles.forEach((r, n) -> {
-            for (int i = 0; i < n; i++) {
-                l.add(r);
+        signalLock.lock();
+        try {
+            List<Integer> l = new ArrayList<>(handleCount);
+            for (int i = 0; i < handleCount; i++) {
+                l.add(handleRights[i]);
             }
-        });
-        return l;
+            return l;
+        } finally {
+            signalLock.unlock();
+        }
     }
 
     /** @return whether the object still has references */
