@@ -17,17 +17,12 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A round trip over a channel pair, in one thread: a message goes a to b and comes back b to a.
@@ -39,12 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * kind of socket (SOCK_SEQPACKET) with messages of the same size, and nothing else.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class ChannelBench {
+public class ChannelBench extends BenchDefaults {
     private static final MethodHandle PAIR = CHarness.function("zxb_seqpacket_pair", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle CLOSE = CHarness.function("zxb_close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FD_ROUNDTRIP = CHarness.function("zxb_fd_roundtrip",

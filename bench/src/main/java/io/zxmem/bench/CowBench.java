@@ -9,18 +9,13 @@ import io.zxmem.Zx;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Snapshot creation of a fully committed VMO ({@code zx_vmo_create_child(SNAPSHOT)} + close), next
@@ -30,12 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Goal: independent of the committed bytes, within 1.2x of C.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class CowBench {
+public class CowBench extends BenchDefaults {
     @Param({"67108864"})
     public long size;
 
@@ -134,12 +125,8 @@ public class CowBench {
      * Each operation = one page; the child's creation and close are amortised over 256 pages.
      */
     @State(Scope.Thread)
-    @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
-    @Warmup(iterations = 3, time = 1)
-    @Measurement(iterations = 5, time = 1)
-    public static class FirstWrite {
+    public static class FirstWrite extends BenchDefaults {
         static final int PAGES = 256;
         private final long page = Zx.pageSize();
         private final long size = PAGES * page;
