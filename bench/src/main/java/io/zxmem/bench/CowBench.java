@@ -67,12 +67,16 @@ public class CowBench extends BenchDefaults {
         CowNative.teardown(uffdCtx);
     }
 
+    /** One snapshot of {@code from}, closed again; its koid keeps the work observable. */
+    private long snapshotAndClose(Vmo from) {
+        try (Vmo c = from.createChild(Vmo.CHILD_SNAPSHOT, 0, size)) {
+            return c.koid();
+        }
+    }
+
     @Benchmark
     public long zx_snapshot() {
-        Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
-        long k = c.koid();
-        c.close();
-        return k;
+        return snapshotAndClose(parent);
     }
 
     /** The same through the copy path (what a mapped parent gets): shows what the fast path saves. */
@@ -80,10 +84,7 @@ public class CowBench extends BenchDefaults {
     public long zx_snapshot_copy() {
         System.setProperty("zxmem.cow.eager", "true");
         try {
-            Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
-            long k = c.koid();
-            c.close();
-            return k;
+            return snapshotAndClose(parent);
         } finally {
             System.clearProperty("zxmem.cow.eager");
         }
@@ -96,10 +97,7 @@ public class CowBench extends BenchDefaults {
      */
     @Benchmark
     public long zx_snapshot_mapped() {
-        Vmo c = mappedParent.createChild(Vmo.CHILD_SNAPSHOT, 0, size);
-        long k = c.koid();
-        c.close();
-        return k;
+        return snapshotAndClose(mappedParent);
     }
 
     /** C: an empty child memfd, UFFDIO_WRITEPROTECT over the mapped 64 MiB, then unprotect and close. */
