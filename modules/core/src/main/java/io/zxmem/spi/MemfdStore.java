@@ -646,10 +646,9 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
 
     @Override
     public void close() {
-        modifying(0, size);
         Watcher w = watcher;
         if (w != null) {
-            w.closing();
+            w.closing(); // the engine saves what dependents still need, then forgets this store
         }
         dropCanonical();
         for (int k = 0; k < MAX_SEGMENTS; k++) {

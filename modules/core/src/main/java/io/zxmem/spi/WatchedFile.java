@@ -39,7 +39,7 @@ public interface WatchedFile {
         /** The file is about to leave the process (another process may then write it unseen). */
         void exporting();
 
-        /** The store is about to close its file: the last call. */
+        /** The store is about to close its file (its bytes go away): the last call. Never throws. */
         void closing();
     }
 }

@@ -90,6 +90,9 @@ final class Node implements WatchedFile.Watcher {
 
     @Override
     public void closing() {
+        // Dependents hold their source alive, so normally none is left; a failure here must not
+        // keep the store from closing.
+        Zxuffd.save(handle, 0, Long.MAX_VALUE & -io.zxmem.Zx.pageSize());
         free();
     }
 
