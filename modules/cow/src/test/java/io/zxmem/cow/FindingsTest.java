@@ -149,6 +149,42 @@ class FindingsTest {
         });
     }
 
+    /** Unprivileged processes get a user-mode-only userfaultfd; either way children are cut lazily. */
+    @Test
+    void userfaultfdServesThisProcess() {
+        assumeTrue(Files.exists(Path.of("/proc/sys/vm/unprivileged_userfaultfd")), "a kernel without userfaultfd");
+        int mode = CowEngine.mode();
+        System.out.println("userfaultfd mode: " + (mode == 1 ? "full" : mode == 2 ? "user-mode-only" : "none " + mode));
+        assertTrue(mode == 1 || mode == 2, "userfaultfd refused: " + mode);
+        long lazy = CowEngine.LAZY.get();
+        try (Vmo v = Vmo.create(4 * P); Mapping m = v.map(RW, 0, 4 * P); Vmo c = v.createChild(SNAP, 0, 4 * P)) {
+            assertEquals(lazy + 1, CowEngine.LAZY.get(), "the child of a mapped VMO is cut lazily, not copied");
+        }
+    }
+
+    /**
+     * The library's own system calls write into guarded mappings too (a read into a mapping of a
+     * snapshotted VMO, or of a child with pages not yet filled); with a user-mode-only userfaultfd
+     * the kernel refuses them (EFAULT) instead of faulting, so the library copies in user mode.
+     */
+    @Test
+    void readingIntoGuardedMappingsWorks() {
+        try (Vmo p = Vmo.create(4 * P); Mapping pm = p.map(RW, 0, 4 * P); Vmo empty = Vmo.create(4 * P)) {
+            for (int i = 0; i < 4; i++) {
+                pm.segment().set(ValueLayout.JAVA_BYTE, i * P, (byte) 1);
+            }
+            try (Vmo snap = p.createChild(SNAP, 0, 4 * P); Vmo c = p.createChild(SNAP, 0, 4 * P);
+                    Mapping cm = c.map(RW, 0, 4 * P)) {
+                empty.read(pm.segment(), 0); // holes of `empty`: pread into write-protected pages
+                assertEquals(0, get(p, 3 * P));
+                assertEquals(1, get(snap, 3 * P));
+                empty.read(cm.segment(), 0); // pread into pages of a child not filled yet
+                assertEquals(0, get(c, 2 * P));
+                assertEquals(1, get(snap, 2 * P));
+            }
+        }
+    }
+
     // ---- finding 2: fork -------------------------------------------------------------------------
 
     @Test
