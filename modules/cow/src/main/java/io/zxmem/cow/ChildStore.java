@@ -11,8 +11,9 @@ import java.lang.foreign.MemorySegment;
  * A copy-on-write child: its own memfd ({@link #inner}, a plain {@link MemfdStore} with its own
  * mappings) plus a native {@link Node} that knows the source and which pages are saved. A saved page
  * lives in the child's file; an unsaved one is read through to the source (holes read zero and
- * allocate nothing). Before the child changes a page it takes the original (partly covered pages)
- * or marks it saved (wholly overwritten ones), after its own dependents saved theirs. Its mappings
+ * allocate nothing). Before the child changes a page it takes the original (writes, and pages a
+ * ZERO or DECOMMIT covers only partly) or marks it saved (pages wholly zeroed), after its own
+ * dependents saved theirs. Its mappings
  * fill unsaved pages on first touch (userfaultfd missing faults, served natively).
  */
 final class ChildStore implements PageStore, SharedFile, WatchedFile {
@@ -38,7 +39,10 @@ final class ChildStore implements PageStore, SharedFile, WatchedFile {
         return complete;
     }
 
-    /** Dependents save, then this child takes its partly covered pages and marks wholly covered ones saved. */
+    /**
+     * Dependents save, then this child takes the originals of the range's pages; with {@code whole},
+     * pages wholly inside the range are marked saved without a copy (they are about to read zero).
+     */
     private void prepare(long offset, long length, boolean whole) {
         if (length == 0) {
             return;
@@ -86,7 +90,9 @@ final class ChildStore implements PageStore, SharedFile, WatchedFile {
 
     @Override
     public void write(long offset, MemorySegment src, long srcOffset, long length) {
-        prepare(offset, length, true);
+        // Every covered page takes its original first, even a wholly overwritten one: a reader through
+        // a mapping meanwhile sees old or new bytes, never a zero page in between.
+        prepare(offset, length, false);
         inner.write(offset, src, srcOffset, length);
     }
 
