@@ -42,7 +42,7 @@ public final class CowEngine implements ChildEngine {
     static int mode() {
         int m = mode;
         if (m == 0) {
-            if (!Zxuffd.loaded() || Boolean.getBoolean("zxmem.cow.eager")) {
+            if (!Zxuffd.loaded()) {
                 m = -1;
             } else {
                 m = Zxuffd.init(PAGE);
@@ -61,7 +61,7 @@ public final class CowEngine implements ChildEngine {
         }
         try {
             if (parent instanceof WatchedFile f && f.file() >= 0 && Long.compareUnsigned(shown, LAZY_MAX) <= 0
-                    && mode() > 0) {
+                    && !Boolean.getBoolean("zxmem.cow.eager") && mode() > 0) {
                 return lazy(f, inner, offset, shown, size);
             }
             EAGER.incrementAndGet();
