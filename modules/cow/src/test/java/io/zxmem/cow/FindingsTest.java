@@ -61,7 +61,7 @@ class FindingsTest {
         ONCE_SNAPSHOTTED,
         /** The written VMO is itself a snapshot child. */
         CHILD_SOURCE,
-        /** A and B in one page. */
+        /** A and B in one page of a once-snapshotted VMO. */
         ONE_PAGE,
         /** A snapshot of a snapshot. */
         NESTED,
@@ -84,7 +84,7 @@ class FindingsTest {
             Vmo root = Vmo.create(size);
             keep.add(root);
             Vmo target = root;
-            if (kind == Torn.ONCE_SNAPSHOTTED) {
+            if (kind == Torn.ONCE_SNAPSHOTTED || kind == Torn.ONE_PAGE) {
                 keep.add(root.createChild(SNAP, 0, size)); // while unmapped
             } else if (kind == Torn.CHILD_SOURCE) {
                 target = root.createChild(SNAP, 0, size);
