@@ -299,7 +299,10 @@ static void unref(struct node *n) {
     }
 }
 
-/* d stops reading through to its source. */
+/*
+ * d stops reading through to its source. Pages of the source that no other dependent needs lose
+ * their protection now, so that later writes to them do not fault for nothing.
+ */
 static void detach(struct node *d) {
     struct node *s = d->src;
     if (!s) {
@@ -309,6 +312,27 @@ static void detach(struct node *d) {
         if (s->deps[k] == d) {
             s->deps[k] = s->deps[--s->ndeps];
             break;
+        }
+    }
+    uint64_t p = E.page;
+    for (int m = 0; m < E.nwins && !E.dead; m++) {
+        struct win *w = &E.wins[m];
+        if (w->n != s) {
+            continue;
+        }
+        uint64_t a = d->soff > w->off ? d->soff : w->off;
+        uint64_t e = d->soff + d->shown < w->off + w->len ? d->soff + d->shown : w->off + w->len;
+        for (uint64_t fo = a; fo < e;) {
+            if (needed(s, fo)) {
+                fo += p;
+                continue;
+            }
+            uint64_t end = fo + p;
+            while (end < e && !needed(s, end)) {
+                end += p;
+            }
+            wp_range(w->start + (fo - w->off), end - fo, 0, NULL);
+            fo = end;
         }
     }
     d->src = NULL;
@@ -590,6 +614,11 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
                                   .mode = UFFDIO_REGISTER_MODE_WP | (missing ? UFFDIO_REGISTER_MODE_MISSING : 0)};
     if (ioctl(E.uffd, UFFDIO_REGISTER, &reg) != 0) {
         rc = -errno;
+        if (rc == -EPERM && n->src == NULL) {
+            /* No VM_MAYWRITE (a read-only mapping of a file sealed against writes): nobody can
+             * write through it, so it needs no protection; only a reading-through child would. */
+            rc = 0;
+        }
         goto out;
     }
     struct win *w = &E.wins[E.nwins];

@@ -178,6 +178,25 @@ class WindowAndSnapshotTest {
         }
     }
 
+    /** A VMO received without WRITE (its file sealed), mapped read-only, can still be snapshotted. */
+    @Test
+    void aReadOnlyReceivedAndMappedVmoCanBeSnapshotted() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P)) {
+            v.write(bytes("original"), 0);
+            a.write(null, v.duplicate(v.rights() & ~Rights.WRITE));
+            try (Message m = b.read(SECOND)) {
+                Vmo theirs = m.handle(0, Vmo.class);
+                try (Mapping mm = theirs.map(Vmar.PERM_READ, 0, 2 * P);
+                     Vmo snap = theirs.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                    v.write(bytes("modified"), 0);
+                    assertEquals("modified", read(theirs, 0, 8));
+                    assertEquals("original", read(snap, 0, 8));
+                }
+            }
+        }
+    }
+
     @Test
     void aCopyOnWriteChildCannotTravel() {
         Channel[] c = Channel.createPair();
