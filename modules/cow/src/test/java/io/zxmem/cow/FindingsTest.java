@@ -143,6 +143,7 @@ class FindingsTest {
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
+            System.out.println(kind + ": " + tries + " snapshots against a live writer, " + torn + " torn");
             assertTrue(tries >= 200, "snapshots taken: " + tries);
             assertTrue(lastA > 0, "the writer ran");
             assertEquals(0, torn, torn + " of " + tries + " snapshots showed B > A (a state that never existed)");
