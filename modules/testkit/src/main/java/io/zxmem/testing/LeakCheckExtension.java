@@ -86,6 +86,19 @@ public final class LeakCheckExtension implements BeforeAllCallback, BeforeEachCa
             return;
         }
         long timeoutMs = ctx.getConfigurationParameter("zxmem.leakcheck.timeoutMs").map(Long::parseLong).orElse(DEFAULT_TIMEOUT_MS);
+        check(before, who, reported, timeoutMs);
+    }
+
+    /**
+     * The same check for code that runs many cases in one test (the fuzzer checks after each input):
+     * throws an AssertionError naming what {@code who} left open since {@code before}, once it has
+     * outlived {@code timeoutMs} of collection and waiting.
+     */
+    public static void assertNothingLeakedSince(ProcessResources before, String who, long timeoutMs) {
+        check(before, who, ConcurrentHashMap.newKeySet(), timeoutMs);
+    }
+
+    private static void check(ProcessResources before, String who, Set<String> reported, long timeoutMs) {
         List<String> leaks = leaks(before, reported);
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (!leaks.isEmpty() && System.nanoTime() < deadline) {

@@ -33,11 +33,11 @@ import java.util.regex.Pattern;
  * discardable purger and its pressure file, the inspection server, the copy-on-write engine's one
  * empty memfd) are allowed once: a second one is a leak.
  */
-record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Set<Long> fdInodes, List<String> maps,
+public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Set<Long> fdInodes, List<String> maps,
         Map<String, String> threads) {
 
     /** One live VMO: its inspection line, how many handles it has, its mappings (address, length, ...). */
-    record Vmo(String description, int handles, Set<String> mappings) {}
+    public record Vmo(String description, int handles, Set<String> mappings) {}
 
     /** Resources that may exist once per process, by description. */
     private static final List<Pattern> SINGLETONS = List.of(
@@ -68,7 +68,8 @@ record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Set<Long>
         }
     }
 
-    static ProcessResources now() {
+    /** @return what is open now */
+    public static ProcessResources now() {
         Set<Long> inodes = new HashSet<>();
         Map<Integer, String> fds = fdsNow(inodes);
         return new ProcessResources(vmosNow(), fds, inodes, mapsNow(), threadsNow());
@@ -192,7 +193,7 @@ record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Set<Long>
     }
 
     /** What is open now that was not open at {@code before}, one line per resource; empty when nothing. */
-    List<String> leakedSince(ProcessResources before) {
+    public List<String> leakedSince(ProcessResources before) {
         List<String> out = new ArrayList<>();
         vmos.forEach((koid, v) -> {
             Vmo old = before.vmos.get(koid);
