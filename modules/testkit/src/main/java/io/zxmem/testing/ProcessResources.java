@@ -55,6 +55,9 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
     /** Maps lines that belong to zxmem (or to a test misusing a device): descriptor-backed, not the JVM's. */
     private static final Pattern ZX_MAP = Pattern.compile(".*(/memfd:|anon_inode:|zxmem| /dev/| /sys/).*");
 
+    /** A loaded library (zxmem's libzxuffd.so is unpacked to a temporary file and stays loaded). */
+    private static final Pattern SHARED_LIBRARY = Pattern.compile(".*\\.so(\\.\\d+)*( \\(deleted\\))?");
+
     private static final long PID = ProcessHandle.current().pid();
     private static final MethodHandle INSPECT = inspect();
 
@@ -124,6 +127,9 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
                         sockets = unixSocketPaths();
                     }
                     String path = sockets.get(target.substring(8, target.length() - 1));
+                    if (path != null && path.contains("/.java_pid")) {
+                        continue; // the JVM's attach listener (Jazzer attaches its agent)
+                    }
                     target = "socket " + target + (path == null ? "" : " " + path);
                 }
                 m.put(Integer.parseInt(p.getFileName().toString()), target);
@@ -154,7 +160,7 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
         try {
             List<String> l = new ArrayList<>();
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-                if (ZX_MAP.matcher(line).matches() && !line.contains("memfd:java")) {
+                if (ZX_MAP.matcher(line).matches() && !line.contains("memfd:java") && !SHARED_LIBRARY.matcher(line).matches()) {
                     l.add(line);
                 }
             }
