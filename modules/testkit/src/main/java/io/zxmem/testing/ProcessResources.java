@@ -49,14 +49,26 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
             Pattern.compile("/proc/pressure/memory"),
             Pattern.compile("socket .*zxmem-inspect-\\d+\\.sock"));
 
-    /** Descriptors the JVM opens lazily and keeps (jars of classes loaded later, entropy). */
-    private static final Pattern JVM_FD = Pattern.compile(".*\\.jar|.*/lib/modules|/dev/u?random|.*\\.(jsa|so(\\.\\d+)*)");
+    // Plain string tests rather than regular expressions here: the fuzzer checks after every input,
+    // and Jazzer hooks java.util.regex.
+
+    /** Descriptors the JVM opens lazily and keeps (jars of classes loaded later, entropy, libraries). */
+    private static boolean jvmFd(String target) {
+        return target.endsWith(".jar") || target.endsWith("/lib/modules") || target.equals("/dev/random")
+                || target.equals("/dev/urandom") || target.endsWith(".jsa") || sharedLibrary(target);
+    }
 
     /** Maps lines that belong to zxmem (or to a test misusing a device): descriptor-backed, not the JVM's. */
-    private static final Pattern ZX_MAP = Pattern.compile(".*(/memfd:|anon_inode:|zxmem| /dev/| /sys/).*");
+    private static boolean zxMap(String line) {
+        return (line.contains("/memfd:") || line.contains("anon_inode:") || line.contains("zxmem") || line.contains(" /dev/")
+                || line.contains(" /sys/")) && !line.contains("memfd:java") && !sharedLibrary(line);
+    }
 
     /** A loaded library (zxmem's libzxuffd.so is unpacked to a temporary file and stays loaded). */
-    private static final Pattern SHARED_LIBRARY = Pattern.compile(".*\\.so(\\.\\d+)*( \\(deleted\\))?");
+    private static boolean sharedLibrary(String path) {
+        String p = path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path;
+        return p.endsWith(".so") || p.contains(".so.");
+    }
 
     private static final long PID = ProcessHandle.current().pid();
     private static final MethodHandle INSPECT = inspect();
@@ -114,7 +126,7 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
                 } catch (NoSuchFileException closed) {
                     continue; // closed while listing
                 }
-                if (target.equals(self) || JVM_FD.matcher(target).matches()) {
+                if (target.equals(self) || jvmFd(target)) {
                     continue;
                 }
                 try {
@@ -160,7 +172,7 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
         try {
             List<String> l = new ArrayList<>();
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-                if (ZX_MAP.matcher(line).matches() && !line.contains("memfd:java") && !SHARED_LIBRARY.matcher(line).matches()) {
+                if (zxMap(line)) {
                     l.add(line);
                 }
             }
