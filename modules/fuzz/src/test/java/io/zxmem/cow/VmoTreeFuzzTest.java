@@ -107,6 +107,11 @@ class VmoTreeFuzzTest {
         main.closeAll();
         worker.closeAll();
         side.closeAll();
+        if (Boolean.getBoolean("zx.fuzz.trace")) {
+            // -Dzx.fuzz.trace=true: every operation of the program, to turn a finding into a plain test
+            System.out.println("== input of " + input.length + " bytes\n-- model:\n" + String.join("\n", model.log)
+                    + "\n-- main:\n" + String.join("\n", main.log) + "\n-- worker:\n" + String.join("\n", worker.log));
+        }
         for (Actor a : List.of(main, worker)) {
             if (a.failure != null && failure == null) {
                 failure = new AssertionError(a.failure.getMessage() + "\nother thread:\n"
