@@ -92,7 +92,7 @@ class VmoTreeFuzzTest {
         } catch (Throwable x) {
             failure = x;
         }
-        t.join(30_000);
+        joinUninterruptibly(t, 30_000);
         if (t.isAlive()) {
             AssertionError hang = new AssertionError("hang: the second thread is still running after 30 s; its script:\n"
                     + String.join("\n", worker.log) + "\nmain:\n" + String.join("\n", main.log));
@@ -122,6 +122,22 @@ class VmoTreeFuzzTest {
             throw failure;
         }
         LeakCheckExtension.assertNothingLeakedSince(before, "fuzz input of " + input.length + " bytes", 2000);
+    }
+
+    /** Waits for {@code t} even if interrupted (Jazzer may interrupt after a finding): cleanup must run. */
+    private static void joinUninterruptibly(Thread t, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        boolean interrupted = false;
+        while (t.isAlive() && System.nanoTime() < deadline) {
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static AssertionError withLog(String what, Throwable t, List<String> log) {
@@ -164,7 +180,8 @@ class VmoTreeFuzzTest {
                     }
                 }
                 case 1 -> {
-                    int rights = s.bool() ? Rights.SAME_RIGHTS : n.rights & ~Rights.WRITE;
+                    // set_size needs WRITE: only a VMO the model never resizes may lose it.
+                    int rights = s.bool() || n.resizable ? Rights.SAME_RIGHTS : n.rights & ~Rights.WRITE;
                     what = "replace #" + n.id + " rights=" + Integer.toHexString(rights);
                     model.log.add(what);
                     Vmo old = n.handle;
@@ -475,7 +492,11 @@ class VmoTreeFuzzTest {
                             + " len=" + Long.toUnsignedString(len);
                     long size = v.fixed() ? v.h().size() : 0;
                     Mapping m = v.h().map(o, off, len);
-                    long touchable = v.fixed() ? Math.max(0, Math.min(m.length(), size - off)) : 0;
+                    if (Long.compareUnsigned(off + m.length(), off) < 0) {
+                        m.close();
+                        throw new AssertionError(what + " succeeded although offset + length wraps past 2^64 (OUT_OF_RANGE)");
+                    }
+                    long touchable = v.fixed() && Long.compareUnsigned(off, size) < 0 ? Math.min(m.length(), size - off) : 0;
                     maps.add(new Owned(m, touchable, perms, what));
                     return what;
                 }
