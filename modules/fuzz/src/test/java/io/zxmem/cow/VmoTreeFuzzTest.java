@@ -496,7 +496,9 @@ class VmoTreeFuzzTest {
                         m.close();
                         throw new AssertionError(what + " succeeded although offset + length wraps past 2^64 (OUT_OF_RANGE)");
                     }
-                    long touchable = v.fixed() && Long.compareUnsigned(off, size) < 0 ? Math.min(m.length(), size - off) : 0;
+                    // Unsigned: a VMO may be near 2^64 bytes long.
+                    long touchable = !v.fixed() || Long.compareUnsigned(off, size) >= 0 ? 0
+                            : Long.compareUnsigned(size - off, m.length()) < 0 ? size - off : m.length();
                     maps.add(new Owned(m, touchable, perms, what));
                     return what;
                 }
