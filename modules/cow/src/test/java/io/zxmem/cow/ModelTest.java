@@ -195,8 +195,13 @@ class ModelTest {
         int nextId;
 
         Run(long seed) {
+            this(seed, new Random(seed));
+        }
+
+        /** A run whose every choice comes from {@code r}: the fuzzer (modules/fuzz) feeds its input here. */
+        Run(long seed, Random r) {
             this.seed = seed;
-            this.r = new Random(seed);
+            this.r = r;
         }
 
         void fail(String what) {
