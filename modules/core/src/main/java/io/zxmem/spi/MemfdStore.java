@@ -14,6 +14,7 @@ import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
 import io.zxmem.Status;
+import io.zxmem.internal.MemfdPool;
 import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
@@ -65,6 +66,11 @@ public final class MemfdStore implements PageStore, SharedFile {
      * taken over as a frozen copy-on-write node, since others keep writing it.
      */
     private volatile boolean shared;
+    /**
+     * Whether the memfd was handed out ({@link #fd()}): a dup of it may outlive this store, so it is
+     * not recycled. Every accessor that gives out the descriptor sets this (or {@link #shared}).
+     */
+    private volatile boolean exposed;
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
@@ -182,14 +188,7 @@ public final class MemfdStore implements PageStore, SharedFile {
     }
 
     private int createFd(int k, long size) {
-        int fd = C.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        try {
-            C.ftruncate(fd, segmentLength(k, size));
-        } catch (RuntimeException e) {
-            C.close(fd);
-            throw e;
-        }
-        return fd;
+        return MemfdPool.open(name, segmentLength(k, size));
     }
 
     /** The memfd behind segment {@code k}, created on first use. */
@@ -239,6 +238,7 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
+        exposed = true;
         return fds[0];
     }
 
@@ -654,6 +654,9 @@ public final class MemfdStore implements PageStore, SharedFile {
     public void close() {
         modifying(0, size);
         dropCanonical();
+        if (!shared && !exposed && writable && guard == null) {
+            MemfdPool.recycle(name, fds, size);
+        }
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] >= 0) {
                 C.close(fds[k]);

@@ -68,6 +68,16 @@ final class FfmLibC implements LibC {
     }
 
     @Override
+    public int memfd_create(MemorySegment name, int flags) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return Downcalls.check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, name, flags));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
     public void ftruncate(int fd, long length) {
         MemorySegment errno = Downcalls.captureBuffer();
         try {

@@ -27,6 +27,9 @@ public interface LibC {
 
     int memfd_create(String name, int flags);
 
+    /** {@code memfd_create} with a name already encoded as a NUL-terminated C string (no per-call encoding). */
+    int memfd_create(MemorySegment name, int flags);
+
     void ftruncate(int fd, long length);
 
     void fallocate(int fd, int mode, long offset, long length);
