@@ -14,6 +14,7 @@ import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
 import io.zxmem.Status;
+import io.zxmem.internal.Copies;
 import io.zxmem.internal.MemfdPool;
 import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
@@ -291,7 +292,7 @@ public final class MemfdStore implements PageStore, SharedFile {
         }
         MemorySegment m = canonical();
         if (m != null && resident(m, offset, length)) {
-            MemorySegment.copy(m, offset, dst, dstOffset, length);
+            Copies.copy(m, offset, dst, dstOffset, length, shared);
             return;
         }
         pieces(offset, length, (k, in, at, n) -> {
@@ -341,7 +342,7 @@ public final class MemfdStore implements PageStore, SharedFile {
         modifying(offset, length);
         MemorySegment m = canonical();
         if (m != null) {
-            MemorySegment.copy(src, srcOffset, m, offset, length);
+            Copies.copy(src, srcOffset, m, offset, length, shared);
             resident.set(offset / page, (offset + length - 1) / page);
             return;
         }
