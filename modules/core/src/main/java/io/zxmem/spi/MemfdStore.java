@@ -7,8 +7,6 @@ import static io.zxmem.linux.sys.Linux.MAP_FIXED;
 import static io.zxmem.linux.sys.Linux.MAP_NORESERVE;
 import static io.zxmem.linux.sys.Linux.MAP_PRIVATE;
 import static io.zxmem.linux.sys.Linux.MAP_SHARED;
-import static io.zxmem.linux.sys.Linux.MFD_ALLOW_SEALING;
-import static io.zxmem.linux.sys.Linux.MFD_CLOEXEC;
 import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
