@@ -189,6 +189,23 @@ public class CowBench extends BenchDefaults {
             return viaMapping(Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE);
         }
 
+        /**
+         * As {@link #zx_fault_atleastonwrite}, the child mapped into a confined arena (issue 10's
+         * fast path) instead of a {@code Mapping}, whose segment's shared arena costs a handshake.
+         */
+        @Benchmark
+        @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
+        public long zx_fault_atleastonwrite_arena() {
+            try (Vmo c = parent.createChild(Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, size);
+                    java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment s = c.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, size, arena);
+                for (long i = 0; i < PAGES; i++) {
+                    s.set(JAVA_BYTE, i * page + 1, (byte) 7);
+                }
+                return s.address();
+            }
+        }
+
         @Benchmark
         @org.openjdk.jmh.annotations.OperationsPerInvocation(PAGES)
         public long zx_fault_write() {

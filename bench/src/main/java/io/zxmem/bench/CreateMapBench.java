@@ -39,6 +39,8 @@ public class CreateMapBench extends BenchDefaults {
             CHarness.function("zxb_memfd_cycle_touch", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
     private static final LibC LIBC = LibC.get();
     private static final int RW = Vmar.PERM_READ | Vmar.PERM_WRITE;
+    /** The memfd name, encoded once (as zxmem does), so the raw FFM rows pay no per-call encoding either. */
+    private static final MemorySegment NAME = Arena.global().allocateFrom("zxmem-vmo");
 
     @Param({"4096", "65536", "1048576", "16777216"})
     public long size;
@@ -70,6 +72,73 @@ public class CreateMapBench extends BenchDefaults {
         return address;
     }
 
+    /**
+     * The natural Java path (issue 10): create, map into a confined arena, write one byte through the
+     * segment, close the arena (which unmaps), close the VMO. Compared with {@link #c_touch} and with
+     * {@link #java_touch_ffmSyscalls}, the same system calls made with raw FFM.
+     */
+    @Benchmark
+    public long zx_touch_arenaConfined() {
+        try (Vmo vmo = Vmo.create(size); Arena arena = Arena.ofConfined()) {
+            MemorySegment s = vmo.map(RW, 0, size, arena);
+            s.set(JAVA_BYTE, 0, (byte) 1);
+            return s.address();
+        }
+    }
+
+    /** As {@link #zx_touch_arenaConfined} with a shared arena: its close is a JVM-wide handshake. */
+    @Benchmark
+    public long zx_touch_arenaShared() {
+        try (Vmo vmo = Vmo.create(size); Arena arena = Arena.ofShared()) {
+            MemorySegment s = vmo.map(RW, 0, size, arena);
+            s.set(JAVA_BYTE, 0, (byte) 1);
+            return s.address();
+        }
+    }
+
+    /** As {@link #zx_cycle_touch} (a {@code Mapping}, whose segment lives in a shared arena of its own). */
+    @Benchmark
+    public long zx_touch_mapping() {
+        return zx_cycle_touch();
+    }
+
+    /** memfd_create + ftruncate + mmap + one byte written + munmap + close, all in C (= c_cycle_touch). */
+    @Benchmark
+    public void c_touch() throws Throwable {
+        CHarness.check("zxb_memfd_cycle_touch", (int) C_CYCLE_TOUCH.invokeExact(size));
+    }
+
+    /**
+     * The same system calls as C's touch cycle from Java with raw FFM (zxmem's libc bindings, errno
+     * captured) and a segment with no lifetime at all: the floor for any Java path, and unsafe (a
+     * stale segment would crash the JVM).
+     */
+    @Benchmark
+    public long java_touch_ffmSyscalls() {
+        int fd = LIBC.memfd_create(NAME, Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
+        LIBC.ftruncate(fd, size);
+        MemorySegment p = LIBC.mmap(MemorySegment.NULL, size, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
+        p.reinterpret(size).set(JAVA_BYTE, 0, (byte) 1);
+        LIBC.munmap(p, size);
+        LIBC.close(fd);
+        return p.address();
+    }
+
+    /** As {@link #java_touch_ffmSyscalls}, the segment in a confined arena whose cleanup unmaps (safe). */
+    @Benchmark
+    public long java_touch_ffmConfinedArena() {
+        int fd = LIBC.memfd_create(NAME, Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
+        try (Arena arena = Arena.ofConfined()) {
+            LIBC.ftruncate(fd, size);
+            MemorySegment p = LIBC.mmap(MemorySegment.NULL, size, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
+            MemorySegment s = p.reinterpret(size, arena, seg -> LIBC.munmap(seg, seg.byteSize()));
+            s.set(JAVA_BYTE, 0, (byte) 1);
+            return p.address();
+        } finally {
+            LIBC.close(fd);
+        }
+    }
+
     /** memfd_create + ftruncate + mmap(MAP_SHARED) + munmap + close, all in C. */
     @Benchmark
     public void c_cycle() throws Throwable {
@@ -88,7 +157,7 @@ public class CreateMapBench extends BenchDefaults {
      */
     @Benchmark
     public long java_cycle_ffmSyscalls() {
-        int fd = LIBC.memfd_create("zxmem-vmo", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
+        int fd = LIBC.memfd_create(NAME, Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
         LIBC.ftruncate(fd, size);
         MemorySegment p = LIBC.mmap(MemorySegment.NULL, size, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
         LIBC.munmap(p, size);

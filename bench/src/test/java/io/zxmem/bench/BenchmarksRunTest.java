@@ -39,6 +39,12 @@ class BenchmarksRunTest {
         b.c_cycle_touch();
         b.java_cycle_arenaConfined(BH);
         b.java_cycle_allocateDirect(BH);
+        assertNotEquals(0L, b.zx_touch_arenaConfined());
+        assertNotEquals(0L, b.zx_touch_arenaShared());
+        assertNotEquals(0L, b.zx_touch_mapping());
+        assertNotEquals(0L, b.java_touch_ffmSyscalls());
+        assertNotEquals(0L, b.java_touch_ffmConfinedArena());
+        b.c_touch();
     }
 
     @ParameterizedTest

@@ -44,7 +44,7 @@ class CowBenchRunTest {
         CowBench.FirstWrite f = new CowBench.FirstWrite();
         f.setup();
         try {
-            assertEquals(6, runAll(f));
+            assertEquals(7, runAll(f));
         } finally {
             f.teardown();
         }

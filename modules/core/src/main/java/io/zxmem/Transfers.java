@@ -39,12 +39,11 @@ final class Transfers {
     }
 
     private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights) {
-        String what = "handle " + index + " (VMO " + v.koid() + ")";
         if (v.kind() != VmoObject.KIND_PAGED) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + " is a physical VMO, which cannot be shared");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
         if (v.isDiscardable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + " is discardable; its lock state cannot be shared");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is discardable; its lock state cannot be shared");
         }
         // A slice travels as a window of the file of the VMO whose pages it shows.
         VmoObject base = v;
@@ -56,12 +55,17 @@ final class Transfers {
         // export (its child then takes its pages first) or wholly after (it sees a shared file).
         int fd = base.withStoreExclusive(s -> new Exported(s instanceof SharedFile f ? f.sharedFd() : -1)).fd;
         if (fd < 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + ": its bytes are not one file that another"
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + ": its bytes are not one file that another"
                     + " process can map (a VMO larger than 2^62 bytes)");
         }
         SharedFile f = (SharedFile) base.store();
         return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
                 v.size(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
+    }
+
+    /** How a failure names the handle; built only when something failed. */
+    private static String what(int index, VmoObject v) {
+        return "handle " + index + " (VMO " + v.koid() + ")";
     }
 
     /**

@@ -6,6 +6,7 @@ import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.PageStore;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -48,49 +49,106 @@ public final class Vmar {
      *                     resizable VMO and for a discardable VMO without ALLOW_FAULTS
      */
     public Mapping map(int options, Vmo vmo, long vmoOffset, long length) {
-        String op = "vmar.map(options=" + Ranges.hex(options) + ", vmo_offset=" + Ranges.hex(vmoOffset)
-                + ", len=" + Ranges.hex(length) + ")";
-        if (vmo == null) {
-            throw new ZxException(Status.ERR_BAD_HANDLE, op + ": vmo is null");
+        int checked = check(options, vmo, vmoOffset, length);
+        int perms = checked & PERM_MASK;
+        long len = Ranges.ceil(length, Pages.size());
+        VmoObject obj = vmo.object();
+        PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
+        Mapping m = new Mapping(obj, window, vmoOffset, perms, checked >>> 8);
+        if ((options & MAP_RANGE) != 0) {
+            LibC.get().madvise(MemorySegment.ofAddress(window.address()), len, Linux.MADV_WILLNEED);
         }
-        vmo.require(op, Rights.MAP);
+        return m;
+    }
+
+    /**
+     * Maps {@code [vmoOffset, vmoOffset+length)} of {@code vmo} until {@code arena} closes, as
+     * {@code FileChannel.map(mode, offset, size, arena)} does: the arena's cleanup unmaps the window.
+     * The same checks, statuses and guarantees as {@link #map(int, Vmo, long, long)}: the window
+     * shows the VMO's bytes as {@code read}/{@code write} and other mappings do, keeps the VMO alive
+     * until it is unmapped (closing the handle does not unmap it), is counted in
+     * {@code info().numMappings} and listed by inspection, and touching it past the end of a VMO
+     * that shrank raises an {@link InternalError} in the touching thread, never a JVM crash.
+     *
+     * <p>The segment is read-only without {@link #PERM_WRITE}. After {@code arena} closes every access
+     * through it throws {@link IllegalStateException}; a confined arena's segment refuses other threads
+     * ({@link WrongThreadException}), as any segment of that arena does. The cost of unmapping is the
+     * arena's: a confined arena closes in nanoseconds, a shared one is a JVM-wide handshake. There is
+     * no {@code protect} for such a window; use a {@link Mapping} for that.
+     *
+     * @throws ZxException as {@link #map(int, Vmo, long, long)}; INVALID_ARGS when {@code arena} is null
+     * @throws IllegalStateException when {@code arena} is already closed (nothing is mapped then)
+     * @throws WrongThreadException when {@code arena} is confined to another thread (nothing stays mapped)
+     */
+    public MemorySegment map(int options, Vmo vmo, long vmoOffset, long length, Arena arena) {
+        int checked = check(options, vmo, vmoOffset, length);
+        if (arena == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "arena is null");
+        }
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException("vmar.map: the arena is already closed");
+        }
+        int perms = checked & PERM_MASK;
+        long len = Ranges.ceil(length, Pages.size());
+        MemorySegment seg = ArenaMapping.map(vmo.object(), vmoOffset, len, perms, arena);
+        if ((options & MAP_RANGE) != 0) {
+            LibC.get().madvise(seg, len, Linux.MADV_WILLNEED);
+        }
+        return seg;
+    }
+
+    /** The operation as error messages name it; built only when something failed. */
+    private static String mapOp(int options, long vmoOffset, long length) {
+        return "vmar.map(options=" + Ranges.hex(options) + ", vmo_offset=" + Ranges.hex(vmoOffset)
+                + ", len=" + Ranges.hex(length) + ")";
+    }
+
+    /**
+     * The checks of a map, in Zircon's order. @return the requested permissions in bits 0-7 and the
+     * permissions the handle's rights allow in bits 8-15
+     */
+    private static int check(int options, Vmo vmo, long vmoOffset, long length) {
+        if (vmo == null) {
+            throw new ZxException(Status.ERR_BAD_HANDLE, mapOp(options, vmoOffset, length) + ": vmo is null");
+        }
+        if (!vmo.isValid() || (vmo.rights() & Rights.MAP) == 0) {
+            vmo.require(mapOp(options, vmoOffset, length), Rights.MAP);
+        }
         if ((options & ~OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~OPTIONS));
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length),
+                    "unknown option bits " + Ranges.hex(options & ~OPTIONS));
         }
         int perms = options & PERM_MASK;
         if ((perms & (PERM_WRITE | PERM_EXECUTE)) != 0 && (perms & PERM_READ) == 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "write or execute permission without read");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length),
+                    "write or execute permission without read");
         }
         int rights = vmo.rights();
         int allowed = ((rights & Rights.READ) != 0 ? PERM_READ : 0) | ((rights & Rights.WRITE) != 0 ? PERM_WRITE : 0)
                 | ((rights & Rights.EXECUTE) != 0 ? PERM_EXECUTE : 0);
         if ((perms & ~allowed) != 0) {
-            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "the handle's rights " + Rights.toString(rights)
-                    + " do not allow these permissions");
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, mapOp(options, vmoOffset, length), "the handle's rights "
+                    + Rights.toString(rights) + " do not allow these permissions");
         }
         long page = Pages.size();
         if (length == 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "length is 0");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "length is 0");
         }
         if (!Ranges.aligned(vmoOffset, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "vmo_offset is not page-aligned");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "vmo_offset is not page-aligned");
         }
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "vmo_offset + len overflows");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
-        long len = Ranges.ceil(length, page);
         VmoObject obj = vmo.object();
         if ((options & REQUIRE_NON_RESIZABLE) != 0 && obj.resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
+                    "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
         }
         if (obj.isDiscardable() && (options & ALLOW_FAULTS) == 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO must be mapped with ALLOW_FAULTS");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
+                    "a discardable VMO must be mapped with ALLOW_FAULTS");
         }
-        PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
-        Mapping m = new Mapping(obj, window, vmoOffset, perms, allowed);
-        if ((options & MAP_RANGE) != 0) {
-            LibC.get().madvise(MemorySegment.ofAddress(window.address()), len, Linux.MADV_WILLNEED);
-        }
-        return m;
+        return perms | allowed << 8;
     }
 }

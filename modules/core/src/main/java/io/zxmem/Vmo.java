@@ -93,12 +93,11 @@ public final class Vmo extends Handle {
      *                     the rounded size exceeds {@link #MAX_SIZE}
      */
     public static Vmo create(long size, int options) {
-        String op = "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
         if ((options & ~CREATE_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
         }
         if ((options & RESIZABLE) != 0 && (options & UNBOUNDED) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "RESIZABLE and UNBOUNDED exclude each other");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "RESIZABLE and UNBOUNDED exclude each other");
         }
         long page = Pages.size();
         long rounded;
@@ -106,7 +105,7 @@ public final class Vmo extends Handle {
             rounded = MAX_SIZE;
         } else {
             if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
-                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
             }
             rounded = Ranges.ceil(size, page);
         }
@@ -114,11 +113,16 @@ public final class Vmo extends Handle {
         try {
             store = new MemfdStore("zxmem-vmo", rounded, page);
         } catch (LinuxException e) {
-            throw Os.fail(op, e);
+            throw Os.fail(createOp(size, options), e);
         }
         VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
         int rights = Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0);
         return new Vmo(obj, rights);
+    }
+
+    /** The operation as error messages name it; built only when something failed. */
+    private static String createOp(long size, int options) {
+        return "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
     }
 
     /** {@code create(size, 0)}. */
@@ -562,5 +566,13 @@ public final class Vmo extends Handle {
     /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */
     public Mapping map(int vmOptions, long vmoOffset, long length) {
         return Vmar.root().map(vmOptions, this, vmoOffset, length);
+    }
+
+    /**
+     * {@code Vmar.root().map(vmOptions, this, vmoOffset, length, arena)}: a segment over the window,
+     * mapped until {@code arena} closes; see {@link Vmar#map(int, Vmo, long, long, java.lang.foreign.Arena)}.
+     */
+    public MemorySegment map(int vmOptions, long vmoOffset, long length, java.lang.foreign.Arena arena) {
+        return Vmar.root().map(vmOptions, this, vmoOffset, length, arena);
     }
 }

@@ -1,5 +1,6 @@
 package io.zxmem;
 
+import io.zxmem.internal.MemfdPool;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Purger;
 import io.zxmem.internal.VmoManager;
@@ -42,6 +43,25 @@ public final class Zx {
     /** @return how many VMO objects are alive in this process (handles, mappings or children keep them) */
     public static int liveVmoCount() {
         return VmoManager.liveCount();
+    }
+
+    /**
+     * @return how many empty memfds zxmem keeps open right now for the next anonymous VMOs (at most
+     *         {@code -Dzxmem.memfdPool=N}, default 16; 0 turns recycling off). They are open
+     *         descriptors of this process that belong to no VMO.
+     */
+    public static int pooledMemfds() {
+        return MemfdPool.pooled();
+    }
+
+    /**
+     * Closes the empty memfds kept for recycling (see {@link #pooledMemfds()}): afterwards every open
+     * zxmem memfd belongs to a live VMO. Descriptor leak checks call this before counting.
+     *
+     * @return how many descriptors were closed
+     */
+    public static int releasePooledMemfds() {
+        return MemfdPool.drain();
     }
 
     /** @return a snapshot of every live VMO of this process, in koid order */

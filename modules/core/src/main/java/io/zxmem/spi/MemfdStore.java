@@ -7,13 +7,13 @@ import static io.zxmem.linux.sys.Linux.MAP_FIXED;
 import static io.zxmem.linux.sys.Linux.MAP_NORESERVE;
 import static io.zxmem.linux.sys.Linux.MAP_PRIVATE;
 import static io.zxmem.linux.sys.Linux.MAP_SHARED;
-import static io.zxmem.linux.sys.Linux.MFD_ALLOW_SEALING;
-import static io.zxmem.linux.sys.Linux.MFD_CLOEXEC;
 import static io.zxmem.linux.sys.Linux.PROT_NONE;
 import static io.zxmem.linux.sys.Linux.PROT_READ;
 import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
 import io.zxmem.Status;
+import io.zxmem.internal.Copies;
+import io.zxmem.internal.MemfdPool;
 import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
@@ -65,6 +65,11 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
      * taken over as a frozen copy-on-write node, since others keep writing it.
      */
     private volatile boolean shared;
+    /**
+     * Whether the memfd was handed out ({@link #fd()}): a dup of it may outlive this store, so it is
+     * not recycled. Every accessor that gives out the descriptor sets this (or {@link #shared}).
+     */
+    private volatile boolean exposed;
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
@@ -102,6 +107,8 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
 
     @Override
     public int file() {
+        // The engine may keep (a dup of) this file as a child's source: it must never be recycled.
+        exposed = true;
         return fds[1] < 0 && fds[2] < 0 && fds[3] < 0 ? fds[0] : -1;
     }
 
@@ -162,14 +169,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
     }
 
     private int createFd(int k, long size) {
-        int fd = C.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        try {
-            C.ftruncate(fd, segmentLength(k, size));
-        } catch (RuntimeException e) {
-            C.close(fd);
-            throw e;
-        }
-        return fd;
+        return MemfdPool.open(name, segmentLength(k, size));
     }
 
     /** The memfd behind segment {@code k}, created on first use. */
@@ -196,6 +196,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
 
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
+        exposed = true;
         return fds[0];
     }
 
@@ -252,7 +253,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
         }
         MemorySegment m = canonical();
         if (m != null && resident(m, offset, length)) {
-            MemorySegment.copy(m, offset, dst, dstOffset, length);
+            Copies.copy(m, offset, dst, dstOffset, length, shared);
             return;
         }
         try {
@@ -328,7 +329,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
         modifying(offset, length);
         MemorySegment m = canonical();
         if (m != null) {
-            MemorySegment.copy(src, srcOffset, m, offset, length);
+            Copies.copy(src, srcOffset, m, offset, length, shared);
             resident.set(offset / page, (offset + length - 1) / page);
             return;
         }
@@ -651,6 +652,9 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
             w.closing(); // the engine saves what dependents still need, then forgets this store
         }
         dropCanonical();
+        if (!shared && !exposed && writable && w == null) {
+            MemfdPool.recycle(name, fds, size);
+        }
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] >= 0) {
                 C.close(fds[k]);

@@ -67,6 +67,22 @@ public final class Mmio {
         return segment;
     }
 
+    /**
+     * The slow path of every access. The segment itself refuses an offset out of bounds
+     * ({@link IndexOutOfBoundsException}), a misaligned one or a write to a read-only segment
+     * ({@link IllegalArgumentException}); so the fast path carries no checks of Mmio's own, which the
+     * JIT could not hoist out of a loop of volatile accesses. This turns the refusal into the status
+     * Mmio promises, checked in the order it always was.
+     */
+    private RuntimeException refused(RuntimeException e, long offset, int width, boolean write) {
+        if (write) {
+            checkWrite(offset, width);
+        } else {
+            check(offset, width);
+        }
+        return e;
+    }
+
     private long check(long offset, int width) {
         // one unsigned compare covers negative offsets too
         if (size < width || Long.compareUnsigned(offset, size - width) > 0) {
@@ -91,128 +107,224 @@ public final class Mmio {
 
     /** 8-bit read with volatile (sequentially consistent) ordering. */
     public byte getByteVolatile(long offset) {
-        return (byte) VH_8.getVolatile(segment, check(offset, 1));
+        try {
+            return (byte) VH_8.getVolatile(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, false);
+        }
     }
 
     /** 8-bit write with volatile (sequentially consistent) ordering. */
     public void putByteVolatile(long offset, byte value) {
-        VH_8.setVolatile(segment, checkWrite(offset, 1), value);
+        try {
+            VH_8.setVolatile(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, true);
+        }
     }
 
     /** 8-bit read with acquire ordering: later accesses are not moved before it. */
     public byte getByteAcquire(long offset) {
-        return (byte) VH_8.getAcquire(segment, check(offset, 1));
+        try {
+            return (byte) VH_8.getAcquire(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, false);
+        }
     }
 
     /** 8-bit write with release ordering: earlier accesses are not moved after it. */
     public void putByteRelease(long offset, byte value) {
-        VH_8.setRelease(segment, checkWrite(offset, 1), value);
+        try {
+            VH_8.setRelease(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, true);
+        }
     }
 
     /** 8-bit read with opaque ordering: really performed, in program order for this address only. */
     public byte getByteOpaque(long offset) {
-        return (byte) VH_8.getOpaque(segment, check(offset, 1));
+        try {
+            return (byte) VH_8.getOpaque(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, false);
+        }
     }
 
     /** 8-bit write with opaque ordering: really performed, in program order for this address only. */
     public void putByteOpaque(long offset, byte value) {
-        VH_8.setOpaque(segment, checkWrite(offset, 1), value);
+        try {
+            VH_8.setOpaque(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 1, true);
+        }
     }
 
     // ---- 16-bit ----
 
     /** 16-bit read with volatile (sequentially consistent) ordering. */
     public short getShortVolatile(long offset) {
-        return (short) VH_16.getVolatile(segment, check(offset, 2));
+        try {
+            return (short) VH_16.getVolatile(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, false);
+        }
     }
 
     /** 16-bit write with volatile (sequentially consistent) ordering. */
     public void putShortVolatile(long offset, short value) {
-        VH_16.setVolatile(segment, checkWrite(offset, 2), value);
+        try {
+            VH_16.setVolatile(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, true);
+        }
     }
 
     /** 16-bit read with acquire ordering: later accesses are not moved before it. */
     public short getShortAcquire(long offset) {
-        return (short) VH_16.getAcquire(segment, check(offset, 2));
+        try {
+            return (short) VH_16.getAcquire(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, false);
+        }
     }
 
     /** 16-bit write with release ordering: earlier accesses are not moved after it. */
     public void putShortRelease(long offset, short value) {
-        VH_16.setRelease(segment, checkWrite(offset, 2), value);
+        try {
+            VH_16.setRelease(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, true);
+        }
     }
 
     /** 16-bit read with opaque ordering: really performed, in program order for this address only. */
     public short getShortOpaque(long offset) {
-        return (short) VH_16.getOpaque(segment, check(offset, 2));
+        try {
+            return (short) VH_16.getOpaque(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, false);
+        }
     }
 
     /** 16-bit write with opaque ordering: really performed, in program order for this address only. */
     public void putShortOpaque(long offset, short value) {
-        VH_16.setOpaque(segment, checkWrite(offset, 2), value);
+        try {
+            VH_16.setOpaque(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 2, true);
+        }
     }
 
     // ---- 32-bit ----
 
     /** 32-bit read with volatile (sequentially consistent) ordering. */
     public int getIntVolatile(long offset) {
-        return (int) VH_32.getVolatile(segment, check(offset, 4));
+        try {
+            return (int) VH_32.getVolatile(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, false);
+        }
     }
 
     /** 32-bit write with volatile (sequentially consistent) ordering. */
     public void putIntVolatile(long offset, int value) {
-        VH_32.setVolatile(segment, checkWrite(offset, 4), value);
+        try {
+            VH_32.setVolatile(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, true);
+        }
     }
 
     /** 32-bit read with acquire ordering: later accesses are not moved before it. */
     public int getIntAcquire(long offset) {
-        return (int) VH_32.getAcquire(segment, check(offset, 4));
+        try {
+            return (int) VH_32.getAcquire(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, false);
+        }
     }
 
     /** 32-bit write with release ordering: earlier accesses are not moved after it. */
     public void putIntRelease(long offset, int value) {
-        VH_32.setRelease(segment, checkWrite(offset, 4), value);
+        try {
+            VH_32.setRelease(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, true);
+        }
     }
 
     /** 32-bit read with opaque ordering: really performed, in program order for this address only. */
     public int getIntOpaque(long offset) {
-        return (int) VH_32.getOpaque(segment, check(offset, 4));
+        try {
+            return (int) VH_32.getOpaque(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, false);
+        }
     }
 
     /** 32-bit write with opaque ordering: really performed, in program order for this address only. */
     public void putIntOpaque(long offset, int value) {
-        VH_32.setOpaque(segment, checkWrite(offset, 4), value);
+        try {
+            VH_32.setOpaque(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 4, true);
+        }
     }
 
     // ---- 64-bit ----
 
     /** 64-bit read with volatile (sequentially consistent) ordering. */
     public long getLongVolatile(long offset) {
-        return (long) VH_64.getVolatile(segment, check(offset, 8));
+        try {
+            return (long) VH_64.getVolatile(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, false);
+        }
     }
 
     /** 64-bit write with volatile (sequentially consistent) ordering. */
     public void putLongVolatile(long offset, long value) {
-        VH_64.setVolatile(segment, checkWrite(offset, 8), value);
+        try {
+            VH_64.setVolatile(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, true);
+        }
     }
 
     /** 64-bit read with acquire ordering: later accesses are not moved before it. */
     public long getLongAcquire(long offset) {
-        return (long) VH_64.getAcquire(segment, check(offset, 8));
+        try {
+            return (long) VH_64.getAcquire(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, false);
+        }
     }
 
     /** 64-bit write with release ordering: earlier accesses are not moved after it. */
     public void putLongRelease(long offset, long value) {
-        VH_64.setRelease(segment, checkWrite(offset, 8), value);
+        try {
+            VH_64.setRelease(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, true);
+        }
     }
 
     /** 64-bit read with opaque ordering: really performed, in program order for this address only. */
     public long getLongOpaque(long offset) {
-        return (long) VH_64.getOpaque(segment, check(offset, 8));
+        try {
+            return (long) VH_64.getOpaque(segment, offset);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, false);
+        }
     }
 
     /** 64-bit write with opaque ordering: really performed, in program order for this address only. */
     public void putLongOpaque(long offset, long value) {
-        VH_64.setOpaque(segment, checkWrite(offset, 8), value);
+        try {
+            VH_64.setOpaque(segment, offset, value);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw refused(e, offset, 8, true);
+        }
     }
 
     @Override

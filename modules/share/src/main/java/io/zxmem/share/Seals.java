@@ -54,17 +54,16 @@ final class Seals {
     static void apply(String op, int index, TransferredHandle h) {
         int fd = h.fd();
         int rights = h.rights();
-        String what = "handle " + index + " (VMO, rights " + Rights.toString(rights) + ")";
         // One process seals one file at a time; the store is the file's owner here.
         synchronized (h.file()) {
             int have = seals(op, fd);
             if ((rights & Rights.WRITE) != 0 && (have & WRITE_SEALS) != 0) {
-                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what + ": the VMO was shared without"
+                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was shared without"
                         + " WRITE before, so its memory is sealed against writes for every process; duplicate the"
                         + " handle without WRITE to send it");
             }
             if ((rights & Rights.RESIZE) != 0 && (have & SIZE_SEALS) != 0) {
-                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what + ": the VMO was shared without"
+                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was shared without"
                         + " RESIZE before, so its size is sealed for every process; duplicate the handle without"
                         + " RESIZE to send it");
             }
@@ -73,7 +72,7 @@ final class Seals {
                 return;
             }
             if ((missing & F_SEAL_FUTURE_WRITE) != 0 && !h.file().prepareWriteSeal()) {
-                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what + ": a read-only share of a VMO"
+                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": a read-only share of a VMO"
                         + " larger than 64 GiB would stop this process's own writes to it");
             }
             try {
@@ -81,11 +80,16 @@ final class Seals {
             } catch (LinuxException e) {
                 // F_SEAL_SEAL set by another holder of the file: fine if what we need is there anyway.
                 if (e.errno() != Errno.EPERM || (needed(rights) & ~F_SEAL_SEAL & ~seals(op, fd)) != 0) {
-                    throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what
+                    throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights)
                             + ": the VMO's memory cannot be sealed to enforce these rights", e);
                 }
             }
         }
+    }
+
+    /** How a failure names the handle; built only when something failed (Rights.toString is not cheap). */
+    private static String what(int index, int rights) {
+        return "handle " + index + " (VMO, rights " + Rights.toString(rights) + ")";
     }
 
     static int seals(String op, int fd) {

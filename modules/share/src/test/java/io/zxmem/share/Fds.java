@@ -13,6 +13,7 @@ final class Fds {
     private Fds() {}
 
     static Set<Integer> open() {
+        io.zxmem.Zx.releasePooledMemfds(); // recycled memfds are not leaks
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             Set<Integer> fds = new TreeSet<>();
             s.forEach(p -> {

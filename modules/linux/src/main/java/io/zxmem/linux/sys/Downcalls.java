@@ -53,6 +53,11 @@ public final class Downcalls {
         return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO, Linker.Option.critical(true));
     }
 
+    /** A libc function that cannot fail and may take heap segments ({@code critical(true)}, no errno). */
+    public static MethodHandle critical(String name, FunctionDescriptor fd) {
+        return link(lookup(LIBC, name), fd, Linker.Option.critical(true));
+    }
+
     /** A variadic libc function whose variadic arguments start at {@code firstVariadic}. */
     public static MethodHandle errnoVariadic(String name, int firstVariadic, FunctionDescriptor fd) {
         return link(lookup(LIBC, name), fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));

@@ -30,6 +30,8 @@ final class FfmLibC implements LibC {
     private static final MethodHandle PWRITE_HEAP = Downcalls.errnoHeap("pwrite", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG);
     /** Heap transfers are split so that no single critical call holds the GC off for long. */
     private static final long HEAP_CHUNK = 1 << 20;
+    private static final MethodHandle MEMCPY = Downcalls.critical("memcpy",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle READ = Downcalls.errno("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle WRITE = Downcalls.errno("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle LSEEK = Downcalls.errno("lseek", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
@@ -62,6 +64,29 @@ final class FfmLibC implements LibC {
         MemorySegment errno = Downcalls.captureBuffer();
         try (Arena a = Arena.ofConfined()) {
             return Downcalls.check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, a.allocateFrom(name), flags));
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public void memcpy(MemorySegment dst, MemorySegment src, long n) {
+        if (n < 0 || n > dst.byteSize() || n > src.byteSize()) {
+            throw new IndexOutOfBoundsException("memcpy of " + n + " bytes between segments of " + dst.byteSize()
+                    + " and " + src.byteSize() + " bytes");
+        }
+        try {
+            MemorySegment unused = (MemorySegment) MEMCPY.invokeExact(dst, src, n);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    @Override
+    public int memfd_create(MemorySegment name, int flags) {
+        MemorySegment errno = Downcalls.captureBuffer();
+        try {
+            return Downcalls.check("memfd_create", errno, (int) MEMFD_CREATE.invokeExact(errno, name, flags));
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

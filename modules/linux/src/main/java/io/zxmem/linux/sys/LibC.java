@@ -27,6 +27,17 @@ public interface LibC {
 
     int memfd_create(String name, int flags);
 
+    /**
+     * {@code memcpy(dst, src, n)} as one critical call: either side may be a heap segment (a
+     * {@code byte[]}), and the garbage collector waits for the copy. For large copies, where glibc's
+     * {@code memcpy} outruns the JDK's copy loop. The caller guarantees that neither range can fault
+     * (a SIGBUS inside native code is a JVM crash, where a Java copy would raise {@link InternalError}).
+     */
+    void memcpy(MemorySegment dst, MemorySegment src, long n);
+
+    /** {@code memfd_create} with a name already encoded as a NUL-terminated C string (no per-call encoding). */
+    int memfd_create(MemorySegment name, int flags);
+
     void ftruncate(int fd, long length);
 
     void fallocate(int fd, int mode, long offset, long length);

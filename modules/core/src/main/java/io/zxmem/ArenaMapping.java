@@ -1,0 +1,79 @@
+package io.zxmem;
+
+import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoObject;
+import io.zxmem.linux.sys.NativeAccess;
+import io.zxmem.spi.PageStore;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/**
+ * A window whose lifetime is a caller's {@link Arena}, as {@code FileChannel.map(mode, offset, size,
+ * arena)} does it: the arena's cleanup unmaps the window, lists it no more and gives back the VMO
+ * reference the window holds. No {@link Mapping} object and no arena of zxmem's own, so a confined
+ * arena costs nanoseconds to close, where a {@code Mapping}'s shared arena costs a JVM-wide handshake.
+ *
+ * <p>The arena is what makes a stale segment safe: once it is closed, the JDK refuses every access
+ * through the segment (or a slice of it) with {@link IllegalStateException} before the window is
+ * unmapped, and a confined arena's segment refuses other threads ({@link WrongThreadException}).
+ */
+final class ArenaMapping implements Consumer<MemorySegment> {
+    private final VmoObject vmo;
+    private final PageStore.Window window;
+    private final long listing;
+    private boolean done;
+
+    private ArenaMapping(VmoObject vmo, PageStore.Window window, long listing) {
+        this.vmo = vmo;
+        this.window = window;
+        this.listing = listing;
+    }
+
+    /**
+     * Maps the checked window and ties it to {@code arena}. On any failure (the arena closed meanwhile,
+     * or a confined arena of another thread) the window is unmapped again before the exception leaves.
+     */
+    static MemorySegment map(VmoObject obj, long vmoOffset, long len, int perms, Arena arena) {
+        PageStore.Window window = obj.map(vmoOffset, len, Vmar.prot(perms));
+        ArenaMapping m;
+        try {
+            m = new ArenaMapping(obj, window, LiveMappings.add(obj, window.address(), len, vmoOffset, perms).id());
+        } catch (RuntimeException | Error e) {
+            window.unmap();
+            obj.unmapped();
+            throw e;
+        }
+        MemorySegment seg;
+        try {
+            seg = NativeAccess.segment(MemorySegment.ofAddress(window.address()), len, arena, m);
+        } catch (RuntimeException | Error e) {
+            // The arena refused the cleanup (closed, or a confined arena of another thread): undo here.
+            m.accept(null);
+            throw e;
+        }
+        return (perms & Vmar.PERM_WRITE) != 0 ? seg : seg.asReadOnly();
+    }
+
+    /** The arena's cleanup: runs once, on the thread that closes the arena (or the arena's cleaner). */
+    @Override
+    public void accept(MemorySegment ignored) {
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            done = true;
+        }
+        LiveMappings.remove(listing);
+        try {
+            window.unmap();
+        } catch (RuntimeException e) {
+            // Nothing can reach the window any more; an unmap that fails leaves it mapped, and says so.
+            System.getLogger("io.zxmem.leaks").log(System.Logger.Level.WARNING, "zxmem: unmapping "
+                    + Ranges.hex(window.address()) + "+" + Ranges.hex(window.length()) + " of VMO " + vmo.koid()
+                    + " failed", e);
+        } finally {
+            vmo.unmapped();
+        }
+    }
+}
