@@ -1,5 +1,6 @@
 package io.zxmem;
 
+import io.zxmem.internal.Faults;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
@@ -77,8 +78,11 @@ public final class Mapping implements AutoCloseable {
             }
             done = true;
             LiveMappings.remove(id);
-            window.unmap();
-            vmo.unmapped();
+            try {
+                window.unmap();
+            } finally {
+                vmo.unmapped();
+            }
         }
     }
 
@@ -150,7 +154,12 @@ public final class Mapping implements AutoCloseable {
      * @throws ZxException INVALID_ARGS for unknown bits or write/execute without read; ACCESS_DENIED
      *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
      */
-    public synchronized void protect(int newPerms) {
+    public void protect(int newPerms) {
+        Faults.discardPending();
+        protect0(newPerms);
+    }
+
+    private synchronized void protect0(int newPerms) {
         String op = "mapping.protect(" + newPerms + ")";
         if (closed) {
             throw Ranges.fail(Status.ERR_NOT_FOUND, op, "the mapping is closed");
@@ -196,16 +205,27 @@ public final class Mapping implements AutoCloseable {
         }
     }
 
-    /** Unmaps the window. Idempotent. Segments handed out before throw {@link IllegalStateException}. */
+    /**
+     * Unmaps the window. Idempotent; never throws. Segments handed out before throw
+     * {@link IllegalStateException}.
+     *
+     * <p>A touch past the VMO's end in compiled code makes the JVM throw its {@link InternalError}
+     * late, at some later call of the same thread; if that is still pending, it is discarded here
+     * (the access it belongs to is over), so the close always unmaps and releases the VMO.
+     */
     @Override
     public void close() {
+        Faults.discardPending();
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            revoke();
-            unmapper.segmentGiven = false;
+            try {
+                revoke();
+            } finally {
+                unmapper.segmentGiven = false;
+            }
         }
         cleanable.clean();
     }

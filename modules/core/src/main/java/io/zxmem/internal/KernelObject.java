@@ -82,6 +82,10 @@ public abstract class KernelObject {
             for (int i = 0; i < handleCount; i++) {
                 if (handleRights[i] == rights) {
                     handleRights[i] = handleRights[--handleCount];
+                    // Bounded by the open handles: give back room once most of them are gone.
+                    if (handleRights.length > 8 && handleCount < handleRights.length / 4) {
+                        handleRights = Arrays.copyOf(handleRights, handleRights.length / 2);
+                    }
                     return;
                 }
             }
