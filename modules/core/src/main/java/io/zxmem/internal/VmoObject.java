@@ -306,6 +306,11 @@ public final class VmoObject extends KernelObject {
                         + " another process shrank this VMO's file", fault);
             }
         } catch (LinuxException e) {
+            if (e.errno() == io.zxmem.linux.sys.Errno.EFAULT) {
+                // pread/pwrite met the same fault in the kernel: the same answer as a faulting copy.
+                throw new ZxException(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + "): the "
+                        + (write ? "source" : "destination") + " segment reaches past the end of a mapped file", e);
+            }
             throw Os.fail(op + "(offset=" + Ranges.hex(offset) + ")", e);
         } finally {
             lock.unlockRead(stamp);
