@@ -96,12 +96,46 @@ class LateFaultTest {
         }
     }
 
-    private static int touchPastEnd(MemorySegment s, long at) {
+    /**
+     * One round of item 4: a touch past the end, inline, then {@code setSize} and {@code Mapping.close}
+     * in either order. Called thousands of times so that C2 compiles it whole: the touch then reads
+     * garbage and its error waits for the next safepoint poll, which lies inside the next call.
+     * @return what the calls after the touch threw (they must throw nothing)
+     */
+    private static Throwable round(boolean closeFirst, long[] sink) {
+        Vmo v = Vmo.create(2 * P, Vmo.RESIZABLE);
+        Mapping m = v.map(RW, 0, 2 * P);
+        MemorySegment s = m.segment();
+        v.setSize(P);
         try {
-            return s.get(ValueLayout.JAVA_BYTE, at);
+            sink[0] += s.get(ValueLayout.JAVA_BYTE, P);
         } catch (InternalError synchronous) {
-            return -1;
+            sink[1]++;
         }
+        Throwable failed = null;
+        try {
+            if (closeFirst) {
+                m.close();
+                v.setSize(2 * P);
+            } else {
+                v.setSize(2 * P);
+                m.close();
+            }
+        } catch (Throwable t) {
+            failed = t;
+            // Clean up as far as possible so that the leak count shows only what the close lost.
+            try {
+                m.close();
+            } catch (Throwable again) {
+                // reported through failed
+            }
+        }
+        try {
+            v.close();
+        } catch (Throwable t) {
+            failed = failed == null ? t : failed;
+        }
+        return failed;
     }
 
     /**
@@ -114,50 +148,22 @@ class LateFaultTest {
         int fds = fdCount();
         int maps = vmoMapCount();
         List<Throwable> failures = new ArrayList<>();
-        int touchErrors = 0;
-        long sink = 0;
+        int failed = 0;
+        long[] sink = new long[2];
         for (int i = 0; i < ROUNDS; i++) {
-            Vmo v = Vmo.create(2 * P, Vmo.RESIZABLE);
-            Mapping m = v.map(RW, 0, 2 * P);
-            MemorySegment s = m.segment();
-            v.setSize(P);
-            // The touch inline in this loop, right before the call: compiled, it reads garbage and the
-            // error waits for the next safepoint poll, which is inside the call.
-            try {
-                sink += s.get(ValueLayout.JAVA_BYTE, P);
-            } catch (InternalError synchronous) {
-                touchErrors++;
-            }
-            try {
-                if ((i & 1) == 0) {
-                    v.setSize(2 * P);
-                    m.close();
-                } else {
-                    m.close();
-                    v.setSize(2 * P);
-                }
-                v.close();
-            } catch (Throwable t) {
-                if (failures.size() < 5) {
+            Throwable t = round((i & 1) == 0, sink);
+            if (t != null) {
+                failed++;
+                if (failures.size() < 3) {
                     failures.add(t);
-                }
-                // Clean up as far as possible so one failure does not hide the leak count.
-                try {
-                    m.close();
-                } catch (Throwable again) {
-                    // counted above
-                }
-                try {
-                    v.close();
-                } catch (Throwable again) {
-                    // counted above
                 }
             }
         }
-        assertTrue(failures.isEmpty(), () -> "setSize/close failed after a touch past the end: " + failures);
+        int count = failed;
+        assertTrue(failures.isEmpty(), () -> count + " rounds: setSize/close failed after a touch past the end: " + failures);
         assertEquals(vmos, Zx.liveVmoCount(), "VMOs left alive (mappings closed but never unmapped)");
         assertEquals(maps, vmoMapCount(), "VMO mappings left behind");
         assertEquals(fds, fdCount(), "descriptors left open");
-        assertTrue(touchErrors <= ROUNDS, "sink " + sink);
+        assertTrue(sink[1] <= ROUNDS, "sink " + sink[0]);
     }
 }
