@@ -224,7 +224,11 @@ public abstract class Handle implements AutoCloseable {
      */
     @Override
     public void close() {
-        io.zxmem.internal.Faults.discardPending();
+        try {
+            io.zxmem.internal.Faults.deliver();
+        } catch (InternalError e) {
+            io.zxmem.internal.Faults.discard(e);
+        }
         if (ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
             try {
                 cleanable.clean();

@@ -155,7 +155,11 @@ public final class Mapping implements AutoCloseable {
      *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
      */
     public void protect(int newPerms) {
-        Faults.discardPending();
+        try {
+            Faults.deliver();
+        } catch (InternalError e) {
+            Faults.discard(e);
+        }
         protect0(newPerms);
     }
 
@@ -193,16 +197,16 @@ public final class Mapping implements AutoCloseable {
             return;
         }
         segment = null;
-        arena = null;
-        while (true) {
+        // The field is cleared only once the arena is closed: a close cut short comes back here.
+        while (a.scope().isAlive()) {
             try {
                 a.close();
-                return;
             } catch (IllegalStateException inUse) {
                 Thread.onSpinWait();
                 Thread.yield();
             }
         }
+        arena = null;
     }
 
     /**
@@ -215,19 +219,28 @@ public final class Mapping implements AutoCloseable {
      */
     @Override
     public void close() {
-        Faults.discardPending();
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        // Every step is idempotent, so when the late error cuts a step short (HotSpot may throw it at a
+        // poll after the point that delivered it), the next attempt finishes the close.
+        for (int attempt = 0; ; attempt++) {
             try {
-                revoke();
-            } finally {
-                unmapper.segmentGiven = false;
+                Faults.deliver();
+                synchronized (this) {
+                    closed = true;
+                    try {
+                        revoke();
+                    } finally {
+                        unmapper.segmentGiven = false;
+                    }
+                }
+                cleanable.clean();
+                return;
+            } catch (InternalError e) {
+                Faults.discard(e);
+                if (attempt >= 3) {
+                    throw e;
+                }
             }
         }
-        cleanable.clean();
     }
 
     @Override

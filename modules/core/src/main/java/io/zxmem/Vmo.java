@@ -437,7 +437,14 @@ public final class Vmo extends Handle {
      *                     size overflows; ACCESS_DENIED when the size is sealed (shared without RESIZE)
      */
     public void setSize(long size) {
-        io.zxmem.internal.Faults.discardPending();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                io.zxmem.internal.Faults.deliver();
+                break;
+            } catch (InternalError e) {
+                io.zxmem.internal.Faults.discard(e);
+            }
+        }
         require("vmo.set_size", Rights.WRITE);
         if (vmo.resizable() && (rightsOf() & Rights.RESIZE) == 0) {
             throw Ranges.fail(Status.ERR_ACCESS_DENIED, "vmo.set_size", "the handle lacks RESIZE");

@@ -13,7 +13,7 @@ package io.zxmem.internal;
  *   <li>ends every copy it makes into or out of memory that may fault with {@link #deliver()}, inside
  *       the {@code try} that holds its lock, so its own fault is thrown there and never after the
  *       lock is released (or while it is being released);</li>
- *   <li>calls {@link #discardPending()} first thing in calls that release resources (closing a
+ *   <li>calls {@link #deliver()} first thing, in a {@code try} that {@link #discard}s the error, in calls that release resources (closing a
  *       mapping or a handle, resizing), so a fault left pending by an earlier access of the caller
  *       surfaces at a point where nothing is half done, and is discarded there: it belongs to an
  *       access that already completed (with garbage), not to the call, and throwing it from a
@@ -41,15 +41,23 @@ public final class Faults {
         Thread.holdsLock(PROBE);
     }
 
-    /** Delivers and discards a pending unsafe-access error of an earlier access (see the class comment). */
-    public static void discardPending() {
-        try {
-            deliver();
-        } catch (InternalError e) {
-            if (!isUnsafeAccessFault(e)) {
-                throw e;
-            }
-            LOG.log(System.Logger.Level.DEBUG, "zxmem: discarded a late unsafe-access fault of an earlier access", e);
+    /**
+     * Discards {@code e} if it is the late unsafe-access error of an earlier access; rethrows anything
+     * else. Callers wrap {@link #deliver()} in their own {@code try}: HotSpot may also deliver the
+     * pending error at the call of {@code deliver} (the interpreter checks when it invokes a method),
+     * which only a {@code try} in the calling frame catches:
+     * <pre>{@code
+     * try {
+     *     Faults.deliver();
+     * } catch (InternalError e) {
+     *     Faults.discard(e);
+     * }
+     * }</pre>
+     */
+    public static void discard(InternalError e) {
+        if (!isUnsafeAccessFault(e)) {
+            throw e;
         }
+        LOG.log(System.Logger.Level.DEBUG, "zxmem: discarded a late unsafe-access fault of an earlier access", e);
     }
 }

@@ -273,7 +273,11 @@ public final class VmoObject extends KernelObject {
         // this VMO's own file when another process may truncate it.
         boolean mayFault = user.isNative() || sharedBase() != null;
         if (mayFault) {
-            Faults.discardPending();
+            try {
+                Faults.deliver();
+            } catch (InternalError e) {
+                Faults.discard(e);
+            }
         }
         long stamp = shared();
         try {
