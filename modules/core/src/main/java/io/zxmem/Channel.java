@@ -5,6 +5,13 @@ import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import io.zxmem.linux.sys.SocketAbi;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import io.zxmem.spi.ChannelTransport;
 import io.zxmem.spi.TransferredHandle;
 import java.nio.file.Path;
@@ -338,13 +345,28 @@ public final class Channel extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "timeout is null");
         }
         long deadline = System.nanoTime() + nanos(timeout);
-        // Socket readiness is polled, user signals are not, so with user bits wanted wait in short slices.
-        int cap = (signals & ~CHANNEL_SIGNALS) != 0 ? 5 : SLICE_MILLIS;
+        boolean user = (signals & ~CHANNEL_SIGNALS) != 0;
         channel.retain();
+        int waker = -1;
         try {
+            // User signals change in this process, socket readiness in the kernel: a wait for both
+            // polls the socket together with an eventfd that every signal change writes.
+            if (user) {
+                waker = channel.register();
+            }
             while (true) {
                 long left = deadline - System.nanoTime();
-                int ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, Math.min(cap, slice(left)));
+                int ready;
+                if (user) {
+                    int now = object.signals() | channel.endpoint().await(signals & CHANNEL_SIGNALS, 0);
+                    if ((now & signals) != 0) {
+                        return now;
+                    }
+                    pollBoth(waker, signals, slice(left));
+                    ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, 0);
+                } else {
+                    ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, slice(left));
+                }
                 int now = object.signals() | ready;
                 if ((now & signals) != 0) {
                     return now;
@@ -360,7 +382,43 @@ public final class Channel extends Handle {
         } catch (LinuxException e) {
             throw fail(op, e);
         } finally {
+            if (waker >= 0) {
+                channel.unregister(waker);
+            }
             channel.release();
+        }
+    }
+
+    private static final long POLL_EVENTS = Linux.POLLFD.byteOffset(MemoryLayout.PathElement.groupElement("events"));
+    private static final long POLL_REVENTS = Linux.POLLFD.byteOffset(MemoryLayout.PathElement.groupElement("revents"));
+
+    /** Blocks until the socket is ready for one of {@code signals}, the eventfd is written, or the time is up; drains the eventfd. */
+    private void pollBoth(int waker, int signals, int timeoutMillis) {
+        short events = 0;
+        if ((signals & READABLE) != 0) {
+            events |= Linux.POLLIN;
+        }
+        if ((signals & WRITABLE) != 0) {
+            events |= Linux.POLLOUT;
+        }
+        if ((signals & PEER_CLOSED) != 0) {
+            events |= SocketAbi.POLLRDHUP;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(Linux.POLLFD, 2);
+            long stride = Linux.POLLFD.byteSize();
+            fds.set(ValueLayout.JAVA_INT, 0, channel.endpoint().fd());
+            fds.set(ValueLayout.JAVA_SHORT, POLL_EVENTS, events);
+            fds.set(ValueLayout.JAVA_INT, stride, waker);
+            fds.set(ValueLayout.JAVA_SHORT, stride + POLL_EVENTS, Linux.POLLIN);
+            LibC.get().poll(fds, 2, timeoutMillis);
+            if ((fds.get(ValueLayout.JAVA_SHORT, stride + POLL_REVENTS) & Linux.POLLIN) != 0) {
+                try {
+                    LibC.get().read(waker, a.allocate(8), 8);
+                } catch (LinuxException drained) {
+                    // EAGAIN: another read got there first; nothing to drain.
+                }
+            }
         }
     }
 }

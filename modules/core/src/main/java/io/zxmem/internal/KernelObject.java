@@ -133,10 +133,18 @@ public abstract class KernelObject {
             if (next != signals) {
                 signals = next;
                 signalChanged.signalAll();
+                signalled();
             }
         } finally {
             signalLock.unlock();
         }
+    }
+
+    /**
+     * Called under the signal lock when the signal word changed or waiters must look again: for objects
+     * whose waiters also wait on a descriptor (a channel's socket), to wake them there.
+     */
+    protected void signalled() {
     }
 
     /** Wakes waiters so they can notice that their handle was closed. */
@@ -144,6 +152,7 @@ public abstract class KernelObject {
         signalLock.lock();
         try {
             signalChanged.signalAll();
+            signalled();
         } finally {
             signalLock.unlock();
         }
