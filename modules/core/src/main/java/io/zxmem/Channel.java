@@ -148,7 +148,8 @@ public final class Channel extends Handle {
      * one's existing mappings and its own {@code Vmo.write} excepted; without RESIZE its size is
      * frozen for everyone ({@code F_SEAL_GROW|F_SEAL_SHRINK}). Seals are per memory object and cannot
      * be removed, so once a VMO went out without WRITE (or RESIZE), a handle with that right to it can
-     * no longer be sent (NOT_SUPPORTED).
+     * no longer be sent (NOT_SUPPORTED). The seals go on only once the send can no longer fail for a
+     * closed peer or a full queue, so a write failing with PEER_CLOSED or SHOULD_WAIT seals nothing.
      *
      * @throws ZxException BAD_HANDLE for a closed channel or a null, closed or repeated handle;
      *                     ACCESS_DENIED without WRITE, or a handle without TRANSFER; OUT_OF_RANGE for
@@ -335,7 +336,13 @@ public final class Channel extends Handle {
 
     /**
      * Waits until one of {@code signals} is asserted: {@link #READABLE}, {@link #WRITABLE},
-     * {@link #PEER_CLOSED} or user signals. Needs {@link Rights#WAIT}.
+     * {@link #PEER_CLOSED} or user signals. Needs {@link Rights#WAIT}. Blocks in {@code poll(2)} on the
+     * socket (and, when user signals are wanted, on an eventfd that every signal change writes).
+     *
+     * @return the signals observed
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WAIT; INVALID_ARGS for a null
+     *                     timeout; TIMED_OUT when none came in time; CANCELED when the handle is closed
+     *                     while waiting; NO_RESOURCES when no eventfd can be made
      */
     @Override
     public int waitOne(int signals, Duration timeout) {
