@@ -5,6 +5,13 @@ import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import io.zxmem.linux.sys.SocketAbi;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import io.zxmem.spi.ChannelTransport;
 import io.zxmem.spi.TransferredHandle;
 import java.nio.file.Path;
@@ -141,7 +148,8 @@ public final class Channel extends Handle {
      * one's existing mappings and its own {@code Vmo.write} excepted; without RESIZE its size is
      * frozen for everyone ({@code F_SEAL_GROW|F_SEAL_SHRINK}). Seals are per memory object and cannot
      * be removed, so once a VMO went out without WRITE (or RESIZE), a handle with that right to it can
-     * no longer be sent (NOT_SUPPORTED).
+     * no longer be sent (NOT_SUPPORTED). The seals go on only once the send can no longer fail for a
+     * closed peer or a full queue, so a write failing with PEER_CLOSED or SHOULD_WAIT seals nothing.
      *
      * @throws ZxException BAD_HANDLE for a closed channel or a null, closed or repeated handle;
      *                     ACCESS_DENIED without WRITE, or a handle without TRANSFER; OUT_OF_RANGE for
@@ -328,7 +336,13 @@ public final class Channel extends Handle {
 
     /**
      * Waits until one of {@code signals} is asserted: {@link #READABLE}, {@link #WRITABLE},
-     * {@link #PEER_CLOSED} or user signals. Needs {@link Rights#WAIT}.
+     * {@link #PEER_CLOSED} or user signals. Needs {@link Rights#WAIT}. Blocks in {@code poll(2)} on the
+     * socket (and, when user signals are wanted, on an eventfd that every signal change writes).
+     *
+     * @return the signals observed
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WAIT; INVALID_ARGS for a null
+     *                     timeout; TIMED_OUT when none came in time; CANCELED when the handle is closed
+     *                     while waiting; NO_RESOURCES when no eventfd can be made
      */
     @Override
     public int waitOne(int signals, Duration timeout) {
@@ -338,13 +352,28 @@ public final class Channel extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "timeout is null");
         }
         long deadline = System.nanoTime() + nanos(timeout);
-        // Socket readiness is polled, user signals are not, so with user bits wanted wait in short slices.
-        int cap = (signals & ~CHANNEL_SIGNALS) != 0 ? 5 : SLICE_MILLIS;
+        boolean user = (signals & ~CHANNEL_SIGNALS) != 0;
         channel.retain();
+        int waker = -1;
         try {
+            // User signals change in this process, socket readiness in the kernel: a wait for both
+            // polls the socket together with an eventfd that every signal change writes.
+            if (user) {
+                waker = channel.register();
+            }
             while (true) {
                 long left = deadline - System.nanoTime();
-                int ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, Math.min(cap, slice(left)));
+                int ready;
+                if (user) {
+                    int now = object.signals() | channel.endpoint().await(signals & CHANNEL_SIGNALS, 0);
+                    if ((now & signals) != 0) {
+                        return now;
+                    }
+                    pollBoth(waker, signals, slice(left));
+                    ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, 0);
+                } else {
+                    ready = channel.endpoint().await(signals & CHANNEL_SIGNALS, slice(left));
+                }
                 int now = object.signals() | ready;
                 if ((now & signals) != 0) {
                     return now;
@@ -360,7 +389,43 @@ public final class Channel extends Handle {
         } catch (LinuxException e) {
             throw fail(op, e);
         } finally {
+            if (waker >= 0) {
+                channel.unregister(waker);
+            }
             channel.release();
+        }
+    }
+
+    private static final long POLL_EVENTS = Linux.POLLFD.byteOffset(MemoryLayout.PathElement.groupElement("events"));
+    private static final long POLL_REVENTS = Linux.POLLFD.byteOffset(MemoryLayout.PathElement.groupElement("revents"));
+
+    /** Blocks until the socket is ready for one of {@code signals}, the eventfd is written, or the time is up; drains the eventfd. */
+    private void pollBoth(int waker, int signals, int timeoutMillis) {
+        short events = 0;
+        if ((signals & READABLE) != 0) {
+            events |= Linux.POLLIN;
+        }
+        if ((signals & WRITABLE) != 0) {
+            events |= Linux.POLLOUT;
+        }
+        if ((signals & PEER_CLOSED) != 0) {
+            events |= SocketAbi.POLLRDHUP;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(Linux.POLLFD, 2);
+            long stride = Linux.POLLFD.byteSize();
+            fds.set(ValueLayout.JAVA_INT, 0, channel.endpoint().fd());
+            fds.set(ValueLayout.JAVA_SHORT, POLL_EVENTS, events);
+            fds.set(ValueLayout.JAVA_INT, stride, waker);
+            fds.set(ValueLayout.JAVA_SHORT, stride + POLL_EVENTS, Linux.POLLIN);
+            LibC.get().poll(fds, 2, timeoutMillis);
+            if ((fds.get(ValueLayout.JAVA_SHORT, stride + POLL_REVENTS) & Linux.POLLIN) != 0) {
+                try {
+                    LibC.get().read(waker, a.allocate(8), 8);
+                } catch (LinuxException drained) {
+                    // EAGAIN: another read got there first; nothing to drain.
+                }
+            }
         }
     }
 }

@@ -42,15 +42,18 @@ public final class ChannelServer implements AutoCloseable {
      * Waits up to {@code timeout} (null: no limit) for the next connection.
      *
      * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
+     * @param timeout how long to wait; negative means not at all, and very long ones (up to
+     *                {@code Duration.ofSeconds(Long.MAX_VALUE)}) saturate
      * @throws ZxException TIMED_OUT when nobody connected in time; BAD_HANDLE when the server is
-     *                     closed; CANCELED when it is closed while waiting
+     *                     closed; CANCELED when it is closed while waiting; NO_RESOURCES when out of
+     *                     descriptors
      */
     public Channel accept(Duration timeout) {
         String op = "channel_server.accept(" + path + ")";
         if (closed) {
             throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "the server is closed");
         }
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + Math.max(0, timeout.toNanos());
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + nanos(timeout);
         while (true) {
             long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
             int slice = left <= 0 ? 0 : (int) Math.min(SLICE_MILLIS, (left + 999_999) / 1_000_000);
@@ -72,6 +75,18 @@ public final class ChannelServer implements AutoCloseable {
             if (timeout != null && deadline - System.nanoTime() <= 0) {
                 throw Ranges.fail(Status.ERR_TIMED_OUT, op, "nobody connected within " + timeout);
             }
+        }
+    }
+
+    /** {@code timeout} in nanoseconds, 0 for negative ones, saturated at about 73 years (no overflow). */
+    private static long nanos(Duration timeout) {
+        if (timeout.isNegative()) {
+            return 0;
+        }
+        try {
+            return Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE / 4;
         }
     }
 

@@ -78,6 +78,29 @@ public abstract class Handle implements AutoCloseable {
         }
     }
 
+    /** The rights this handle was made with, whether or not it is still open. */
+    final int rightsOf() {
+        return rights;
+    }
+
+    /**
+     * Takes a reference to the object for the duration of an operation (the caller releases it), so a
+     * {@code close} racing the operation cannot destroy the object under it.
+     *
+     * @throws ZxException BAD_HANDLE when the handle is closed (then no reference is held)
+     */
+    final void acquire(String op) {
+        try {
+            object.retain();
+        } catch (ZxException gone) {
+            throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
+        }
+        if (ref.state.get() != Ref.OPEN) {
+            object.release();
+            throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
+        }
+    }
+
     /** Throws BAD_HANDLE if closed, ACCESS_DENIED unless the handle has every right in {@code needed}. */
     final void require(String op, int needed) {
         checkValid(op);
@@ -118,6 +141,9 @@ public abstract class Handle implements AutoCloseable {
     /**
      * A new handle to the same object with {@code rights} (a subset of this handle's, or
      * {@link Rights#SAME_RIGHTS}). Needs {@link Rights#DUPLICATE}.
+     *
+     * @throws ZxException BAD_HANDLE when the handle is closed; ACCESS_DENIED without DUPLICATE;
+     *                     INVALID_ARGS when {@code rights} is not a subset of the handle's rights
      */
     @SuppressWarnings("unchecked")
     public <H extends Handle> H duplicate(int rights) {
@@ -130,6 +156,9 @@ public abstract class Handle implements AutoCloseable {
     /**
      * Replaces this handle by one with {@code rights} (a subset, or {@link Rights#SAME_RIGHTS}). This
      * handle is invalid afterwards, even when the replacement fails.
+     *
+     * @throws ZxException BAD_HANDLE when the handle is closed; INVALID_ARGS when {@code rights} is not
+     *                     a subset of the handle's rights (the handle is closed all the same)
      */
     @SuppressWarnings("unchecked")
     public <H extends Handle> H replace(int rights) {
@@ -137,7 +166,8 @@ public abstract class Handle implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
         }
         cleanable.clean();
-        object.handleClosed(rights);
+        // The inspection list holds this handle's rights, not the requested ones.
+        object.handleClosed(this.rights);
         object.wakeWaiters();
         int r;
         try {
@@ -187,14 +217,26 @@ public abstract class Handle implements AutoCloseable {
         object.updateSignals(clear, set);
     }
 
-    /** Closes the handle. Idempotent. */
+    /**
+     * Closes the handle. Idempotent; never throws. An {@link InternalError} left pending by an earlier
+     * touch of a mapping past its VMO's end (the JVM reports it late, at an arbitrary later call) is
+     * discarded here rather than thrown half way through the close, which would leak the object.
+     */
     @Override
     public void close() {
+        try {
+            io.zxmem.internal.Faults.deliver();
+        } catch (InternalError e) {
+            io.zxmem.internal.Faults.discard(e);
+        }
         if (ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
-            cleanable.clean();
-            object.handleClosed(rights);
-            object.wakeWaiters();
-            object.release();
+            try {
+                cleanable.clean();
+                object.handleClosed(rights);
+                object.wakeWaiters();
+            } finally {
+                object.release();
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.zxmem;
 
+import io.zxmem.internal.Faults;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
@@ -77,8 +78,11 @@ public final class Mapping implements AutoCloseable {
             }
             done = true;
             LiveMappings.remove(id);
-            window.unmap();
-            vmo.unmapped();
+            try {
+                window.unmap();
+            } finally {
+                vmo.unmapped();
+            }
         }
     }
 
@@ -150,7 +154,16 @@ public final class Mapping implements AutoCloseable {
      * @throws ZxException INVALID_ARGS for unknown bits or write/execute without read; ACCESS_DENIED
      *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
      */
-    public synchronized void protect(int newPerms) {
+    public void protect(int newPerms) {
+        try {
+            Faults.deliver();
+        } catch (InternalError e) {
+            Faults.discard(e);
+        }
+        protect0(newPerms);
+    }
+
+    private synchronized void protect0(int newPerms) {
         String op = "mapping.protect(" + newPerms + ")";
         if (closed) {
             throw Ranges.fail(Status.ERR_NOT_FOUND, op, "the mapping is closed");
@@ -184,30 +197,50 @@ public final class Mapping implements AutoCloseable {
             return;
         }
         segment = null;
-        arena = null;
-        while (true) {
+        // The field is cleared only once the arena is closed: a close cut short comes back here.
+        while (a.scope().isAlive()) {
             try {
                 a.close();
-                return;
             } catch (IllegalStateException inUse) {
                 Thread.onSpinWait();
                 Thread.yield();
             }
         }
+        arena = null;
     }
 
-    /** Unmaps the window. Idempotent. Segments handed out before throw {@link IllegalStateException}. */
+    /**
+     * Unmaps the window. Idempotent; never throws. Segments handed out before throw
+     * {@link IllegalStateException}.
+     *
+     * <p>A touch past the VMO's end in compiled code makes the JVM throw its {@link InternalError}
+     * late, at some later call of the same thread; if that is still pending, it is discarded here
+     * (the access it belongs to is over), so the close always unmaps and releases the VMO.
+     */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
+        // Every step is idempotent, so when the late error cuts a step short (HotSpot may throw it at a
+        // poll after the point that delivered it), the next attempt finishes the close.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Faults.deliver();
+                synchronized (this) {
+                    closed = true;
+                    try {
+                        revoke();
+                    } finally {
+                        unmapper.segmentGiven = false;
+                    }
+                }
+                cleanable.clean();
                 return;
+            } catch (InternalError e) {
+                Faults.discard(e);
+                if (attempt >= 3) {
+                    throw e;
+                }
             }
-            closed = true;
-            revoke();
-            unmapper.segmentGiven = false;
         }
-        cleanable.clean();
     }
 
     @Override

@@ -36,7 +36,8 @@ public enum Status {
 
     /**
      * @return the status with numeric value {@code value}
-     * @throws IllegalArgumentException if no status has that value
+     * @throws ZxException INVALID_ARGS if no status of this enum has that value (Zircon defines more
+     *                     codes than zxmem reports; none of those is ever returned by zxmem)
      */
     public static Status of(int value) {
         for (Status s : values()) {
@@ -44,6 +45,6 @@ public enum Status {
                 return s;
             }
         }
-        throw new IllegalArgumentException("no Zircon status with value " + value);
+        throw new ZxException(ERR_INVALID_ARGS, "status.of(" + value + "): no Zircon status zxmem knows has this value");
     }
 }

@@ -60,7 +60,7 @@ final class Transfers {
         }
         SharedFile f = (SharedFile) base.store();
         return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
-                v.size(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
+                v.currentSize(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
     }
 
     /** How a failure names the handle; built only when something failed. */
@@ -115,7 +115,8 @@ final class Transfers {
         VmoObject whole = new VmoObject(store, VmoObject.KIND_PAGED, 0, fileSize, fileSize, Vmo.CACHE_CACHED, null);
         try {
             whole.setName(t.name());
-            VmoObject slice = new VmoObject(new SliceStore(whole, t.fileOffset()), VmoObject.KIND_PAGED, 0, t.size(),
+            VmoObject slice = new VmoObject(new SliceStore(whole, t.fileOffset(),
+                    Ranges.roundUpOverflows(t.size(), page) ? t.size() : Ranges.ceil(t.size(), page)), VmoObject.KIND_PAGED, 0, t.size(),
                     t.contentSize(), Vmo.CACHE_CACHED, whole);
             slice.markChild(Vmo.CHILD_SLICE, t.fileOffset());
             slice.setName(t.name());

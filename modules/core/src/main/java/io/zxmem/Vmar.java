@@ -43,10 +43,16 @@ public final class Vmar {
      * Maps {@code [vmoOffset, vmoOffset+length)} of {@code vmo} ({@code length} rounded up to pages).
      * The window may extend past the VMO's end; touching that part raises an {@link InternalError}.
      *
-     * @throws ZxException ACCESS_DENIED without MAP, or for permissions the handle's rights do not
-     *                     cover; INVALID_ARGS for write or execute without read, length 0, an unaligned
-     *                     offset or unknown options; NOT_SUPPORTED for REQUIRE_NON_RESIZABLE on a
-     *                     resizable VMO and for a discardable VMO without ALLOW_FAULTS
+     * <p>A mapping of a slice that reaches past the slice's end never shows the parent's pages there:
+     * that part behaves as past any VMO's end.
+     *
+     * @throws ZxException BAD_HANDLE for a null or closed handle (also when the last handle is closed
+     *                     by another thread during the call: then nothing is mapped); ACCESS_DENIED
+     *                     without MAP, or for permissions the handle's rights do not cover; INVALID_ARGS
+     *                     for unknown options, write or execute without read, length 0 or an unaligned
+     *                     offset; OUT_OF_RANGE when {@code vmoOffset + length} (rounded up) overflows;
+     *                     NOT_SUPPORTED for REQUIRE_NON_RESIZABLE on a resizable VMO and for a
+     *                     discardable VMO without ALLOW_FAULTS; NO_MEMORY when the address space is full
      */
     public Mapping map(int options, Vmo vmo, long vmoOffset, long length) {
         int checked = check(options, vmo, vmoOffset, length);
@@ -54,9 +60,23 @@ public final class Vmar {
         long len = Ranges.ceil(length, Pages.size());
         VmoObject obj = vmo.object();
         PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
-        Mapping m = new Mapping(obj, window, vmoOffset, perms, checked >>> 8);
+        Mapping m;
+        try {
+            m = new Mapping(obj, window, vmoOffset, perms, checked >>> 8);
+        } catch (RuntimeException | Error e) {
+            try {
+                window.unmap();
+            } finally {
+                obj.unmapped();
+            }
+            throw e;
+        }
         if ((options & MAP_RANGE) != 0) {
-            LibC.get().madvise(MemorySegment.ofAddress(window.address()), len, Linux.MADV_WILLNEED);
+            try {
+                LibC.get().madvise(MemorySegment.ofAddress(window.address()), len, Linux.MADV_WILLNEED);
+            } catch (RuntimeException hintRefused) {
+                // MAP_RANGE is a hint: the mapping stands without it.
+            }
         }
         return m;
     }
@@ -138,7 +158,7 @@ public final class Vmar {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "vmo_offset is not page-aligned");
         }
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
         VmoObject obj = vmo.object();
         if ((options & REQUIRE_NON_RESIZABLE) != 0 && obj.resizable()) {

@@ -89,26 +89,26 @@ public final class Vmo extends Handle {
      * Creates an anonymous VMO of {@code size} bytes, rounded up to the page size; its content size is
      * {@code size} itself. Options: {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}.
      *
-     * @throws ZxException INVALID_ARGS for unknown options or RESIZABLE|UNBOUNDED; OUT_OF_RANGE when
-     *                     the rounded size exceeds {@link #MAX_SIZE}
+     * @throws ZxException in this order: OUT_OF_RANGE when the rounded size exceeds {@link #MAX_SIZE}
+     *                     (with UNBOUNDED too: the content size cannot exceed the VMO); INVALID_ARGS for
+     *                     RESIZABLE|UNBOUNDED, then for unknown option bits; NO_MEMORY or NO_RESOURCES
+     *                     when the system has no memfd to give
      */
     public static Vmo create(long size, int options) {
-        if ((options & ~CREATE_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
+        long page = Pages.size();
+        // Zircon's order (VmObjectDispatcher::parse_create_syscall_flags): the size is rounded first,
+        // with or without UNBOUNDED (then it is the content size, which cannot exceed the VMO), and
+        // only then are the option bits looked at.
+        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
         }
         if ((options & RESIZABLE) != 0 && (options & UNBOUNDED) != 0) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "RESIZABLE and UNBOUNDED exclude each other");
         }
-        long page = Pages.size();
-        long rounded;
-        if ((options & UNBOUNDED) != 0) {
-            rounded = MAX_SIZE;
-        } else {
-            if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
-                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
-            }
-            rounded = Ranges.ceil(size, page);
+        if ((options & ~CREATE_OPTIONS) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
         }
+        long rounded = (options & UNBOUNDED) != 0 ? MAX_SIZE : Ranges.ceil(size, page);
         MemfdStore store;
         try {
             store = new MemfdStore("zxmem-vmo", rounded, page);
@@ -125,7 +125,11 @@ public final class Vmo extends Handle {
         return "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
     }
 
-    /** {@code create(size, 0)}. */
+    /**
+     * {@code create(size, 0)}.
+     *
+     * @throws ZxException OUT_OF_RANGE when the rounded size exceeds {@link #MAX_SIZE}
+     */
     public static Vmo create(long size) {
         return create(size, 0);
     }
@@ -190,13 +194,15 @@ public final class Vmo extends Handle {
      * gone (closed and unmapped).
      *
      * @throws ZxException, checked in this order: OUT_OF_RANGE when the rounded size exceeds
-     *     {@link #MAX_SIZE} or {@code offset+size} overflows; INVALID_ARGS for NO_WRITE|RESIZABLE;
+     *     {@link #MAX_SIZE} or, for the snapshot kinds, {@code offset+size} overflows (a slice whose
+     *     end wraps past 2^64 is not inside this VMO: INVALID_ARGS below); INVALID_ARGS for NO_WRITE|RESIZABLE;
      *     ACCESS_DENIED without DUPLICATE and READ; INVALID_ARGS for unknown options, not exactly one
      *     kind, or a slice with RESIZABLE; NOT_SUPPORTED for a discardable VMO; slices: INVALID_ARGS for
      *     an unaligned offset or a range not inside this VMO, NOT_SUPPORTED for a resizable VMO;
      *     snapshots: INVALID_ARGS for an unaligned offset, NOT_SUPPORTED for a physical VMO, BAD_STATE
      *     when the cache policy is not CACHED; INVALID_ARGS when the offset added to the ancestors'
-     *     offsets overflows
+     *     offsets overflows; BAD_HANDLE when the handle is closed, also by another thread during the call
+     *     (then no child exists)
      */
     public Vmo createChild(int options, long offset, long size) {
         String op = "vmo.create_child(options=" + Ranges.hex(options) + ", offset=" + Ranges.hex(offset)
@@ -206,7 +212,8 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
         }
         long rounded = Ranges.ceil(size, page);
-        if (Ranges.overflows(offset, rounded)) {
+        // A slice whose end wraps past 2^64 is simply not inside its parent: INVALID_ARGS, below.
+        if ((options & CHILD_SLICE) == 0 && Ranges.overflows(offset, rounded)) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset + size overflows 64 bits");
         }
         if ((options & CHILD_NO_WRITE) != 0 && (options & CHILD_RESIZABLE) != 0) {
@@ -250,25 +257,41 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
                     + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
         }
-        PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset) : cutCopyOnWrite(op, kind, offset, rounded);
-        int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
-        VmoObject child;
-        try {
-            child = new VmoObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
-        } catch (RuntimeException | Error e) {
-            store.close();
-            throw e;
-        }
-        child.markChild(options, chain + offset);
-        child.setName(vmo.name());
-        int rights = (rights() & ~Rights.RESIZE) | Rights.GET_PROPERTY | Rights.SET_PROPERTY
+        // Computed from this handle's own rights now: rights() fails once another thread closed the
+        // handle, and by then the child would exist with nobody to release it.
+        int rights = (rightsOf() & ~Rights.RESIZE) | Rights.GET_PROPERTY | Rights.SET_PROPERTY
                 | ((options & CHILD_RESIZABLE) != 0 ? Rights.RESIZE : 0);
         if ((options & CHILD_NO_WRITE) != 0) {
             rights &= ~Rights.WRITE;
         } else if (kind != CHILD_SLICE) {
             rights = (rights | Rights.WRITE) & ~Rights.EXECUTE;
         }
-        return new Vmo(child, rights);
+        // A reference for the duration of the call: a close of this handle racing the call cannot
+        // destroy the parent under it; either the call fails with BAD_HANDLE before anything exists,
+        // or the child it makes is owned by the handle it returns.
+        acquire(op);
+        try {
+            PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset, rounded)
+                    : cutCopyOnWrite(op, kind, offset, rounded);
+            int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
+            VmoObject child;
+            try {
+                child = new VmoObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
+            } catch (RuntimeException | Error e) {
+                store.close();
+                throw e;
+            }
+            try {
+                child.markChild(options, chain + offset);
+                child.setName(vmo.name());
+                return new Vmo(child, rights);
+            } catch (RuntimeException | Error e) {
+                child.release();
+                throw e;
+            }
+        } finally {
+            vmo.release();
+        }
     }
 
     /** Resolves slices to the VMO whose pages they window, then lets the engine cut the child under its lock. */
@@ -309,7 +332,16 @@ public final class Vmo extends Handle {
         }
     }
 
-    /** Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}. */
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}.
+     *
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without READ; INVALID_ARGS for a null
+     *                     or read-only destination, or one whose arena is closed or confined to another
+     *                     thread; NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE when the range is past
+     *                     {@link #size()}, or when the copy faults: {@code dst} is a mapping past the end
+     *                     of its VMO (one that shrank), or another process shrank this VMO's file;
+     *                     BAD_STATE when the cache policy is not CACHED
+     */
     public void read(MemorySegment dst, long offset) {
         require("vmo.read", Rights.READ);
         if (dst == null) {
@@ -318,10 +350,17 @@ public final class Vmo extends Handle {
         if (dst.isReadOnly()) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination segment is read-only");
         }
+        checkUsable("vmo.read", "destination", dst);
         vmo.read(offset, dst, 0, dst.byteSize());
     }
 
-    /** Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}. */
+    /**
+     * Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}.
+     *
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without READ; INVALID_ARGS for null;
+     *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE past {@link #size()};
+     *                     BAD_STATE when the cache policy is not CACHED
+     */
     public void read(byte[] dst, long offset) {
         require("vmo.read", Rights.READ);
         if (dst == null) {
@@ -330,16 +369,32 @@ public final class Vmo extends Handle {
         vmo.read(offset, MemorySegment.ofArray(dst), 0, dst.length);
     }
 
-    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    /**
+     * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
+     *
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE; INVALID_ARGS for a null
+     *                     source, or one whose arena is closed or confined to another thread;
+     *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE when the range is past
+     *                     {@link #size()}, or when the copy faults ({@code src} is a mapping past the end
+     *                     of its VMO, or another process shrank this VMO's file); BAD_STATE when the
+     *                     cache policy is not CACHED
+     */
     public void write(MemorySegment src, long offset) {
         require("vmo.write", Rights.WRITE);
         if (src == null) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
         }
+        checkUsable("vmo.write", "source", src);
         vmo.write(offset, src, 0, src.byteSize());
     }
 
-    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    /**
+     * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
+     *
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE; INVALID_ARGS for null;
+     *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE past {@link #size()};
+     *                     BAD_STATE when the cache policy is not CACHED
+     */
     public void write(byte[] src, long offset) {
         require("vmo.write", Rights.WRITE);
         if (src == null) {
@@ -348,10 +403,25 @@ public final class Vmo extends Handle {
         vmo.write(offset, MemorySegment.ofArray(src), 0, src.length);
     }
 
-    /** @return the size in bytes (a multiple of the page size) */
+    /** INVALID_ARGS for a segment this thread may not touch: its arena is closed, or confined to another thread. */
+    static void checkUsable(String op, String what, MemorySegment s) {
+        if (!s.scope().isAlive()) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment's arena is closed");
+        }
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment belongs to an arena confined to"
+                    + " another thread");
+        }
+    }
+
+    /**
+     * @return the size in bytes (a multiple of the page size). For a resizable VMO shared with another
+     *         process, the size of its file now: every holder sees the same size.
+     * @throws ZxException BAD_HANDLE when the handle is closed
+     */
     public long size() {
         checkValid("vmo.get_size");
-        return vmo.size();
+        return vmo.currentSize();
     }
 
     /**
@@ -360,12 +430,25 @@ public final class Vmo extends Handle {
      * size raises an {@link InternalError} in the touching thread instead of crashing the JVM, and a
      * range that grows back reads zero.
      *
-     * @throws ZxException ACCESS_DENIED without WRITE (or RESIZE on a resizable VMO); UNAVAILABLE when
-     *                     the VMO is not resizable; OUT_OF_RANGE past {@link #MAX_SIZE}
+     * <p>An {@link InternalError} still pending from an earlier touch of a mapping past the end (the
+     * JVM reports it late, at some later call of the thread) is discarded first, never thrown from here.
+     *
+     * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE (or RESIZE on a
+     *                     resizable VMO); UNAVAILABLE when the VMO is not resizable; OUT_OF_RANGE past
+     *                     {@link #MAX_SIZE}; INVALID_ARGS when a child's offset in its root plus the
+     *                     size overflows; ACCESS_DENIED when the size is sealed (shared without RESIZE)
      */
     public void setSize(long size) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                io.zxmem.internal.Faults.deliver();
+                break;
+            } catch (InternalError e) {
+                io.zxmem.internal.Faults.discard(e);
+            }
+        }
         require("vmo.set_size", Rights.WRITE);
-        if (vmo.resizable() && (rights() & Rights.RESIZE) == 0) {
+        if (vmo.resizable() && (rightsOf() & Rights.RESIZE) == 0) {
             throw Ranges.fail(Status.ERR_ACCESS_DENIED, "vmo.set_size", "the handle lacks RESIZE");
         }
         if (!vmo.resizable()) {
@@ -409,6 +492,16 @@ public final class Vmo extends Handle {
      * @param buffer for LOCK and TRY_LOCK, at least {@link LockState#BYTES} bytes that receive the
      *               {@code zx_vmo_lock_state_t}; may be {@link MemorySegment#NULL} otherwise (and for TRY_LOCK)
      * @return the lock state for LOCK and TRY_LOCK, otherwise null
+     * @throws ZxException BAD_HANDLE when closed; INVALID_ARGS for an unknown op; per op: ACCESS_DENIED
+     *     without the right it needs (WRITE for COMMIT, DECOMMIT, ZERO; READ for the cache ops and hints;
+     *     READ or WRITE for the lock ops); NOT_SUPPORTED for page ops and cache ops on a physical VMO,
+     *     DECOMMIT in a copy-on-write tree, CACHE_INVALIDATE, and lock ops on a VMO that is not
+     *     DISCARDABLE (before any buffer check); INVALID_ARGS for an unaligned DECOMMIT or an empty
+     *     cache op; OUT_OF_RANGE past {@link #size()} (lock ops: anything but exactly [0, size));
+     *     then, for LOCK and TRY_LOCK, INVALID_ARGS for a missing, short or read-only buffer or one
+     *     whose arena is closed or confined to another thread (the lock is not taken);
+     *     BAD_STATE for UNLOCK when not locked; UNAVAILABLE for TRY_LOCK of a discarded VMO;
+     *     NO_MEMORY when a large COMMIT does not fit in the memory left
      */
     public LockState opRange(int op, long offset, long size, MemorySegment buffer) {
         String name = "vmo.op_range(" + opName(op) + ", offset=" + Ranges.hex(offset) + ", size=" + Ranges.hex(size) + ")";
@@ -445,23 +538,36 @@ public final class Vmo extends Handle {
             }
             case OP_LOCK, OP_TRY_LOCK, OP_UNLOCK -> {
                 checkValid(name);
-                if ((rights() & (Rights.READ | Rights.WRITE)) == 0) {
+                if ((rightsOf() & (Rights.READ | Rights.WRITE)) == 0) {
                     throw Ranges.fail(Status.ERR_ACCESS_DENIED, name, "the handle has neither READ nor WRITE");
                 }
-                boolean nullOk = op != OP_LOCK;
-                if (op != OP_UNLOCK) {
-                    boolean none = buffer == null || buffer.equals(MemorySegment.NULL);
-                    if (none ? !nullOk : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
+                boolean none = buffer == null || buffer.equals(MemorySegment.NULL);
+                // Zircon locks, then copies the state out and undoes the lock if that fails; here the
+                // buffer is checked after NOT_SUPPORTED and OUT_OF_RANGE but before the lock is taken.
+                Runnable checkBuffer = () -> {
+                    if (op == OP_UNLOCK) {
+                        return;
+                    }
+                    if (none ? op == OP_LOCK : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
                         throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "needs a writable buffer of at least "
                                 + LockState.BYTES + " bytes for the lock state");
                     }
-                }
-                LockState s = vmo.lockOp(op, name, offset, size);
-                if (s != null && buffer != null && !buffer.equals(MemorySegment.NULL)) {
-                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s.offset());
-                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, s.size());
-                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, s.discardedOffset());
-                    buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, s.discardedSize());
+                    if (!none) {
+                        checkUsable(name, "buffer", buffer);
+                    }
+                };
+                LockState s = vmo.lockOp(op, name, offset, size, checkBuffer);
+                if (s != null && !none) {
+                    try {
+                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s.offset());
+                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, s.size());
+                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, s.discardedOffset());
+                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, s.discardedSize());
+                    } catch (IllegalStateException | WrongThreadException e) {
+                        // The buffer's arena was closed meanwhile: undo the lock, as Zircon does.
+                        vmo.lockOp(OP_UNLOCK, name, offset, size);
+                        throw new ZxException(Status.ERR_INVALID_ARGS, name + ": the buffer's arena was closed", e);
+                    }
                 }
                 return s;
             }

@@ -30,8 +30,13 @@ public final class Zx {
      * Sets how many committed bytes unlocked discardable VMOs may hold together before the least
      * recently unlocked ones are discarded. {@code Long.MAX_VALUE} (the default) means no budget; memory
      * pressure reported by the kernel discards them regardless.
+     *
+     * @throws ZxException INVALID_ARGS for a negative budget
      */
     public static void setDiscardableBudget(long bytes) {
+        if (bytes < 0) {
+            throw new ZxException(Status.ERR_INVALID_ARGS, "zx.set_discardable_budget(" + bytes + "): the budget must be >= 0");
+        }
         Purger.get().setBudget(bytes);
     }
 

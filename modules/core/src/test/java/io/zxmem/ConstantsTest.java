@@ -26,8 +26,9 @@ class ConstantsTest {
             assertEquals(e[1], s.value(), s.name());
             assertEquals(s, Status.of((Integer) e[1]));
         }
-        assertThrows(IllegalArgumentException.class, () -> Status.of(-5));
-        assertThrows(IllegalArgumentException.class, () -> Status.of(1));
+        // Unknown values: ZxException INVALID_ARGS, as from every public method (issue 12, item 7).
+        assertEquals(Status.ERR_INVALID_ARGS, assertThrows(ZxException.class, () -> Status.of(-5)).status());
+        assertEquals(Status.ERR_INVALID_ARGS, assertThrows(ZxException.class, () -> Status.of(1)).status());
     }
 
     @Test

@@ -150,9 +150,11 @@ class DiscardableTest {
             // ACCESS_DENIED over INVALID_ARGS, NOT_SUPPORTED and OUT_OF_RANGE
             assertStatus(Status.ERR_ACCESS_DENIED, () -> plainNone.opRange(Vmo.OP_LOCK, 1, 0, MemorySegment.NULL));
             assertStatus(Status.ERR_ACCESS_DENIED, () -> dNone.opRange(Vmo.OP_LOCK, 1, 0, MemorySegment.NULL));
-            // INVALID_ARGS (buffer) over NOT_SUPPORTED and OUT_OF_RANGE
-            assertStatus(Status.ERR_INVALID_ARGS, () -> plain.opRange(Vmo.OP_LOCK, 1, 0, MemorySegment.NULL));
-            assertStatus(Status.ERR_INVALID_ARGS, () -> d.opRange(Vmo.OP_LOCK, 1, 0, a.allocate(8)));
+            // Zircon locks (NOT_SUPPORTED, OUT_OF_RANGE) before it checks the buffer (issue 12, item 9)
+            assertStatus(Status.ERR_NOT_SUPPORTED, () -> plain.opRange(Vmo.OP_LOCK, 1, 0, MemorySegment.NULL));
+            assertStatus(Status.ERR_OUT_OF_RANGE, () -> d.opRange(Vmo.OP_LOCK, 1, 0, a.allocate(8)));
+            assertStatus(Status.ERR_INVALID_ARGS, () -> d.opRange(Vmo.OP_LOCK, 0, P, a.allocate(8)));
+            assertStatus(Status.ERR_BAD_STATE, () -> d.opRange(Vmo.OP_UNLOCK, 0, P, MemorySegment.NULL));
             // NOT_SUPPORTED over OUT_OF_RANGE
             assertStatus(Status.ERR_NOT_SUPPORTED, () -> plain.opRange(Vmo.OP_LOCK, 1, 0, buf));
             assertStatus(Status.ERR_NOT_SUPPORTED, () -> plain.opRange(Vmo.OP_TRY_LOCK, 1, 0, MemorySegment.NULL));
@@ -324,7 +326,7 @@ class DiscardableTest {
 
     @Test
     void negativeBudgetIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> Zx.setDiscardableBudget(-1));
+        assertStatus(Status.ERR_INVALID_ARGS, () -> Zx.setDiscardableBudget(-1), "budget");
         assertEquals(Long.MAX_VALUE, Zx.discardableBudget());
     }
 

@@ -97,13 +97,15 @@ class VmoCreateTest {
     }
 
     /**
-     * Zircon's sys_vmo_create parses the options (parse_create_syscall_flags: INVALID_ARGS) before
-     * VmObjectPaged::Create looks at the size (OUT_OF_RANGE), so bad options win over a bad size.
+     * Current Zircon's parse_create_syscall_flags rounds the size (OUT_OF_RANGE) before it looks at the
+     * option bits (INVALID_ARGS), so a bad size wins over bad options (issue 12, item 9).
      */
     @Test
-    void badOptionsAreReportedBeforeABadSize() {
-        assertStatus(Status.ERR_INVALID_ARGS, () -> Vmo.create(-1L, 1 << 9));
-        assertStatus(Status.ERR_INVALID_ARGS, () -> Vmo.create(Vmo.MAX_SIZE + P, Vmo.RESIZABLE | Vmo.UNBOUNDED));
+    void aBadSizeIsReportedBeforeBadOptions() {
+        assertStatus(Status.ERR_OUT_OF_RANGE, () -> Vmo.create(-1L, 1 << 9));
+        assertStatus(Status.ERR_OUT_OF_RANGE, () -> Vmo.create(Vmo.MAX_SIZE + P, Vmo.RESIZABLE | Vmo.UNBOUNDED));
+        assertStatus(Status.ERR_INVALID_ARGS, () -> Vmo.create(P, 1 << 9));
+        assertStatus(Status.ERR_INVALID_ARGS, () -> Vmo.create(P, Vmo.RESIZABLE | Vmo.UNBOUNDED));
     }
 
     @Test

@@ -82,6 +82,10 @@ public abstract class KernelObject {
             for (int i = 0; i < handleCount; i++) {
                 if (handleRights[i] == rights) {
                     handleRights[i] = handleRights[--handleCount];
+                    // Bounded by the open handles: give back room once most of them are gone.
+                    if (handleRights.length > 8 && handleCount < handleRights.length / 4) {
+                        handleRights = Arrays.copyOf(handleRights, handleRights.length / 2);
+                    }
                     return;
                 }
             }
@@ -129,10 +133,18 @@ public abstract class KernelObject {
             if (next != signals) {
                 signals = next;
                 signalChanged.signalAll();
+                signalled();
             }
         } finally {
             signalLock.unlock();
         }
+    }
+
+    /**
+     * Called under the signal lock when the signal word changed or waiters must look again: for objects
+     * whose waiters also wait on a descriptor (a channel's socket), to wake them there.
+     */
+    protected void signalled() {
     }
 
     /** Wakes waiters so they can notice that their handle was closed. */
@@ -140,6 +152,7 @@ public abstract class KernelObject {
         signalLock.lock();
         try {
             signalChanged.signalAll();
+            signalled();
         } finally {
             signalLock.unlock();
         }

@@ -1,6 +1,12 @@
 package io.zxmem.internal;
 
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import io.zxmem.linux.sys.LibC;
+import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PageStore;
+import io.zxmem.spi.PhysicalStore;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -8,25 +14,43 @@ import java.lang.foreign.MemorySegment;
  * operation goes to the parent's current store under the parent's shared lock (the parent's store
  * may be replaced when a copy-on-write child is cut from it, and must not be freed under a copy).
  * Slices of slices chain. A slice commits nothing of its own, so it reports 0 committed bytes.
+ *
+ * <p>A mapping may reach past the slice's end, as past any VMO's end; that part never shows the
+ * parent's pages beyond the window. It maps an empty, size-sealed memfd instead, so touching it
+ * raises SIGBUS (an {@link InternalError} in Java), as touching a VMO past its end does. (Not
+ * {@code PROT_NONE}: SIGSEGV there would kill the JVM.)
  */
 public final class SliceStore implements PageStore {
+    private static final LibC C = LibC.get();
+
     private final VmoObject parent;
     private final long offset;
+    private final long size;
 
-    /** A window at {@code offset} of {@code parent}; the slice's VMO object holds the parent alive. */
-    public SliceStore(VmoObject parent, long offset) {
+    /**
+     * A window at {@code offset} of {@code parent}, {@code size} bytes (page-aligned) long; the
+     * slice's VMO object holds the parent alive.
+     */
+    public SliceStore(VmoObject parent, long offset, long size) {
         this.parent = parent;
         this.offset = offset;
+        this.size = size;
     }
 
     @Override
     public void read(long off, MemorySegment dst, long dstOffset, long length) {
-        onParent(s -> s.read(offset + off, dst, dstOffset, length));
+        parent.withStore(s -> {
+            s.read(offset + off, dst, dstOffset, length);
+            return null;
+        }, dst.isNative() || parent.sharedBase() != null);
     }
 
     @Override
     public void write(long off, MemorySegment src, long srcOffset, long length) {
-        onParent(s -> s.write(offset + off, src, srcOffset, length));
+        parent.withStore(s -> {
+            s.write(offset + off, src, srcOffset, length);
+            return null;
+        }, src.isNative() || parent.sharedBase() != null);
     }
 
     @Override
@@ -72,14 +96,127 @@ public final class SliceStore implements PageStore {
         onParent(s -> s.forEachData(offset + off, length, (start, len) -> action.accept(start - offset, len)));
     }
 
+    /** Bytes of {@code [off, off+length)} that lie inside the slice. */
+    private long inside(long off, long length) {
+        if (Long.compareUnsigned(off, size) >= 0) {
+            return 0;
+        }
+        return Ranges.min(length, size - off);
+    }
+
     @Override
     public Window mapWindow(long off, long length, int prot, int cachePolicy) {
-        return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy));
+        long inside = inside(off, length);
+        if (inside == length) {
+            return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy));
+        }
+        if (inside == 0) {
+            MemorySegment m = pastEnd(MemorySegment.NULL, length, prot, false);
+            return new Window.Own(m.address(), length);
+        }
+        return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy));
+    }
+
+    /**
+     * A window that starts inside the slice and ends past it. Where the parent's windows are mappings
+     * of their own, the parent's window of the whole length is made and its part past the slice is
+     * replaced at once ({@code MAP_FIXED}) by the empty file, before anyone can see it. A
+     * copy-on-write parent's windows are views into its one region, which must not be replaced; then
+     * the empty file is placed right after a window of the inside part, if that address is free.
+     */
+    private Window partialWindow(PageStore s, long off, long length, long inside, int prot, int cachePolicy) {
+        long tail = length - inside;
+        boolean ownMappings = s instanceof MemfdStore || s instanceof PhysicalStore || s instanceof SliceStore;
+        if (ownMappings && !Ranges.overflows(offset + off, length)) {
+            Window w = s.mapWindow(offset + off, length, prot, cachePolicy);
+            try {
+                pastEnd(MemorySegment.ofAddress(w.address() + inside), tail, prot, true);
+            } catch (RuntimeException | Error e) {
+                w.unmap();
+                throw e;
+            }
+            return w;
+        }
+        Window w = s.mapWindow(offset + off, inside, prot, cachePolicy);
+        long want = w.address() + inside;
+        MemorySegment t;
+        try {
+            t = pastEnd(MemorySegment.ofAddress(want), tail, prot, false);
+        } catch (RuntimeException | Error e) {
+            w.unmap();
+            throw e;
+        }
+        if (t.address() != want) {
+            C.munmap(t, tail);
+            w.unmap();
+            throw new ZxException(Status.ERR_NO_RESOURCES, "vmar.map: no room to place the " + Ranges.hex(tail)
+                    + " bytes past the slice's end next to its window");
+        }
+        return new Window() {
+            @Override
+            public long address() {
+                return w.address();
+            }
+
+            @Override
+            public long length() {
+                return length;
+            }
+
+            @Override
+            public void protect(int p) {
+                w.protect(p);
+                C.mprotect(t, tail, p);
+            }
+
+            @Override
+            public void unmap() {
+                try {
+                    C.munmap(t, tail);
+                } finally {
+                    w.unmap();
+                }
+            }
+        };
+    }
+
+    /**
+     * Maps {@code length} bytes of a new empty memfd whose size is sealed, at {@code at} ({@code fixed}:
+     * replacing what is there; otherwise a hint) or anywhere. The mapping keeps the file alive.
+     */
+    static MemorySegment pastEnd(MemorySegment at, long length, int prot, boolean fixed) {
+        int fd = C.memfd_create("zxmem-past-end", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
+        try {
+            C.fcntl(fd, Linux.F_ADD_SEALS, Linux.F_SEAL_GROW | Linux.F_SEAL_SHRINK | Linux.F_SEAL_SEAL);
+            return C.mmap(at, length, prot, Linux.MAP_SHARED | (fixed ? Linux.MAP_FIXED : 0), fd, 0);
+        } finally {
+            C.close(fd);
+        }
     }
 
     @Override
     public MemorySegment map(long off, long length, int prot, int cachePolicy) {
-        return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy));
+        long inside = inside(off, length);
+        if (inside == length) {
+            return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy));
+        }
+        if (inside == 0) {
+            return pastEnd(MemorySegment.NULL, length, prot, false);
+        }
+        return parent.withStore(s -> {
+            boolean ownMappings = s instanceof MemfdStore || s instanceof PhysicalStore || s instanceof SliceStore;
+            if (!ownMappings || Ranges.overflows(offset + off, length)) {
+                throw new UnsupportedOperationException("a raw map past a slice's end over a store mapped through views");
+            }
+            MemorySegment m = s.map(offset + off, length, prot, cachePolicy);
+            try {
+                pastEnd(MemorySegment.ofAddress(m.address() + inside), length - inside, prot, true);
+            } catch (RuntimeException | Error e) {
+                C.munmap(m, length);
+                throw e;
+            }
+            return m;
+        });
     }
 
     @Override

@@ -138,12 +138,38 @@ public final class VmoObject extends KernelObject {
 
     /** Runs {@code op} on the store under the shared lock: how a slice reaches its parent's pages. */
     public <R> R withStore(java.util.function.Function<PageStore, R> op) {
+        return withStore(op, false);
+    }
+
+    /**
+     * As {@link #withStore(java.util.function.Function)}; with {@code mayFault} (a copy that may touch
+     * memory past a file's end) a late fault of {@code op} is thrown before the lock is released, never
+     * while it is being released (see {@link Faults}).
+     */
+    public <R> R withStore(java.util.function.Function<PageStore, R> op, boolean mayFault) {
         long stamp = shared();
         try {
-            return op.apply(store);
+            R r = op.apply(store);
+            if (mayFault) {
+                Faults.deliver();
+            }
+            return r;
         } finally {
             lock.unlockRead(stamp);
         }
+    }
+
+    /**
+     * @return the VMO whose file holds this one's pages (itself, or the VMO a slice windows) when that
+     *         file may be shared with another process; null otherwise. Another process holding RESIZE
+     *         may shrink a shared file under a copy, or change its size.
+     */
+    public VmoObject sharedBase() {
+        VmoObject base = this;
+        while (base.isSlice()) {
+            base = base.parent;
+        }
+        return base.store instanceof io.zxmem.spi.MemfdStore m && m.isShared() ? base : null;
     }
 
     /**
@@ -227,32 +253,113 @@ public final class VmoObject extends KernelObject {
         }
     }
 
+    /**
+     * Reads into {@code dst}. A fault while copying (the destination is a mapping past the end of its
+     * file, or a peer process truncated this VMO's shared file) is OUT_OF_RANGE; see {@link Faults}.
+     */
     public void read(long offset, MemorySegment dst, long dstOffset, long length) {
-        checkReadable("vmo.read");
+        copy("vmo.read", false, offset, dst, dstOffset, length);
+    }
+
+    /** Writes from {@code src}; a fault while copying is OUT_OF_RANGE, as for {@link #read}. */
+    public void write(long offset, MemorySegment src, long srcOffset, long length) {
+        copy("vmo.write", true, offset, src, srcOffset, length);
+    }
+
+    private void copy(String op, boolean write, long offset, MemorySegment user, long userOffset, long length) {
+        checkReadable(op);
+        syncSharedSize();
+        // Memory that can fault: a native user segment (it may be a mapping past its file's end), or
+        // this VMO's own file when another process may truncate it.
+        boolean mayFault = user.isNative() || sharedBase() != null;
+        if (mayFault) {
+            try {
+                Faults.deliver();
+            } catch (InternalError e) {
+                Faults.discard(e);
+            }
+        }
         long stamp = shared();
         try {
-            checkRange("vmo.read", offset, length, size);
-            checkCached("vmo.read");
-            store.read(offset, dst, dstOffset, length);
+            checkRange(op, offset, length, size);
+            checkCached(op);
+            InternalError fault = null;
+            try {
+                if (write) {
+                    store.write(offset, user, userOffset, length);
+                } else {
+                    store.read(offset, user, userOffset, length);
+                }
+                if (mayFault) {
+                    Faults.deliver(); // compiled code reports the copy's fault late: here, inside this try
+                }
+            } catch (InternalError e) {
+                if (!Faults.isUnsafeAccessFault(e)) {
+                    throw e;
+                }
+                fault = e;
+            } catch (IllegalStateException | WrongThreadException e) {
+                // The caller's arena was closed by another thread during the copy.
+                throw new ZxException(Status.ERR_INVALID_ARGS, op + ": the " + (write ? "source" : "destination")
+                        + " segment's arena was closed during the copy", e);
+            }
+            if (fault != null) {
+                throw new ZxException(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + ", length="
+                        + Ranges.hex(length) + "): the copy faulted: the " + (write ? "source" : "destination")
+                        + " segment reaches past the end of a mapped file (a mapping of a VMO that shrank), or"
+                        + " another process shrank this VMO's file", fault);
+            }
         } catch (LinuxException e) {
-            throw Os.fail("vmo.read(offset=" + Ranges.hex(offset) + ")", e);
+            if (e.errno() == io.zxmem.linux.sys.Errno.EFAULT) {
+                // pread/pwrite met the same fault in the kernel: the same answer as a faulting copy.
+                throw new ZxException(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + "): the "
+                        + (write ? "source" : "destination") + " segment reaches past the end of a mapped file", e);
+            }
+            throw Os.fail(op + "(offset=" + Ranges.hex(offset) + ")", e);
         } finally {
             lock.unlockRead(stamp);
         }
     }
 
-    public void write(long offset, MemorySegment src, long srcOffset, long length) {
-        checkReadable("vmo.write");
-        long stamp = shared();
-        try {
-            checkRange("vmo.write", offset, length, size);
-            checkCached("vmo.write");
-            store.write(offset, src, srcOffset, length);
-        } catch (LinuxException e) {
-            throw Os.fail("vmo.write(offset=" + Ranges.hex(offset) + ")", e);
-        } finally {
-            lock.unlockRead(stamp);
+    /**
+     * The size of a resizable VMO whose file is shared with another process lives in the file: a
+     * peer holding RESIZE may change it. Takes it from the file ({@code fstat}) when it changed, so
+     * every holder sees one size and a range a peer cut off fails as after a local shrink.
+     */
+    private void syncSharedSize() {
+        if ((options & Vmo.RESIZABLE) == 0 || !(store instanceof io.zxmem.spi.MemfdStore m) || !m.isShared()) {
+            return;
         }
+        if (fileSize(m) == size) {
+            return;
+        }
+        long stamp = exclusive();
+        try {
+            if (store == m) {
+                long now = fileSize(m);
+                if (now != size) {
+                    m.adoptSize(now);
+                    size = now;
+                    if (Ranges.above(contentSize, now)) {
+                        contentSize = now;
+                    }
+                }
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** The memfd's size rounded up to pages (a peer's raw ftruncate need not be page-aligned). */
+    private long fileSize(io.zxmem.spi.MemfdStore m) {
+        long bytes = m.fileSize();
+        return Ranges.roundUpOverflows(bytes, page) ? bytes : Ranges.ceil(bytes, page);
+    }
+
+    /** The size for callers outside a lock: for a shared resizable VMO, what the file says now. */
+    public long currentSize() {
+        syncSharedSize();
+        return size;
     }
 
     /** Resizes; the caller checked rights and resizability. */
@@ -266,6 +373,7 @@ public final class VmoObject extends KernelObject {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_size(" + Ranges.hex(requested) + ")",
                     "the child's offset in its root " + Ranges.hex(chainOffset) + " + the size overflows");
         }
+        syncSharedSize();
         long stamp = exclusive();
         try {
             if (rounded != size) {
@@ -309,6 +417,7 @@ public final class VmoObject extends KernelObject {
 
     /** COMMIT, DECOMMIT, ZERO: the caller checked rights, op validity and alignment rules. */
     public void pageOp(int op, String opName, long offset, long length) {
+        syncSharedSize();
         long stamp = shared();
         try {
             checkRange(opName, offset, length, size);
@@ -331,6 +440,7 @@ public final class VmoObject extends KernelObject {
 
     /** A range op that only checks the range (cache maintenance, hints). */
     public void checkOpRange(String opName, long offset, long length) {
+        syncSharedSize();
         long stamp = shared();
         try {
             checkRange(opName, offset, length, size);
@@ -341,6 +451,14 @@ public final class VmoObject extends KernelObject {
 
     /** LOCK, TRY_LOCK, UNLOCK of a discardable VMO; range must be exactly [0, size). */
     public LockState lockOp(int op, String opName, long offset, long length) {
+        return lockOp(op, opName, offset, length, () -> { });
+    }
+
+    /**
+     * LOCK, TRY_LOCK, UNLOCK in Zircon's order: NOT_SUPPORTED, then OUT_OF_RANGE, then
+     * {@code checkBuffer} (which throws INVALID_ARGS), all before the lock state changes.
+     */
+    public LockState lockOp(int op, String opName, long offset, long length, Runnable checkBuffer) {
         if (discardable == null) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, opName, "the VMO is not DISCARDABLE");
         }
@@ -352,6 +470,7 @@ public final class VmoObject extends KernelObject {
                 throw Ranges.fail(Status.ERR_OUT_OF_RANGE, opName, "lock ops cover the whole VMO [0, "
                         + Ranges.hex(size) + "), not offset " + Ranges.hex(offset) + " length " + Ranges.hex(length));
             }
+            checkBuffer.run();
             switch (op) {
                 case Vmo.OP_LOCK -> result = discardable.lock(size);
                 case Vmo.OP_TRY_LOCK -> result = discardable.tryLock(size);
@@ -462,17 +581,26 @@ public final class VmoObject extends KernelObject {
 
     /** Maps a window for a new {@code Mapping}; takes a reference the mapping gives back when closed. */
     public PageStore.Window map(long offset, long length, int prot) {
-        long stamp = shared();
+        syncSharedSize();
+        // The reference first: when the last handle is closed meanwhile, the map fails with
+        // BAD_HANDLE before anything is mapped, instead of mapping a window nobody would unmap.
+        retain();
+        boolean mapped = false;
+        long stamp;
+        try {
+            stamp = shared();
+        } catch (RuntimeException | Error e) {
+            release();
+            throw e;
+        }
         // A slice's mapping counts on the VMOs whose pages it shows before it exists, so no cut
         // under their locks can miss it.
         for (VmoObject o = this; o.isSlice(); o = o.parent) {
             o.parent.sliceMappings.incrementAndGet();
         }
-        boolean mapped = false;
         try {
             PageStore.Window addr = store.mapWindow(offset, length, prot, cachePolicy);
             mapped = true;
-            retain();
             mappings.incrementAndGet();
             return addr;
         } catch (LinuxException e) {
@@ -484,6 +612,9 @@ public final class VmoObject extends KernelObject {
                 }
             }
             lock.unlockRead(stamp);
+            if (!mapped) {
+                release();
+            }
         }
     }
 

@@ -50,6 +50,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
     public static final long CANONICAL_MAX = 1L << 36;
     private static final int MAX_SEGMENTS = 4;
     private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
+    private static final long ST_SIZE = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_size"));
 
     private static final LibC C = LibC.get();
     /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
@@ -507,6 +508,26 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
                 C.ftruncate(fds[k], segmentLength(k, newSize));
             }
         }
+        dropCanonical();
+        size = newSize;
+        resident = newSize <= CANONICAL_MAX && newSize >= 0 ? new PageBitmap(newSize / page) : null;
+    }
+
+    /** @return the size of the first segment's memfd as the kernel has it now ({@code fstat}) */
+    public long fileSize() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Linux.STAT);
+            C.fstat(fds[0], st);
+            return st.get(ValueLayout.JAVA_LONG, ST_SIZE);
+        }
+    }
+
+    /**
+     * Another process resized the shared memfd to {@code newSize}: take that size without touching
+     * the file (an {@code ftruncate} here could undo a later resize of the peer). Under the VMO's
+     * exclusive lock.
+     */
+    public void adoptSize(long newSize) {
         dropCanonical();
         size = newSize;
         resident = newSize <= CANONICAL_MAX && newSize >= 0 ? new PageBitmap(newSize / page) : null;

@@ -91,14 +91,28 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     @Override
     public boolean send(byte[] data, List<TransferredHandle> handles) {
         String op = "channel.write";
-        for (int i = 0; i < handles.size(); i++) {
-            TransferredHandle h = handles.get(i);
-            if (h.type() == TransferredHandle.TYPE_VMO) {
-                Seals.apply(op, i, h);
-            }
-        }
         sendLock.lock();
         try {
+            // Seals are for good, so they go on only once the send can no longer fail for want of a
+            // peer or of room: under the send lock only this process's senders take room, and POLLOUT
+            // of a SEQPACKET socket means the peer's queue takes a record and the buffer has space for
+            // the largest message. (A peer that closes in the instant between here and sendmsg still
+            // makes the send fail after the seals; nothing can take that back.)
+            if (hasVmo(handles)) {
+                int ready = poll(Linux.POLLOUT | SocketAbi.POLLRDHUP, 0);
+                if ((ready & (Linux.POLLHUP | Linux.POLLERR | SocketAbi.POLLRDHUP)) != 0) {
+                    throw new ZxException(Status.ERR_PEER_CLOSED, op + ": the peer closed the channel");
+                }
+                if ((ready & Linux.POLLOUT) == 0) {
+                    return false;
+                }
+                for (int i = 0; i < handles.size(); i++) {
+                    TransferredHandle h = handles.get(i);
+                    if (h.type() == TransferredHandle.TYPE_VMO) {
+                        Seals.apply(op, i, h);
+                    }
+                }
+            }
             int length = WireFormat.encode(sendBuf, data, handles);
             sendIov.set(ValueLayout.JAVA_LONG, IOV_LEN, (long) length);
             int n = handles.size();
@@ -128,6 +142,15 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         } finally {
             sendLock.unlock();
         }
+    }
+
+    private static boolean hasVmo(List<TransferredHandle> handles) {
+        for (TransferredHandle h : handles) {
+            if (h.type() == TransferredHandle.TYPE_VMO) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

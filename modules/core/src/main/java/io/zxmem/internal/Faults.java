@@ -1,0 +1,63 @@
+package io.zxmem.internal;
+
+/**
+ * The JVM's late report of a memory fault in an unsafe access.
+ *
+ * <p>When compiled code touches a mapping past the end of its file (a VMO that shrank, a file a peer
+ * process truncated), the kernel raises SIGBUS; HotSpot skips the faulting instruction and installs an
+ * <em>asynchronous</em> {@link InternalError} ("a fault occurred in an unsafe memory access
+ * operation") that the thread throws at its next safepoint poll: the return of some later method or a
+ * loop back edge, possibly inside an unrelated call, in the middle of taking or releasing a lock.
+ * The interpreter throws it at once instead. zxmem therefore
+ * <ul>
+ *   <li>ends every copy it makes into or out of memory that may fault with {@link #deliver()}, inside
+ *       the {@code try} that holds its lock, so its own fault is thrown there and never after the
+ *       lock is released (or while it is being released);</li>
+ *   <li>calls {@link #deliver()} first thing, in a {@code try} that {@link #discard}s the error, in calls that release resources (closing a
+ *       mapping or a handle, resizing), so a fault left pending by an earlier access of the caller
+ *       surfaces at a point where nothing is half done, and is discarded there: it belongs to an
+ *       access that already completed (with garbage), not to the call, and throwing it from a
+ *       {@code close} would leak what the close was about to free.</li>
+ * </ul>
+ * Only this asynchronous unsafe-access error is caught; every other {@link InternalError} propagates.
+ */
+public final class Faults {
+    private static final Object PROBE = new Object();
+    private static final System.Logger LOG = System.getLogger("io.zxmem.faults");
+
+    private Faults() {}
+
+    /** @return whether {@code t} is the JVM's report of a fault in an unsafe memory access */
+    public static boolean isUnsafeAccessFault(Throwable t) {
+        return t instanceof InternalError && t.getMessage() != null && t.getMessage().contains("unsafe memory access");
+    }
+
+    /**
+     * Makes the thread throw a pending asynchronous error here. A call to a native method is a point
+     * where HotSpot always delivers pending asynchronous exceptions (on the way back from native
+     * code), and {@code Thread.holdsLock} is a cheap one that the JIT does not replace by an intrinsic.
+     */
+    public static void deliver() {
+        Thread.holdsLock(PROBE);
+    }
+
+    /**
+     * Discards {@code e} if it is the late unsafe-access error of an earlier access; rethrows anything
+     * else. Callers wrap {@link #deliver()} in their own {@code try}: HotSpot may also deliver the
+     * pending error at the call of {@code deliver} (the interpreter checks when it invokes a method),
+     * which only a {@code try} in the calling frame catches:
+     * <pre>{@code
+     * try {
+     *     Faults.deliver();
+     * } catch (InternalError e) {
+     *     Faults.discard(e);
+     * }
+     * }</pre>
+     */
+    public static void discard(InternalError e) {
+        if (!isUnsafeAccessFault(e)) {
+            throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "zxmem: discarded a late unsafe-access fault of an earlier access", e);
+    }
+}
