@@ -526,6 +526,14 @@ out:
     return rc;
 }
 
+/* @return the engine's descriptors (0: the userfaultfd, 1 and 2: its stop pipe), or -1; they live as long as the process */
+int zxu_engine_fd(int which) {
+    pthread_mutex_lock(&init_mu);
+    int fd = !E.mode ? -1 : which == 0 ? E.uffd : which == 1 ? E.stop[0] : which == 2 ? E.stop[1] : -1;
+    pthread_mutex_unlock(&init_mu);
+    return fd;
+}
+
 /* @return 0 while the engine works, else the errno that killed it */
 int zxu_dead(void) {
     pthread_mutex_lock(&E.mu);

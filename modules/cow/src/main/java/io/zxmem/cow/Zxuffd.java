@@ -31,12 +31,13 @@ import java.nio.file.StandardCopyOption;
  */
 final class Zxuffd {
     private static final MethodHandle INIT, DEAD, NODE_NEW, NODE_FREE, ADD_WINDOW, REMOVE_WINDOW, CUT, SAVE, PREPARE,
-            READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP;
+            READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP,
+            ENGINE_FD;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle[] h = new MethodHandle[18];
+        MethodHandle[] h = new MethodHandle[19];
         Throwable why = null;
         try {
             Path path = locate();
@@ -63,6 +64,7 @@ final class Zxuffd {
             h[15] = Downcalls.plain(lib, "zxu_debug_kill", FunctionDescriptor.of(JAVA_INT));
             h[16] = Downcalls.plain(lib, "zxu_debug_fork_sleep", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
             h[17] = Downcalls.plain(lib, "zxu_debug_reap", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            h[18] = Downcalls.plain(lib, "zxu_engine_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
         }
@@ -84,6 +86,7 @@ final class Zxuffd {
         DEBUG_KILL = h[15];
         DEBUG_FORK = h[16];
         DEBUG_REAP = h[17];
+        ENGINE_FD = h[18];
         UNAVAILABLE = why;
     }
 
@@ -132,9 +135,26 @@ final class Zxuffd {
     }
 
     /** @return 1 (full userfaultfd), 2 (user-mode-only userfaultfd), or -errno */
+    /**
+     * The system property naming the engine's own descriptors (comma-separated), set once it runs: the
+     * engine lives as long as the process, so leak checkers (zxmem's test kit) must not count them.
+     */
+    static final String ENGINE_FDS_PROPERTY = "zxmem.cow.engineFds";
+
     static int init(long page) {
         try {
-            return (int) INIT.invokeExact(page);
+            int rc = (int) INIT.invokeExact(page);
+            if (rc > 0 && System.getProperty(ENGINE_FDS_PROPERTY) == null) {
+                StringBuilder fds = new StringBuilder();
+                for (int which = 0; which < 3; which++) {
+                    int fd = (int) ENGINE_FD.invokeExact(which);
+                    if (fd >= 0) {
+                        fds.append(fds.isEmpty() ? "" : ",").append(fd);
+                    }
+                }
+                System.setProperty(ENGINE_FDS_PROPERTY, fds.toString());
+            }
+            return rc;
         } catch (Throwable t) {
             throw rethrow(t);
         }

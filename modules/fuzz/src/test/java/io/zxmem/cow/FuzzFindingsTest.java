@@ -11,7 +11,6 @@ import io.zxmem.ZxException;
 import io.zxmem.testing.LeakCheckExtension;
 import io.zxmem.testing.ProcessResources;
 import java.util.concurrent.CyclicBarrier;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +27,6 @@ class FuzzFindingsTest {
      * close of the last handle), seen by the fuzzer on its own.
      */
     @Test
-    @Disabled("issue 12/3: map racing close of the last handle leaves the memfd mapping behind (fuzz finding)")
     void mapRacingCloseOfTheLastHandleLeavesNoMapping() throws Exception {
         ProcessResources before = ProcessResources.now();
         CyclicBarrier start = new CyclicBarrier(2);
@@ -63,7 +61,6 @@ class FuzzFindingsTest {
      * item 3 (createChild racing close), seen by the fuzzer on its own.
      */
     @Test
-    @Disabled("issue 12/3: createChild racing close of the same handle leaves parent and child alive (fuzz finding)")
     void createChildRacingCloseLeavesNothingBehind() throws Exception {
         ProcessResources before = ProcessResources.now();
         CyclicBarrier start = new CyclicBarrier(2);
@@ -101,7 +98,6 @@ class FuzzFindingsTest {
      * /proc/self/maps (the leak check names it).
      */
     @Test
-    @Disabled("cow engine: a resizable at-least-on-write child grown near 2^64 cannot be written and leaks its reservation (fuzz finding)")
     void aHugeResizableAtLeastOnWriteChildIsWritableAndLeavesNothing() {
         long huge = Long.parseUnsignedLong("18446742649603084288");
         try (Vmo root = Vmo.create(61922);

@@ -44,7 +44,7 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
             Pattern.compile("thread zxmem-handle-cleaner.*"),
             Pattern.compile("thread zxmem-purger.*"),
             Pattern.compile("thread zxmem-inspect.*"),
-            Pattern.compile("native thread zxmem-(handle-|purger|inspect).*"),
+            Pattern.compile("native thread zxmem-(handle-|purger|inspect|uffd).*"),
             Pattern.compile("/memfd:zxmem-beyond-end.*"),
             Pattern.compile("/proc/pressure/memory"),
             Pattern.compile("socket .*zxmem-inspect-\\d+\\.sock"));
@@ -72,6 +72,18 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
 
     private static final long PID = ProcessHandle.current().pid();
     private static final MethodHandle INSPECT = inspect();
+    private static final MethodHandle RELEASE_POOL = zxStatic("releasePooledMemfds");
+
+    /** A static method of {@code io.zxmem.Zx} taking nothing, or null where zxmem or the method is absent. */
+    private static MethodHandle zxStatic(String name) {
+        try {
+            Class<?> zx = Class.forName("io.zxmem.Zx", false, ProcessResources.class.getClassLoader());
+            java.lang.reflect.Method m = zx.getMethod(name);
+            return MethodHandles.publicLookup().unreflect(m);
+        } catch (ReflectiveOperationException | LinkageError absent) {
+            return null;
+        }
+    }
 
     /** {@code io.zxmem.Zx.inspect()} when zxmem is on the class or module path; null in other modules. */
     private static MethodHandle inspect() {
@@ -85,6 +97,14 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
 
     /** @return what is open now */
     public static ProcessResources now() {
+        // Recycled memfds wait in a bounded pool for the next VMO: the pool's, not a test's.
+        if (RELEASE_POOL != null) {
+            try {
+                RELEASE_POOL.invoke();
+            } catch (Throwable t) {
+                throw new IllegalStateException("Zx.releasePooledMemfds failed", t);
+            }
+        }
         Set<Long> inodes = new HashSet<>();
         Map<Integer, String> fds = fdsNow(inodes);
         return new ProcessResources(vmosNow(), fds, inodes, mapsNow(), threadsNow());
@@ -234,7 +254,7 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
         Set<Long> kept = new HashSet<>(fdInodes);
         kept.retainAll(before.fdInodes);
         fds.forEach((fd, target) -> {
-            if (!target.equals(before.fds.get(fd)) && !singleton(target, fds.values())) {
+            if (!target.equals(before.fds.get(fd)) && !singleton(target, fds.values()) && !engineFd(fd)) {
                 out.add("fd " + fd + " -> " + target);
             }
         });
@@ -250,6 +270,23 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
             }
         });
         return out;
+    }
+
+    /**
+     * Whether {@code fd} belongs to the copy-on-write engine, which starts at the first snapshot and
+     * lives as long as the process (one userfaultfd, its stop pipe): it publishes them in a property.
+     */
+    private static boolean engineFd(int fd) {
+        String list = System.getProperty("zxmem.cow.engineFds");
+        if (list == null || list.isEmpty()) {
+            return false;
+        }
+        for (String f : list.split(",")) {
+            if (f.equals(Integer.toString(fd))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The inode field of a /proc/self/maps line. */
