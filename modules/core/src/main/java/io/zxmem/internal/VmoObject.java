@@ -436,6 +436,9 @@ public final class VmoObject extends KernelObject {
         if (isSlice()) {
             return "slice";
         }
+        if (store instanceof io.zxmem.spi.PagerStore) {
+            return "pager";
+        }
         if (isCowChild()) {
             return (childOptions & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
         }
