@@ -24,9 +24,12 @@ import java.util.List;
  * {@link #OP_DIRTY}. The pager takes requests with {@link #next(Duration)}.
  *
  * <p>Accessors wait in Java, never inside a page fault, so the pager may be a thread of this JVM.
- * Mapping a pager VMO into this process is refused (NOT_SUPPORTED): a fault on a missing page would
- * stop a Java thread where the JVM cannot bring it to a safepoint, and a pager thread of the same JVM
- * would then deadlock with the garbage collector (see the {@code io.zxmem.pager} module README).
+ * That holds for mappings too: {@code map} first asks for every page of its window and waits (a
+ * writable window of a {@link #TRAP_DIRTY} VMO also waits for {@link #OP_DIRTY}), so no fault on it
+ * ever needs the pager. A fault that waited for a Java pager of the same JVM would hold a Java thread
+ * where the JVM cannot bring it to a safepoint, and the pager thread would deadlock with the garbage
+ * collector (see the {@code io.zxmem.pager} module README). A writable mapping keeps its window dirty
+ * while it exists: writes through it are not seen one by one.
  *
  * <p>Without the {@code io.zxmem.pager} module, {@link #create()} fails with NOT_SUPPORTED.
  */

@@ -6,6 +6,7 @@ import io.zxmem.Pager;
 import io.zxmem.Status;
 import io.zxmem.Zx;
 import io.zxmem.ZxException;
+import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerStore;
@@ -38,6 +39,8 @@ final class PagedStore implements PagerStore {
     private final PageRuns readRequested = new PageRuns();
     private final PageRuns dirtyRequested = new PageRuns();
     private final List<Waiter> waiters = new ArrayList<>();
+    /** Writable windows: their pages stay dirty while they exist. */
+    private final List<PagerWindow> writableWindows = new ArrayList<>();
     private long size;
     private long koid;
     private boolean detached;
@@ -262,19 +265,86 @@ final class PagedStore implements PagerStore {
 
     @Override
     public MemorySegment map(long offset, long length, int prot, int cachePolicy) {
-        throw notMappable();
+        throw new UnsupportedOperationException("pager VMOs are mapped through mapWindow only");
     }
 
+    /**
+     * Maps a window after the pager supplied every page of it (and, for a writable window of a
+     * TRAP_DIRTY VMO, let them be dirtied): the waiting happens here, in Java, so no fault on the
+     * window ever needs the pager, and a pager thread of this JVM cannot deadlock with a faulting
+     * thread (see the README). A writable window keeps its pages dirty until it is unmapped or made
+     * read-only: writes through it are not seen one by one, so dirty tracking over-reports, never misses.
+     */
     @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
-        throw notMappable();
+        boolean writable = (prot & Linux.PROT_WRITE) != 0;
+        // Only the part inside the VMO has pages; a mapping may reach past the end (it faults there).
+        long end = Long.compareUnsigned(offset, size) >= 0 ? offset : Long.compareUnsigned(length, size - offset) > 0 ? size : offset + length;
+        if (Long.compareUnsigned(offset, end) < 0) {
+            await("vmar.map", offset, end - offset, writable);
+        }
+        Window w = bytes.mapWindow(offset, length, prot, cachePolicy);
+        PagerWindow pw = new PagerWindow(w, offset, end);
+        if (writable) {
+            pw.track(true);
+        }
+        return pw;
     }
 
-    private static ZxException notMappable() {
-        return new ZxException(Status.ERR_NOT_SUPPORTED, "vmar.map: a pager VMO cannot be mapped in the process of its"
-                + " pager: a page fault on a page not yet supplied would hold a Java thread where the JVM cannot reach a"
-                + " safepoint, and the pager, a Java thread of the same JVM, would deadlock with the garbage collector."
-                + " Use read/write, or serve the pages from another process (see the io.zxmem.pager README)");
+    /** A window of this store; while writable, its pages stay dirty. */
+    private final class PagerWindow implements Window {
+        private final Window inner;
+        private final long start;
+        private final long end;
+        private boolean writable;
+
+        PagerWindow(Window inner, long start, long end) {
+            this.inner = inner;
+            this.start = start;
+            this.end = end;
+        }
+
+        void track(boolean on) {
+            engine.lock.lock();
+            try {
+                if (on && !writable) {
+                    writableWindows.add(this);
+                    markWritten(start, end);
+                } else if (!on && writable) {
+                    writableWindows.remove(this);
+                }
+                writable = on;
+            } finally {
+                engine.lock.unlock();
+            }
+        }
+
+        @Override
+        public long address() {
+            return inner.address();
+        }
+
+        @Override
+        public long length() {
+            return inner.length();
+        }
+
+        @Override
+        public void protect(int prot) {
+            boolean w = (prot & Linux.PROT_WRITE) != 0;
+            if (w && Long.compareUnsigned(start, end) < 0) {
+                // Becoming writable dirties the pages first (and asks the pager, with TRAP_DIRTY).
+                await("mapping.protect", start, end - start, true);
+            }
+            inner.protect(prot);
+            track(w);
+        }
+
+        @Override
+        public void unmap() {
+            inner.unmap();
+            track(false);
+        }
     }
 
     @Override
@@ -381,6 +451,12 @@ final class PagedStore implements PagerStore {
                     for (long[] c : awaitingClean.covered(offset, end)) {
                         awaitingClean.remove(c[0], c[1]);
                         zero.remove(c[0], c[1]);
+                    }
+                    // A writable mapping may change its pages at any moment: they never turn clean.
+                    for (PagerWindow w : writableWindows) {
+                        long s = Long.compareUnsigned(w.start, offset) > 0 ? w.start : offset;
+                        long e = Long.compareUnsigned(w.end, end) < 0 ? w.end : end;
+                        dirty.add(s, e);
                     }
                 }
                 default -> throw new ZxException(Status.ERR_NOT_SUPPORTED, name + ": unknown op " + op);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.zxmem.DirtyRange;
+import io.zxmem.Mapping;
 import io.zxmem.PageRequest;
 import io.zxmem.Pager;
 import io.zxmem.Rights;
@@ -16,6 +17,7 @@ import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.Zx;
 import io.zxmem.ZxException;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,8 +38,9 @@ import org.junit.jupiter.api.function.Executable;
  * Ports of Fuchsia's user-pager tests ({@code zircon/system/utest/core/pager/pager.cc} and its dirty
  * tracking companion {@code pager-writeback.cc}) against zxmem's Java API. Each test names the case it
  * ports. Zircon runs most cases twice, once through {@code zx_vmo_read} and once through a mapping
- * ({@code VMO_VMAR_TEST}); here only the {@code read}/{@code write} half applies, since a pager VMO
- * cannot be mapped in its pager's own JVM (checked by {@link #mapInPagerProcessIsNotSupported()}).
+ * ({@code VMO_VMAR_TEST}); here the {@code read}/{@code write} half is ported case by case, and the
+ * mapping half as zxmem does mappings in the pager's own JVM: {@code map} waits for the window's pages
+ * (see the module README for why a fault must never wait for a Java pager of the same JVM).
  * The accessor runs on a second thread, the test thread is the pager, as in Zircon's tests.
  */
 class PagerTest {
@@ -576,16 +579,98 @@ class PagerTest {
         assertEquals(List.of(new DirtyRange(P, P, 0)), pager.queryDirtyRanges(vmo, 0, 2 * P));
     }
 
-    /** The in-process rule (module README): mapping a pager VMO in its pager's JVM is refused, and says why. */
+    // ---------------------------------------------------------------- mappings (the in-process rule, module README)
+
+    /**
+     * pager.cc {@code SinglePageTest}, mapping half, as zxmem does it in the pager's own JVM: {@code map}
+     * asks for the window's pages and waits in Java; the mapping then never faults into the pager.
+     */
     @Test
-    void mapInPagerProcessIsNotSupported() {
+    void mapWaitsForTheWindowThenNeverFaultsIntoThePager() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 4);
+        supply(pager, vmo, 0, 1, 1);
+        Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, vmo, 0, 4 * P));
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 3);
+        assertFalse(m.isDone(), "map returned before its window was supplied");
+        supply(pager, vmo, 1, 3, 1);
+        try (Mapping map = done(m)) {
+            assertArrayEquals(content(0, 4, 1), map.segment().toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(1, vmo.info().numMappings());
+        }
+        assertEquals(List.of(), pager.queryDirtyRanges(vmo, 0, 4 * P), "a read-only mapping dirties nothing");
+        assertEquals(0, pager.pendingRequests());
+    }
+
+    /** A writable mapping is coherent with read/write and keeps its window dirty while it exists. */
+    @Test
+    void writableMappingKeepsItsWindowDirty() {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 3);
+        supply(pager, vmo, 0, 3, 2);
+        try (Mapping map = Vmar.root().map(Vmar.PERM_READ | Vmar.PERM_WRITE, vmo, P, P)) {
+            map.segment().set(ValueLayout.JAVA_BYTE, 5, (byte) 77);
+            assertEquals(77, read(vmo, P + 5, 1)[0]);
+            vmo.write(new byte[] {78}, P + 6);
+            assertEquals(78, map.segment().get(ValueLayout.JAVA_BYTE, 6));
+            assertEquals(List.of(new DirtyRange(P, P, 0)), pager.queryDirtyRanges(vmo, 0, 3 * P));
+            pager.opRange(Pager.OP_WRITEBACK_BEGIN, vmo, 0, 3 * P, 0);
+            pager.opRange(Pager.OP_WRITEBACK_END, vmo, 0, 3 * P, 0);
+            assertEquals(List.of(new DirtyRange(P, P, 0)), pager.queryDirtyRanges(vmo, 0, 3 * P),
+                    "a page a live writable mapping can change must not turn clean");
+            map.protect(Vmar.PERM_READ);
+            pager.opRange(Pager.OP_WRITEBACK_BEGIN, vmo, 0, 3 * P, 0);
+            pager.opRange(Pager.OP_WRITEBACK_END, vmo, 0, 3 * P, 0);
+            assertEquals(List.of(), pager.queryDirtyRanges(vmo, 0, 3 * P));
+            // Made writable again: dirty again at once.
+            map.protect(Vmar.PERM_READ | Vmar.PERM_WRITE);
+            assertEquals(List.of(new DirtyRange(P, P, 0)), pager.queryDirtyRanges(vmo, 0, 3 * P));
+        }
+        pager.opRange(Pager.OP_WRITEBACK_BEGIN, vmo, 0, 3 * P, 0);
+        pager.opRange(Pager.OP_WRITEBACK_END, vmo, 0, 3 * P, 0);
+        assertEquals(List.of(), pager.queryDirtyRanges(vmo, 0, 3 * P), "unmapped: the window can turn clean");
+    }
+
+    /** pager-writeback.cc {@code SimpleTrapDirty}, mapping half: a writable mapping of a TRAP_DIRTY VMO asks first. */
+    @Test
+    void writableMapOfTrapDirtyVmoAsksForDirty() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, Pager.TRAP_DIRTY, 2);
+        supply(pager, vmo, 0, 2, 3);
+        Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ | Vmar.PERM_WRITE, vmo, 0, 2 * P));
+        expect(pager.next(WAIT), PageRequest.DIRTY, vmo, 0, 2);
+        pager.opRange(Pager.OP_DIRTY, vmo, 0, 2 * P, 0);
+        try (Mapping map = done(m)) {
+            map.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+            assertEquals(1, read(vmo, 0, 1)[0]);
+        }
+    }
+
+    /** pager.cc {@code FailSinglePage}, mapping half: the pager's failure reaches {@code map} as an exception, nothing is mapped. */
+    @Test
+    void mapOfAFailedPageThrows() throws Exception {
         Pager pager = pager();
         Vmo vmo = vmo(pager, 0, 2);
-        supply(pager, vmo, 0, 2, 1);
-        ZxException e = assertThrows(ZxException.class, () -> Vmar.root().map(Vmar.PERM_READ, vmo, 0, 2 * P));
-        assertEquals(Status.ERR_NOT_SUPPORTED, e.status());
-        assertTrue(e.getMessage().contains("safepoint"), e.getMessage());
+        Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, vmo, 0, 2 * P));
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 0, 2);
+        pager.opRange(Pager.OP_FAIL, vmo, 0, 2 * P, Status.ERR_IO.value());
+        assertEquals(Status.ERR_IO, failure(m).status());
         assertEquals(0, vmo.info().numMappings());
+        pager.detach(vmo);
+        status(Status.ERR_BAD_STATE, () -> Vmar.root().map(Vmar.PERM_READ, vmo, 0, 2 * P));
+    }
+
+    /** A mapping past the VMO's end asks only for the pages inside it. */
+    @Test
+    void mapPastTheEndAsksOnlyForPagesInside() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 2);
+        Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, vmo, P, 4 * P));
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 1);
+        supply(pager, vmo, 1, 1, 4);
+        try (Mapping map = done(m)) {
+            assertArrayEquals(content(1, 1, 4), map.segment().asSlice(0, P).toArray(ValueLayout.JAVA_BYTE));
+        }
     }
 
     /** {@code ZX_INFO_VMO_PAGER_BACKED} and committed bytes as pages arrive. */
