@@ -310,7 +310,7 @@ public final class Pager extends Handle {
         while (base.isSlice()) {
             base = base.parent();
         }
-        return base.store() instanceof PagerStore;
+        return base.store() instanceof io.zxmem.spi.PagerBacked;
     }
 
     private static String opName(int op) {

@@ -436,7 +436,7 @@ public final class VmoObject extends KernelObject {
         if (isSlice()) {
             return "slice";
         }
-        if (store instanceof io.zxmem.spi.PagerStore) {
+        if (store instanceof io.zxmem.spi.PagerBacked) {
             return "pager";
         }
         if (isCowChild()) {

@@ -13,6 +13,14 @@ public interface PagerProvider {
     /** @return a new pager engine: one per {@code Pager} object */
     PagerEngine newPager();
 
+    /**
+     * The store of a pager-backed VMO received from another process: its bytes are {@code bytes} (the
+     * pager VMO's memfd), and pages are asked for over {@code link}, whose other end the sender's
+     * {@link PagerStore#serve} serves. Takes ownership of both and never throws: a link that is already
+     * dead makes every later request fail with BAD_STATE.
+     */
+    PageStore remote(MemfdStore bytes, io.zxmem.Channel link);
+
     /** @return the provider on the module or class path, or null when none is there */
     static PagerProvider find() {
         return Holder.PROVIDER;

@@ -10,7 +10,15 @@ import java.util.List;
  * the pager's side. Core has checked handles, rights and alignment; the store checks ranges against
  * its own size and its state (OUT_OF_RANGE, BAD_STATE, NOT_FOUND) under its own lock.
  */
-public interface PagerStore extends PageStore {
+public interface PagerStore extends PagerBacked, SharedFile {
+
+    /**
+     * Serves another process that received this VMO: it asks for pages over {@code server}'s peer.
+     * {@code client} is that peer, whose descriptor is being sent; the store closes it once the other
+     * process has it (or when the VMO is destroyed), so that a dead receiver closes the link.
+     * {@code onClose} runs once when the link is gone (the sender holds the VMO alive until then).
+     */
+    void serve(io.zxmem.Channel server, io.zxmem.Channel client, Runnable onClose);
 
     /** @return the pager this VMO belongs to */
     PagerEngine engine();

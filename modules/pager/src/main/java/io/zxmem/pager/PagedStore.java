@@ -39,8 +39,13 @@ final class PagedStore implements PagerStore {
     private final PageRuns readRequested = new PageRuns();
     private final PageRuns dirtyRequested = new PageRuns();
     private final List<Waiter> waiters = new ArrayList<>();
-    /** Writable windows: their pages stay dirty while they exist. */
-    private final List<PagerWindow> writableWindows = new ArrayList<>();
+    /**
+     * Ranges {start, end} of writable windows, here and in processes this VMO was sent to: their pages
+     * stay dirty while the windows exist (writes through them are not seen one by one).
+     */
+    private final List<long[]> holds = new ArrayList<>();
+    /** Links to processes this VMO was sent to. */
+    private final List<LinkServer> links = new ArrayList<>();
     private long size;
     private long koid;
     private boolean detached;
@@ -278,8 +283,7 @@ final class PagedStore implements PagerStore {
     @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
         boolean writable = (prot & Linux.PROT_WRITE) != 0;
-        // Only the part inside the VMO has pages; a mapping may reach past the end (it faults there).
-        long end = Long.compareUnsigned(offset, size) >= 0 ? offset : Long.compareUnsigned(length, size - offset) > 0 ? size : offset + length;
+        long end = clip(offset, length);
         if (Long.compareUnsigned(offset, end) < 0) {
             await("vmar.map", offset, end - offset, writable);
         }
@@ -296,7 +300,7 @@ final class PagedStore implements PagerStore {
         private final Window inner;
         private final long start;
         private final long end;
-        private boolean writable;
+        private long[] hold;
 
         PagerWindow(Window inner, long start, long end) {
             this.inner = inner;
@@ -305,17 +309,11 @@ final class PagedStore implements PagerStore {
         }
 
         void track(boolean on) {
-            engine.lock.lock();
-            try {
-                if (on && !writable) {
-                    writableWindows.add(this);
-                    markWritten(start, end);
-                } else if (!on && writable) {
-                    writableWindows.remove(this);
-                }
-                writable = on;
-            } finally {
-                engine.lock.unlock();
+            if (on && hold == null) {
+                hold = hold(start, end);
+            } else if (!on && hold != null) {
+                releaseHold(hold);
+                hold = null;
             }
         }
 
@@ -347,8 +345,120 @@ final class PagedStore implements PagerStore {
         }
     }
 
+    /** The end of the part of {@code [offset, offset+length)} inside the VMO: a mapping may reach past it. */
+    private long clip(long offset, long length) {
+        engine.lock.lock();
+        try {
+            if (Long.compareUnsigned(offset, size) >= 0) {
+                return offset;
+            }
+            return Long.compareUnsigned(length, size - offset) > 0 ? size : offset + length;
+        } finally {
+            engine.lock.unlock();
+        }
+    }
+
+    /** Keeps {@code [start, end)} dirty until {@link #releaseHold}. @return the hold */
+    long[] hold(long start, long end) {
+        long[] h = {start, end};
+        engine.lock.lock();
+        try {
+            holds.add(h);
+            markWritten(start, end);
+        } finally {
+            engine.lock.unlock();
+        }
+        return h;
+    }
+
+    void releaseHold(long[] h) {
+        engine.lock.lock();
+        try {
+            holds.removeIf(x -> x == h);
+        } finally {
+            engine.lock.unlock();
+        }
+    }
+
+    // ---- another process that received this VMO (LinkServer) ----
+
+    @Override
+    public void serve(io.zxmem.Channel server, io.zxmem.Channel client, Runnable onClose) {
+        LinkServer l = new LinkServer(this, server, client, onClose);
+        engine.lock.lock();
+        try {
+            if (closed) {
+                l.close();
+                onClose.run();
+                return;
+            }
+            links.add(l);
+        } finally {
+            engine.lock.unlock();
+        }
+        l.start();
+    }
+
+    void forgetLink(LinkServer l) {
+        engine.lock.lock();
+        try {
+            links.remove(l);
+        } finally {
+            engine.lock.unlock();
+        }
+    }
+
+    /** The other process needs pages {@code [offset, offset+length)}, to read or ({@code write}) to change. */
+    void serveNeed(long offset, long length, boolean write) {
+        engine.lock.lock();
+        try {
+            checkRange("pager link", offset, length);
+        } finally {
+            engine.lock.unlock();
+        }
+        if (length != 0) {
+            await("vmo (in another process)", offset, length, write);
+        }
+    }
+
+    /** The other process maps a window: supply it now. @return a hold when the window is writable */
+    long[] serveMap(long offset, long length, boolean write) {
+        long end = clip(offset, length);
+        if (Long.compareUnsigned(offset, end) >= 0) {
+            return null;
+        }
+        await("vmar.map (in another process)", offset, end - offset, write);
+        return write ? hold(offset, end) : null;
+    }
+
+    @Override
+    public int sharedFd() {
+        return bytes.sharedFd();
+    }
+
+    @Override
+    public long sharedOffset() {
+        return bytes.sharedOffset();
+    }
+
+    @Override
+    public boolean prepareWriteSeal() {
+        return bytes.prepareWriteSeal();
+    }
+
     @Override
     public void close() {
+        List<LinkServer> gone;
+        engine.lock.lock();
+        try {
+            gone = new ArrayList<>(links);
+            links.clear();
+        } finally {
+            engine.lock.unlock();
+        }
+        for (LinkServer l : gone) {
+            l.close();
+        }
         engine.lock.lock();
         try {
             if (!detached) {
@@ -453,9 +563,9 @@ final class PagedStore implements PagerStore {
                         zero.remove(c[0], c[1]);
                     }
                     // A writable mapping may change its pages at any moment: they never turn clean.
-                    for (PagerWindow w : writableWindows) {
-                        long s = Long.compareUnsigned(w.start, offset) > 0 ? w.start : offset;
-                        long e = Long.compareUnsigned(w.end, end) < 0 ? w.end : end;
+                    for (long[] w : holds) {
+                        long s = Long.compareUnsigned(w[0], offset) > 0 ? w[0] : offset;
+                        long e = Long.compareUnsigned(w[1], end) < 0 ? w[1] : end;
                         dirty.add(s, e);
                     }
                 }

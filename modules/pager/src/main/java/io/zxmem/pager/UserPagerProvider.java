@@ -1,5 +1,8 @@
 package io.zxmem.pager;
 
+import io.zxmem.Channel;
+import io.zxmem.spi.MemfdStore;
+import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
 
@@ -11,5 +14,10 @@ public final class UserPagerProvider implements PagerProvider {
     @Override
     public PagerEngine newPager() {
         return new Engine();
+    }
+
+    @Override
+    public PageStore remote(MemfdStore bytes, Channel link) {
+        return new RemoteStore(bytes, link);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.zxmem.Channel;
 import io.zxmem.DirtyRange;
 import io.zxmem.Mapping;
 import io.zxmem.PageRequest;
@@ -671,6 +672,93 @@ class PagerTest {
         try (Mapping map = done(m)) {
             assertArrayEquals(content(1, 1, 4), map.segment().asSlice(0, P).toArray(ValueLayout.JAVA_BYTE));
         }
+    }
+
+    // ---------------------------------------------------------------- over a channel (same JVM; two JVMs: PagerCrossProcessTest)
+
+    /** Sends a duplicate of {@code vmo} over a new channel pair and returns what arrives. */
+    private Vmo sendAndReceive(Vmo vmo, int rights) {
+        Channel[] pair = Channel.createPair();
+        keep(pair[0]);
+        keep(pair[1]);
+        pair[0].write(new byte[] {1}, vmo.<Vmo>duplicate(rights));
+        return keep((Vmo) pair[1].read(WAIT).handles().get(0));
+    }
+
+    /** A pager VMO sent over a channel keeps its pager: the receiver's accesses become page requests. */
+    @Test
+    void sentPagerVmoKeepsItsPager() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 8);
+        Vmo got = sendAndReceive(vmo, Rights.SAME_RIGHTS);
+        assertTrue((got.info().flags() & VmoInfo.PAGER_BACKED) != 0);
+        Future<byte[]> r = asyncRead(got, 2 * P, PI);
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 2, 1);
+        assertFalse(r.isDone());
+        supply(pager, vmo, 2, 1, 3);
+        assertArrayEquals(content(2, 1, 3), done(r));
+        // A write there asks the pager's process, which records the page dirty.
+        Future<Object> w = async(() -> {
+            got.write(new byte[] {9}, 5);
+            return null;
+        });
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 0, 1);
+        supply(pager, vmo, 0, 1, 3);
+        done(w);
+        assertEquals(9, read(vmo, 5, 1)[0]);
+        assertEquals(List.of(new DirtyRange(0, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P));
+        // A mapping asks for its window first, then shows the pager's bytes.
+        Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, got, 0, 4 * P));
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 1);
+        supply(pager, vmo, 1, 1, 3);
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 3, 1);
+        supply(pager, vmo, 3, 1, 3);
+        try (Mapping map = done(m)) {
+            assertArrayEquals(read(vmo, 0, 4 * PI), map.segment().toArray(ValueLayout.JAVA_BYTE));
+        }
+        // Failures and detaching reach the receiver with the pager's statuses.
+        Future<byte[]> f = asyncRead(got, 6 * P, PI);
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 6, 1);
+        pager.opRange(Pager.OP_FAIL, vmo, 6 * P, P, Status.ERR_IO.value());
+        assertEquals(Status.ERR_IO, failure(f).status());
+        status(Status.ERR_NOT_SUPPORTED, () -> got.createChild(Vmo.CHILD_SNAPSHOT, 0, P));
+        status(Status.ERR_UNAVAILABLE, () -> got.setSize(P));
+        pager.detach(vmo);
+        status(Status.ERR_BAD_STATE, () -> read(got, 7 * P, 1));
+        assertArrayEquals(content(2, 1, 3), read(got, 2 * P, PI));
+    }
+
+    /** The receiver's handle keeps the VMO alive; the pager hears COMPLETE only when the last holder is gone. */
+    @Test
+    void receiverKeepsThePagerVmoAlive() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = pager.createVmo(0, 2 * P);
+        long koid = vmo.koid();
+        supply(pager, vmo, 0, 1, 4);
+        Vmo got = sendAndReceive(vmo, Rights.SAME_RIGHTS);
+        vmo.close();
+        assertArrayEquals(content(0, 1, 4), read(got, 0, PI));
+        assertEquals(0, pager.pendingRequests(), "COMPLETE came while another process still holds the VMO");
+        got.close();
+        PageRequest q = pager.next(WAIT);
+        assertEquals(PageRequest.COMPLETE, q.command());
+        assertEquals(koid, q.koid());
+    }
+
+    /** A read-only handle travels read-only: the receiver reads through the pager and cannot write. */
+    @Test
+    void readOnlyPagerVmoTravelsReadOnly() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 2);
+        Vmo got = sendAndReceive(vmo, Rights.DEFAULT_VMO & ~Rights.WRITE);
+        Future<byte[]> r = asyncRead(got, 0, 2 * PI);
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 0, 2);
+        supply(pager, vmo, 0, 2, 6);
+        assertArrayEquals(content(0, 2, 6), done(r));
+        status(Status.ERR_ACCESS_DENIED, () -> got.write(new byte[1], 0));
+        // The sender still writes (its pages are supplied, so no request).
+        vmo.write(new byte[] {3}, 0);
+        assertEquals(3, read(got, 0, 1)[0]);
     }
 
     /** {@code ZX_INFO_VMO_PAGER_BACKED} and committed bytes as pages arrive. */
