@@ -761,6 +761,21 @@ class PagerTest {
         assertEquals(3, read(got, 0, 1)[0]);
     }
 
+    /** {@code zx inspect}'s data: a pager VMO shows as kind {@code pager} with its supplied and dirty bytes. */
+    @Test
+    void inspectShowsPagerVmos() {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 8);
+        supply(pager, vmo, 0, 3, 1);
+        vmo.write(new byte[] {1}, P);
+        io.zxmem.VmoSnapshot s = Zx.inspect().stream().filter(v -> v.koid() == vmo.koid()).findFirst().orElseThrow();
+        assertEquals("pager", s.kind());
+        assertEquals(3 * P, s.suppliedBytes());
+        assertEquals(P, s.dirtyBytes());
+        assertEquals(3 * P, s.committedBytes());
+        assertTrue((s.flags() & VmoInfo.PAGER_BACKED) != 0);
+    }
+
     /** {@code ZX_INFO_VMO_PAGER_BACKED} and committed bytes as pages arrive. */
     @Test
     void infoShowsPagerBacked() {
