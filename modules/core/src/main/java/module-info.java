@@ -7,7 +7,7 @@ module io.zxmem {
     requires transitive io.zxmem.linux;
 
     exports io.zxmem;
-    exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical;
+    exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical, io.zxmem.pager;
     exports io.zxmem.internal to io.zxmem.physical;
 
     uses io.zxmem.spi.ChildEngine;
@@ -15,4 +15,6 @@ module io.zxmem {
     uses io.zxmem.spi.ChannelTransport;
     // Physical memory backends (VFIO, UIO, sysfs, /dev/mem) come from io.zxmem.physical.
     uses io.zxmem.spi.PhysicalProvider;
+    // User pagers (Pager) come from io.zxmem.pager.
+    uses io.zxmem.spi.PagerProvider;
 }

@@ -8,5 +8,5 @@
  */
 module io.zxmem.linux {
     exports io.zxmem.linux;
-    exports io.zxmem.linux.sys to io.zxmem, io.zxmem.cow, io.zxmem.share, io.zxmem.physical;
+    exports io.zxmem.linux.sys to io.zxmem, io.zxmem.cow, io.zxmem.share, io.zxmem.physical, io.zxmem.pager;
 }

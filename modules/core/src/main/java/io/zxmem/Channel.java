@@ -299,7 +299,7 @@ public final class Channel extends Handle {
                     h.close();
                 }
                 for (int j = i + 1; j < in.size(); j++) {
-                    Transfers.closeQuietly(in.get(j).fd());
+                    Transfers.closeQuietly(in.get(j));
                 }
             }
         }

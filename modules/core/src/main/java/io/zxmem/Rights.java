@@ -17,6 +17,10 @@ public final class Rights {
     public static final int WAIT = 1 << 14;
     public static final int INSPECT = 1 << 15;
     public static final int RESIZE = 1 << 22;
+    /** Needed on a {@link Pager} to create VMOs with it and to detach them ({@code ZX_RIGHT_ATTACH_VMO}). */
+    public static final int ATTACH_VMO = 1 << 23;
+    /** Needed on a {@link Pager} to supply pages, run pager ops and query dirty ranges ({@code ZX_RIGHT_MANAGE_VMO}). */
+    public static final int MANAGE_VMO = 1 << 24;
     public static final int SAME_RIGHTS = 1 << 31;
 
     public static final int BASIC = TRANSFER | DUPLICATE | WAIT | INSPECT;
@@ -39,6 +43,8 @@ public final class Rights {
         NAMES[14] = "WAIT";
         NAMES[15] = "INSPECT";
         NAMES[22] = "RESIZE";
+        NAMES[23] = "ATTACH_VMO";
+        NAMES[24] = "MANAGE_VMO";
         NAMES[31] = "SAME_RIGHTS";
     }
 

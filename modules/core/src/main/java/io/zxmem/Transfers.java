@@ -59,8 +59,19 @@ final class Transfers {
                     + " process can map (a VMO larger than 2^62 bytes)");
         }
         SharedFile f = (SharedFile) base.store();
+        int link = -1;
+        if (base.store() instanceof io.zxmem.spi.PagerStore p) {
+            // The memfd alone would show pages not yet supplied as zeros: the receiver also gets a
+            // link over which it asks this process's pager for pages (io.zxmem.pager README).
+            // The VMO lives while the other process holds the link, as it would while holding a handle.
+            Channel[] pair = Channel.createPair();
+            link = ((ChannelObject) pair[1].object).endpoint().fd();
+            base.retain();
+            VmoObject held = base;
+            p.serve(pair[0], pair[1], held::release);
+        }
         return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
-                v.currentSize(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
+                v.currentSize(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f, link);
     }
 
     /** How a failure names the handle; built only when something failed. */
@@ -75,13 +86,13 @@ final class Transfers {
     static Handle adopt(ChannelTransport transport, TransferredHandle t) {
         switch (t.type()) {
             case TransferredHandle.TYPE_VMO -> {
-                return adoptVmo(t);
+                return adoptVmo(transport, t);
             }
             case TransferredHandle.TYPE_CHANNEL -> {
                 return new Channel(new ChannelObject(transport.adopt(t.fd())), t.rights());
             }
             default -> {
-                closeQuietly(t.fd());
+                closeQuietly(t);
                 throw new ZxException(Status.ERR_IO, "channel.read: received a handle of unknown type " + t.type());
             }
         }
@@ -91,18 +102,22 @@ final class Transfers {
      * A received VMO: the memfd adopted as a store. A window of a larger file (a slice on the sending
      * side) becomes a slice of a VMO over the whole file, which no handle of this process names.
      */
-    private static Vmo adoptVmo(TransferredHandle t) {
+    private static Vmo adoptVmo(ChannelTransport transport, TransferredHandle t) {
         boolean writable = (t.rights() & Rights.WRITE) != 0;
         long page = Pages.size();
         long fileSize = t.size();
-        MemfdStore store;
+        io.zxmem.spi.PageStore store;
         try {
             if (t.fileOffset() != 0) {
                 fileSize = Ranges.ceil(fileSize(t.fd()), page);
             }
-            store = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+            if (t.linkFd() < 0) {
+                store = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+            } else {
+                store = adoptPagerVmo(transport, t, fileSize, page, writable);
+            }
         } catch (RuntimeException e) {
-            closeQuietly(t.fd());
+            closeQuietly(t);
             throw e;
         }
         // From here the store owns the descriptor.
@@ -126,11 +141,38 @@ final class Transfers {
         }
     }
 
+    /**
+     * A VMO whose pages come from a pager in the sending process: the memfd, and the link over which
+     * the pager supplies pages on request. On failure nothing has taken the descriptors: the caller
+     * closes both.
+     */
+    private static io.zxmem.spi.PageStore adoptPagerVmo(ChannelTransport transport, TransferredHandle t, long fileSize,
+            long page, boolean writable) {
+        io.zxmem.spi.PagerProvider pager = io.zxmem.spi.PagerProvider.find();
+        if (pager == null) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, "channel.read", "received a pager-backed VMO, which needs the"
+                    + " io.zxmem.pager module");
+        }
+        // Neither constructor below does anything a failure would have to undo: on failure the caller
+        // closes both descriptors. The provider's remote store takes both and never fails.
+        MemfdStore bytes = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+        Channel link = new Channel(new ChannelObject(transport.adopt(t.linkFd())), Channel.DEFAULT_RIGHTS);
+        return pager.remote(bytes, link);
+    }
+
     private static long fileSize(int fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(Linux.STAT);
             LibC.get().fstat(fd, st);
             return st.get(ValueLayout.JAVA_LONG, Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_size")));
+        }
+    }
+
+    /** Closes the descriptors of a received handle that was not turned into a handle (a closed one is harmless). */
+    static void closeQuietly(TransferredHandle t) {
+        closeQuietly(t.fd());
+        if (t.linkFd() >= 0) {
+            closeQuietly(t.linkFd());
         }
     }
 

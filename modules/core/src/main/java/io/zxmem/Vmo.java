@@ -248,6 +248,10 @@ public final class Vmo extends Handle {
             if (vmo.kind() == VmoObject.KIND_PHYSICAL) {
                 throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO (or a slice of one) cannot be snapshotted");
             }
+            if (kind == CHILD_SNAPSHOT && Pager.pagerBacked(vmo)) {
+                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a pager-backed VMO cannot be SNAPSHOT (its pages are"
+                        + " the pager's; use CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)");
+            }
             if (vmo.cachePolicy() != CACHE_CACHED) {
                 throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
             }
@@ -666,7 +670,8 @@ public final class Vmo extends Handle {
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
         VmoObject parent = vmo.parent();
-        return vmo.info(rights(), vmo.childFlags(), parent == null ? 0 : parent.koid());
+        int flags = vmo.childFlags() | (Pager.pagerBacked(vmo) ? VmoInfo.PAGER_BACKED : 0);
+        return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
     }
 
     /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */

@@ -9,6 +9,8 @@ public record VmoInfo(long koid, String name, long sizeBytes, long parentKoid, l
     public static final int TYPE_PAGED = 1 << 0;
     public static final int RESIZABLE = 1 << 1;
     public static final int IS_COW_CLONE = 1 << 2;
+    /** The VMO's pages come from a user pager ({@code ZX_INFO_VMO_PAGER_BACKED}). */
+    public static final int PAGER_BACKED = 1 << 5;
     public static final int VIA_HANDLE = 1 << 3;
     public static final int CONTIGUOUS = 1 << 6;
     public static final int DISCARDABLE = 1 << 7;

@@ -13,13 +13,23 @@ import java.util.Map;
  * holds committed, which handles and mappings keep it alive.
  *
  * @param parentKoid  0 for a root VMO
- * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot} or {@code at-least-on-write}
+ * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot}, {@code at-least-on-write}
+ *                    or {@code pager} (pages supplied by a user pager, here or in the process it came from)
  * @param flags       {@code VmoInfo} flag bits
  * @param handleRights the rights of each open handle (a VMO kept alive only by mappings or children
  *                    has none)
+ * @param suppliedBytes for a VMO of a user pager in this process, the bytes its pager supplied so far
+ * @param dirtyBytes  for a VMO of a user pager in this process, the bytes dirty or awaiting clean
  */
 public record VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
-        int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings) {
+        int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings, long suppliedBytes,
+        long dirtyBytes) {
+
+    /** A snapshot of a VMO that no user pager backs (supplied and dirty bytes 0). */
+    public VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
+            int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings) {
+        this(koid, parentKoid, name, kind, size, committedBytes, flags, numChildren, handleRights, mappings, 0, 0);
+    }
 
     /** One mapping of the VMO. */
     public record Mapped(long address, long length, long vmoOffset, int perms) {}
@@ -39,6 +49,10 @@ public record VmoSnapshot(long koid, long parentKoid, String name, String kind, 
                 .append("\tchildren=").append(numChildren).append("\thandles=");
         for (int i = 0; i < handleRights.size(); i++) {
             b.append(i == 0 ? "" : ",").append(handleRights.get(i));
+        }
+        if (suppliedBytes != 0 || dirtyBytes != 0) {
+            b.append("\tsupplied=").append(Long.toUnsignedString(suppliedBytes)).append("\tdirty=")
+                    .append(Long.toUnsignedString(dirtyBytes));
         }
         b.append("\tmappings=");
         for (int i = 0; i < mappings.size(); i++) {
@@ -77,7 +91,8 @@ public record VmoSnapshot(long koid, long parentKoid, String name, String kind, 
             return new VmoSnapshot(Long.parseLong(f.get("koid")), Long.parseLong(f.get("parent")),
                     URLDecoder.decode(f.get("name"), StandardCharsets.UTF_8), f.get("kind"),
                     Long.parseUnsignedLong(f.get("size")), Long.parseLong(f.get("committed")),
-                    Integer.parseInt(f.get("flags")), Integer.parseInt(f.get("children")), handles, maps);
+                    Integer.parseInt(f.get("flags")), Integer.parseInt(f.get("children")), handles, maps,
+                    Long.parseUnsignedLong(f.getOrDefault("supplied", "0")), Long.parseUnsignedLong(f.getOrDefault("dirty", "0")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed inspection line: " + line, e);
         }

@@ -196,7 +196,10 @@ final class Inspect implements Command {
 
     static String headline(VmoSnapshot v) {
         return "vmo " + v.koid() + " \"" + v.name() + "\" " + v.kind() + " " + size(v.size()) + ", committed "
-                + size(v.committedBytes()) + flags(v.flags());
+                + size(v.committedBytes())
+                + (v.suppliedBytes() != 0 || v.dirtyBytes() != 0
+                        ? ", supplied " + size(v.suppliedBytes()) + ", dirty " + size(v.dirtyBytes()) : "")
+                + flags(v.flags());
     }
 
     static String text(String who, List<VmoSnapshot> vmos) {

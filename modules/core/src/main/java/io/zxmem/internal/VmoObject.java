@@ -555,6 +555,9 @@ public final class VmoObject extends KernelObject {
         if (isSlice()) {
             return "slice";
         }
+        if (store instanceof io.zxmem.spi.PagerBacked) {
+            return "pager";
+        }
         if (isCowChild()) {
             return (childOptions & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
         }

@@ -16,9 +16,18 @@ package io.zxmem.spi;
  * @param name        for a VMO, its name (at most 31 UTF-8 bytes)
  * @param file        outgoing VMOs: the store, so the transport can seal the file without breaking the
  *                    sender's own write path; null otherwise
+ * @param linkFd      for a VMO backed by a user pager, the socket over which the receiver asks the
+ *                    pager's process for pages (a {@code SOCK_SEQPACKET} channel endpoint); -1 otherwise.
+ *                    Owned like {@code fd}
  */
 public record TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
-        int options, String name, SharedFile file) {
+        int options, String name, SharedFile file, int linkFd) {
+    /** A handle without a pager link. */
+    public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
+            int options, String name, SharedFile file) {
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, -1);
+    }
+
     public static final int TYPE_VMO = 1;
     public static final int TYPE_CHANNEL = 2;
 

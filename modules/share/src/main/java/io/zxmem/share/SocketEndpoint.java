@@ -46,7 +46,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     private static final long POLL_EVENTS = Linux.POLLFD.byteOffset(groupElement("events"));
     private static final long POLL_REVENTS = Linux.POLLFD.byteOffset(groupElement("revents"));
     /** Room for the most descriptors a message may carry; more make the kernel truncate (MSG_CTRUNC). */
-    private static final long CONTROL_BYTES = CMSG_SPACE(4L * WireFormat.MAX_HANDLES);
+    private static final long CONTROL_BYTES = CMSG_SPACE(4L * WireFormat.MAX_FDS);
 
     private final int fd;
     private final Arena arena;
@@ -115,7 +115,10 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             }
             int length = WireFormat.encode(sendBuf, data, handles);
             sendIov.set(ValueLayout.JAVA_LONG, IOV_LEN, (long) length);
-            int n = handles.size();
+            int n = 0;
+            for (TransferredHandle h : handles) {
+                n += h.linkFd() >= 0 ? 2 : 1;
+            }
             if (n == 0) {
                 sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, MemorySegment.NULL);
                 sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, 0L);
@@ -123,8 +126,12 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 sendCtl.set(ValueLayout.JAVA_LONG, CMSG_LEN_AT, CMSG_LEN(4L * n));
                 sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEVEL, SocketAbi.SOL_SOCKET);
                 sendCtl.set(ValueLayout.JAVA_INT, CMSG_TYPE, SocketAbi.SCM_RIGHTS);
-                for (int i = 0; i < n; i++) {
-                    sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEN(0) + 4L * i, handles.get(i).fd());
+                int at = 0;
+                for (TransferredHandle h : handles) {
+                    sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEN(0) + 4L * at++, h.fd());
+                    if (h.linkFd() >= 0) {
+                        sendCtl.set(ValueLayout.JAVA_INT, CMSG_LEN(0) + 4L * at++, h.linkFd());
+                    }
                 }
                 sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, sendCtl);
                 sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE(4L * n));
@@ -170,7 +177,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             try {
                 int flags = recvMsg.get(ValueLayout.JAVA_INT, MSG_FLAGS);
                 if ((flags & SocketAbi.MSG_CTRUNC) != 0) {
-                    throw Errors.malformed("more descriptors than " + WireFormat.MAX_HANDLES + " handles; the kernel"
+                    throw Errors.malformed("more descriptors than " + WireFormat.MAX_FDS + " (handles and pager links); the kernel"
                             + " dropped the rest");
                 }
                 if ((flags & SocketAbi.MSG_TRUNC) != 0) {
@@ -242,6 +249,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
      */
     private static void check(TransferredHandle h, int index) {
         String what = "handle " + index + ": ";
+        if (h.linkFd() >= 0) {
+            checkSocket(h.linkFd(), what + "pager link: ");
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(Linux.STAT);
             C.fstat(h.fd(), st);
@@ -288,6 +298,23 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             long fileSize = st.get(ValueLayout.JAVA_LONG, ST_SIZE);
             if ((h.rights() & Rights.RESIZE) == 0 && Long.compareUnsigned(fileSize, h.fileOffset() + h.size()) < 0) {
                 throw Errors.malformed(what + "a VMO of " + h.size() + " bytes in a file of " + fileSize);
+            }
+        }
+    }
+
+    /** Checks that {@code fd} is a SOCK_SEQPACKET socket, as channel ends and pager links are. */
+    private static void checkSocket(int fd, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Linux.STAT);
+            C.fstat(fd, st);
+            if ((st.get(ValueLayout.JAVA_INT, ST_MODE) & SocketAbi.S_IFMT) != SocketAbi.S_IFSOCK) {
+                throw Errors.malformed(what + "the descriptor is not a socket");
+            }
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, 4);
+            S.getsockopt(fd, SocketAbi.SOL_SOCKET, SocketAbi.SO_TYPE, v, len);
+            if (v.get(ValueLayout.JAVA_INT, 0) != SocketAbi.SOCK_SEQPACKET) {
+                throw Errors.malformed(what + "the socket is not SOCK_SEQPACKET");
             }
         }
     }

@@ -24,14 +24,16 @@ import java.util.List;
  * header  (16 bytes)
  *   0  u32 magic        0x3143585A ("ZXC1")
  *   4  u16 version      1
- *   6  u16 n            handles, at most 64; equals the number of descriptors
+ *   6  u16 n            handles, at most 64; with their LINK descriptors, the number of descriptors
  *   8  u32 d            data bytes, at most 65536
  *  12  u32 headerBytes  16 + 72 n (a cross-check)
  * handle  (72 bytes)
  *   0  u32 type         1 = VMO (the descriptor is a memfd), 2 = channel (a SOCK_SEQPACKET socket)
  *   4  u32 rights       exactly the rights of the handle (ZX_RIGHT_* bits; never SAME_RIGHTS)
  *   8  u32 options      VMO: Vmo.RESIZABLE or 0
- *  12  u32 reserved     0
+ *  12  u32 flags        bit 0 LINK: a VMO backed by a user pager in the sender; a second descriptor,
+ *                       right after this handle's, is the socket over which the receiver asks the
+ *                       sender's pager for pages. Other bits 0
  *  16  u64 fileOffset   VMO: where its byte 0 lies in the file (page-aligned; a window of a larger
  *                       VMO, such as a slice, has a non-zero offset)
  *  24  u64 size         VMO: bytes, page-aligned, at most 2^62
@@ -48,6 +50,9 @@ final class WireFormat {
     static final int HANDLE_BYTES = 72;
     static final int NAME_BYTES = 32;
     static final int MAX_HANDLES = Channel.MAX_MSG_HANDLES;
+    /** Descriptors of one record at most: each handle's, and each pager VMO's link. */
+    static final int MAX_FDS = 2 * MAX_HANDLES;
+    static final int FLAG_LINK = 1;
     static final int MAX_DATA = Channel.MAX_MSG_BYTES;
     static final int MAX_RECORD = HEADER_BYTES + HANDLE_BYTES * MAX_HANDLES + MAX_DATA;
     static final long MAX_VMO_SIZE = 1L << 62;
@@ -73,7 +78,7 @@ final class WireFormat {
             buf.set(U32, r, h.type());
             buf.set(U32, r + 4, h.rights());
             buf.set(U32, r + 8, h.options());
-            buf.set(U32, r + 12, 0);
+            buf.set(U32, r + 12, h.linkFd() >= 0 ? FLAG_LINK : 0);
             buf.set(U64, r + 16, h.fileOffset());
             buf.set(U64, r + 24, h.size());
             buf.set(U64, r + 32, h.contentSize());
@@ -124,9 +129,17 @@ final class WireFormat {
             throw Errors.malformed((length < headerBytes + d ? "truncated: " : "overlong: ") + length
                     + " bytes, but the header announces " + (headerBytes + d));
         }
-        if (fds.length != n) {
-            throw Errors.malformed("the header announces " + n + " handles but " + fds.length + " descriptors came");
+        int links = 0;
+        for (int i = 0; i < n; i++) {
+            if ((buf.get(U32, HEADER_BYTES + (long) HANDLE_BYTES * i + 12) & FLAG_LINK) != 0) {
+                links++;
+            }
         }
+        if (fds.length != n + links) {
+            throw Errors.malformed("the header announces " + n + " handles" + (links > 0 ? " and " + links + " pager links" : "")
+                    + " but " + fds.length + " descriptors came");
+        }
+        int fd = 0;
         long page = Zx.pageSize();
         List<TransferredHandle> handles = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -134,7 +147,10 @@ final class WireFormat {
             int type = buf.get(U32, r);
             int rights = buf.get(U32, r + 4);
             int options = buf.get(U32, r + 8);
-            int reserved = buf.get(U32, r + 12);
+            int flags = buf.get(U32, r + 12);
+            int reserved = flags & ~FLAG_LINK;
+            int own = fds[fd++];
+            int link = (flags & FLAG_LINK) != 0 ? fds[fd++] : -1;
             long offset = buf.get(U64, r + 16);
             long size = buf.get(U64, r + 24);
             long contentSize = buf.get(U64, r + 32);
@@ -154,13 +170,13 @@ final class WireFormat {
                         throw Errors.malformed(what + "VMO window beyond 2^62 bytes");
                     }
                     String name = name(buf.asSlice(r + 40, NAME_BYTES), what);
-                    handles.add(new TransferredHandle(type, rights, fds[i], offset, size, contentSize, options, name, null));
+                    handles.add(new TransferredHandle(type, rights, own, offset, size, contentSize, options, name, null, link));
                 }
                 case TransferredHandle.TYPE_CHANNEL -> {
-                    if (options != 0 || offset != 0 || size != 0 || contentSize != 0) {
+                    if (options != 0 || offset != 0 || size != 0 || contentSize != 0 || link >= 0) {
                         throw Errors.malformed(what + "a channel record with VMO fields set");
                     }
-                    handles.add(TransferredHandle.channel(rights, fds[i]));
+                    handles.add(TransferredHandle.channel(rights, own));
                 }
                 default -> throw Errors.malformed(what + "unknown handle type " + type);
             }

@@ -178,12 +178,38 @@ class MalformedMessageTest {
         });
         expect(Status.ERR_IO, "announces 0 handles but 2 descriptors", () -> send(header(0, 0).array(),
                 memfd(0), memfd(0)));
-        expect(Status.ERR_IO, "more descriptors than 64", () -> {
-            int[] fds = new int[70];
+        // The control buffer takes 128 descriptors: 64 handles, each with a pager link at most.
+        expect(Status.ERR_IO, "more descriptors than 128", () -> {
+            int[] fds = new int[134];
             for (int i = 0; i < fds.length; i++) {
                 fds[i] = memfd(0);
             }
             send(header(0, 0).array(), fds);
+        });
+    }
+
+    @Test
+    void pagerLinksThatDoNotMatch() {
+        // A LINK flag (bit 0 of the flags word) promises a second descriptor; a missing one is malformed.
+        expect(Status.ERR_IO, "announces 1 handles and 1 pager links but 1 descriptors", () -> {
+            ByteBuffer b = header(1, 0);
+            vmoRecord(b, RO, P);
+            b.putInt(16 + 12, 1);
+            send(b.array(), memfd(Seals.needed(RO)));
+        });
+        // A link that is not a SOCK_SEQPACKET socket is malformed; both descriptors are closed.
+        expect(Status.ERR_IO, "pager link: the descriptor is not a socket", () -> {
+            ByteBuffer b = header(1, 0);
+            vmoRecord(b, RO, P);
+            b.putInt(16 + 12, 1);
+            send(b.array(), memfd(Seals.needed(RO)), memfd(0));
+        });
+        // Unknown flag bits stay malformed.
+        expect(Status.ERR_IO, "reserved bits set", () -> {
+            ByteBuffer b = header(1, 0);
+            vmoRecord(b, RO, P);
+            b.putInt(16 + 12, 2);
+            send(b.array(), memfd(Seals.needed(RO)));
         });
     }
 

@@ -1,0 +1,115 @@
+package io.zxmem.pager;
+
+import io.zxmem.PageRequest;
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import io.zxmem.spi.PagerEngine;
+import io.zxmem.spi.PagerStore;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One pager: its request queue (Zircon's port) and the page state of every VMO it backs, all under
+ * one lock. One lock is enough: it is held only for bookkeeping and for copying supplied pages into
+ * the VMO's memfd, never while an accessor waits (waiting releases it).
+ */
+final class Engine implements PagerEngine {
+    final ReentrantLock lock = new ReentrantLock();
+    /** Page state of some VMO changed: accessors re-check what they wait for. */
+    final Condition changed = lock.newCondition();
+    private final Condition queued = lock.newCondition();
+    private final ArrayDeque<PageRequest> queue = new ArrayDeque<>();
+    private final Set<PagedStore> stores = new HashSet<>();
+    private boolean closed;
+
+    @Override
+    public PagerStore createStore(int options, long size) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new ZxException(Status.ERR_BAD_STATE, "pager.create_vmo: the pager is closed");
+            }
+            PagedStore s = new PagedStore(this, options, size);
+            stores.add(s);
+            return s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues a request; the caller holds the lock. A closed pager takes no requests (its VMOs are detached). */
+    void post(int command, long koid, long offset, long length) {
+        if (!closed) {
+            queue.add(new PageRequest(command, koid, offset, length));
+            queued.signalAll();
+        }
+    }
+
+    /** The store was destroyed; the caller holds the lock. */
+    void forget(PagedStore s) {
+        stores.remove(s);
+    }
+
+    @Override
+    public PageRequest next(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new ZxException(Status.ERR_BAD_HANDLE, "pager.next: the pager is closed");
+                }
+                PageRequest r = queue.poll();
+                if (r != null) {
+                    return r;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ZxException(Status.ERR_TIMED_OUT, "pager.next: no page request within "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                }
+                try {
+                    queued.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ZxException(Status.ERR_CANCELED, "pager.next: the thread was interrupted");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int pendingRequests() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (PagedStore s : stores) {
+                s.detachLocked();
+            }
+            queue.clear();
+            queued.signalAll();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.zxmem.pager;
+
+import io.zxmem.Channel;
+import io.zxmem.Handle;
+import io.zxmem.Message;
+import io.zxmem.Status;
+import io.zxmem.ZxException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The pager's side of one link: answers another process's requests for pages of one pager VMO.
+ *
+ * <p>Each request is answered on its own virtual thread, which waits for the pager exactly as a local
+ * {@code read} would; the other process's faults never wait (it maps a window only after the answer),
+ * so no thread of either JVM is ever stuck in a page fault.
+ */
+final class LinkServer {
+    private static final Duration POLL = Duration.ofMillis(500);
+    private final PagedStore store;
+    private final Channel server;
+    private Channel client;
+    private final Runnable onClose;
+    /** Writable windows of the other process, by id: their pages stay dirty while they exist. */
+    private final Map<Long, long[]> holds = new HashMap<>();
+    private boolean gone;
+
+    LinkServer(PagedStore store, Channel server, Channel client, Runnable onClose) {
+        this.store = store;
+        this.server = server;
+        this.client = client;
+        this.onClose = onClose;
+    }
+
+    void start() {
+        Thread t = new Thread(this::run, "zxmem-pager-link");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Closes the link: the reader stops, the other process's requests fail from now on. */
+    void close() {
+        server.close();
+        closeClient();
+    }
+
+    private synchronized void closeClient() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                Message m;
+                try {
+                    m = server.read(POLL);
+                } catch (ZxException e) {
+                    if (e.status() == Status.ERR_TIMED_OUT) {
+                        continue;
+                    }
+                    return; // PEER_CLOSED (the other process is gone), BAD_HANDLE (closed here), IO
+                }
+                for (Handle h : m.handles()) {
+                    h.close(); // the link carries no handles; never keep what a peer pushes
+                }
+                Link q = Link.decode(m.data());
+                if (q == null) {
+                    continue;
+                }
+                switch (q.op()) {
+                    case Link.HELLO -> closeClient();
+                    case Link.NEED, Link.MAP, Link.PROTECT -> Thread.ofVirtual().name("zxmem-pager-request").start(() -> answer(q));
+                    case Link.UNMAP -> release(q.id());
+                    default -> { }
+                }
+            }
+        } finally {
+            closeClient();
+            server.close();
+            synchronized (this) {
+                gone = true;
+                for (long[] h : holds.values()) {
+                    store.releaseHold(h);
+                }
+                holds.clear();
+            }
+            store.forgetLink(this);
+            onClose.run();
+        }
+    }
+
+    private void answer(Link q) {
+        int status = 0;
+        try {
+            boolean write = (q.flags() & Link.WRITE) != 0;
+            switch (q.op()) {
+                case Link.NEED -> store.serveNeed(q.offset(), q.length(), write);
+                case Link.MAP -> {
+                    long[] hold = store.serveMap(q.offset(), q.length(), write);
+                    if (hold != null) {
+                        keep(q.id(), hold);
+                    }
+                }
+                case Link.PROTECT -> {
+                    if (write) {
+                        long[] hold = store.serveMap(q.offset(), q.length(), true);
+                        if (hold != null) {
+                            keep(q.id(), hold);
+                        }
+                    } else {
+                        release(q.id());
+                    }
+                }
+                default -> status = Status.ERR_NOT_SUPPORTED.value();
+            }
+        } catch (ZxException e) {
+            status = e.status().value();
+        } catch (RuntimeException e) {
+            status = Status.ERR_INTERNAL.value();
+        }
+        try {
+            server.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+        } catch (ZxException ignored) {
+            // The other process left; run() cleans up.
+        }
+    }
+
+    private synchronized void keep(long id, long[] hold) {
+        if (gone) {
+            store.releaseHold(hold); // answered after the link closed: nobody can unmap it any more
+            return;
+        }
+        long[] old = holds.put(id, hold);
+        if (old != null) {
+            store.releaseHold(old);
+        }
+    }
+
+    private void release(long id) {
+        long[] h;
+        synchronized (this) {
+            h = holds.remove(id);
+        }
+        if (h != null) {
+            store.releaseHold(h);
+        }
+    }
+}
