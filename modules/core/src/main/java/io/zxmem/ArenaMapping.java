@@ -23,6 +23,11 @@ final class ArenaMapping implements Consumer<MemorySegment> {
     private final PageStore.Window window;
     private final long listing;
     private boolean done;
+    /** Whether threads other than the closing one may have used the segment (a shared arena). */
+    private volatile boolean sharedArena;
+
+    /** A thread that is never the owner of a confined arena: a segment it may access is shared. */
+    private static final Thread OTHER_THREAD = Thread.ofVirtual().unstarted(() -> {});
 
     private ArenaMapping(VmoObject vmo, PageStore.Window window, long listing) {
         this.vmo = vmo;
@@ -52,6 +57,7 @@ final class ArenaMapping implements Consumer<MemorySegment> {
             m.accept(null);
             throw e;
         }
+        m.sharedArena = seg.isAccessibleBy(OTHER_THREAD);
         return (perms & Vmar.PERM_WRITE) != 0 ? seg : seg.asReadOnly();
     }
 
@@ -65,6 +71,10 @@ final class ArenaMapping implements Consumer<MemorySegment> {
             done = true;
         }
         LiveMappings.remove(listing);
+        if (sharedArena) {
+            // Other threads may have been inside an access when the arena closed (io.zxmem.internal.Handshakes).
+            io.zxmem.internal.Handshakes.settle();
+        }
         try {
             window.unmap();
         } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.zxmem;
 
 import io.zxmem.internal.Faults;
+import io.zxmem.internal.Handshakes;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
@@ -206,6 +207,8 @@ public final class Mapping implements AutoCloseable {
                 Thread.yield();
             }
         }
+        // An access in flight during the close may still complete: wait it out before any unmap.
+        Handshakes.settle();
         arena = null;
     }
 

@@ -110,7 +110,7 @@ class ArenaMappingTest {
             assertStatus(Status.ERR_INVALID_ARGS, () -> v.map(R | (1 << 20), 0, P, a), "unknown option");
             assertStatus(Status.ERR_INVALID_ARGS, () -> v.map(R, 0, 0, a), "length is 0");
             assertStatus(Status.ERR_INVALID_ARGS, () -> v.map(R, 1, P, a), "page-aligned");
-            assertStatus(Status.ERR_INVALID_ARGS, () -> v.map(R, -P, 2 * P, a), "overflows");
+            assertStatus(Status.ERR_OUT_OF_RANGE, () -> v.map(R, -P, 2 * P, a), "overflows");
             assertStatus(Status.ERR_NOT_SUPPORTED, () -> res.map(R | Vmar.REQUIRE_NON_RESIZABLE, 0, P, a));
             assertStatus(Status.ERR_NOT_SUPPORTED, () -> disc.map(R, 0, P, a));
             assertStatus(Status.ERR_INVALID_ARGS, () -> v.map(R, 0, P, null), "arena is null");
@@ -240,7 +240,9 @@ class ArenaMappingTest {
         }
         assertEquals(live, Zx.liveVmoCount(), "VMO objects leaked");
         assertEquals(vmoMaps, TestSupport.vmoMapCount(), "VMO mappings leaked");
-        assertEquals(maps, TestSupport.mapCount(), "mappings leaked");
+        // The JVM maps and unmaps its own memory meanwhile (thread stacks, heap regions): only growth is a leak.
+        int mapsAfter = TestSupport.mapCount();
+        assertTrue(mapsAfter <= maps, "mappings leaked: " + maps + " before, " + mapsAfter + " after");
         assertEquals(fds, TestSupport.fdCount(), "descriptors leaked");
     }
 
