@@ -185,7 +185,7 @@ public final class Vmo extends Handle {
      * and remove EXECUTE. This VMO's {@link Signals#VMO_ZERO_CHILDREN} stays cleared until the child is
      * gone (closed and unmapped).
      *
-     * @throws ZxException, checked in this order: OUT_OF_RANGE when the rounded size exceeds
+     * @throws ZxException checked in this order: OUT_OF_RANGE when the rounded size exceeds
      *     {@link #MAX_SIZE} or {@code offset+size} overflows; INVALID_ARGS for NO_WRITE|RESIZABLE;
      *     ACCESS_DENIED without DUPLICATE and READ; INVALID_ARGS for unknown options, not exactly one
      *     kind, or a slice with RESIZABLE; NOT_SUPPORTED for a discardable VMO; slices: INVALID_ARGS for
