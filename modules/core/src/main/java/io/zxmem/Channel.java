@@ -78,7 +78,7 @@ public final class Channel extends Handle {
         return Os.fail(op, e);
     }
 
-    /** @return two connected channel ends, each with {@link #DEFAULT_RIGHTS} */
+    /** {@return two connected channel ends, each with {@link #DEFAULT_RIGHTS}} */
     public static Channel[] createPair() {
         String op = "channel.create";
         ChannelTransport.Endpoint[] e;
@@ -312,7 +312,7 @@ public final class Channel extends Handle {
         return (int) Math.min(SLICE_MILLIS, (leftNanos + 999_999) / 1_000_000);
     }
 
-    /** @return the user signals and {@link #READABLE}, {@link #WRITABLE}, {@link #PEER_CLOSED} as they are now */
+    /** {@return the user signals and {@link #READABLE}, {@link #WRITABLE}, {@link #PEER_CLOSED} as they are now} */
     @Override
     public int signals() {
         checkValid("handle.signals");

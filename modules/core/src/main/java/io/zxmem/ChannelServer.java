@@ -28,7 +28,7 @@ public final class ChannelServer implements AutoCloseable {
         this.path = path;
     }
 
-    /** @return the path this server listens on */
+    /** {@return the path this server listens on} */
     public Path path() {
         return path;
     }

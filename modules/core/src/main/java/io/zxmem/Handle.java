@@ -87,19 +87,19 @@ public abstract class Handle implements AutoCloseable {
         }
     }
 
-    /** @return the rights of this handle */
+    /** {@return the rights of this handle} */
     public int rights() {
         checkValid("handle.rights");
         return rights;
     }
 
-    /** @return the kernel object id of the object this handle refers to (process-unique) */
+    /** {@return the kernel object id of the object this handle refers to (process-unique)} */
     public long koid() {
         checkValid("handle.koid");
         return object.koid();
     }
 
-    /** @return whether the handle is open */
+    /** {@return whether the handle is open} */
     public boolean isValid() {
         return ref.state.get() == Ref.OPEN;
     }
@@ -149,7 +149,7 @@ public abstract class Handle implements AutoCloseable {
         return (H) newHandle(object, r);
     }
 
-    /** @return the signals asserted on the object now */
+    /** {@return the signals asserted on the object now} */
     public int signals() {
         checkValid("handle.signals");
         return object.signals();

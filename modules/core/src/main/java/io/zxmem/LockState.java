@@ -8,7 +8,7 @@ public record LockState(long offset, long size, long discardedOffset, long disca
     /** Byte size of the C struct that LOCK fills. */
     public static final int BYTES = 32;
 
-    /** @return whether any of the locked range was discarded before this lock */
+    /** {@return whether any of the locked range was discarded before this lock} */
     public boolean discarded() {
         return discardedSize != 0;
     }

@@ -123,22 +123,22 @@ public final class Mapping implements AutoCloseable {
         }
     }
 
-    /** @return the start address of the mapping */
+    /** {@return the start address of the mapping} */
     public long address() {
         return address;
     }
 
-    /** @return the mapping's length in bytes (a multiple of the page size) */
+    /** {@return the mapping's length in bytes (a multiple of the page size)} */
     public long length() {
         return length;
     }
 
-    /** @return the offset in the VMO where the window starts */
+    /** {@return the offset in the VMO where the window starts} */
     public long vmoOffset() {
         return vmoOffset;
     }
 
-    /** @return the current {@code Vmar.PERM_*} bits */
+    /** {@return the current {@code Vmar.PERM_*} bits} */
     public synchronized int perms() {
         return perms;
     }

@@ -124,19 +124,19 @@ public final class Resource extends Handle {
         return it.next();
     }
 
-    /** @return the physical address of the first byte this resource grants */
+    /** {@return the physical address of the first byte this resource grants} */
     public long base() {
         checkValid("resource.base");
         return resource.region().base();
     }
 
-    /** @return how many bytes this resource grants */
+    /** {@return how many bytes this resource grants} */
     public long size() {
         checkValid("resource.size");
         return resource.region().size();
     }
 
-    /** @return the backend: {@code vfio}, {@code uio}, {@code sysfs}, {@code devmem} or {@code simulated} */
+    /** {@return the backend: {@code vfio}, {@code uio}, {@code sysfs}, {@code devmem} or {@code simulated}} */
     public String backend() {
         checkValid("resource.backend");
         return resource.region().backend();

@@ -44,7 +44,7 @@ public final class Rights {
 
     private Rights() {}
 
-    /** @return the rights as {@code READ|WRITE|...}, {@code NONE} for 0, unknown bits in hex */
+    /** {@return the rights as {@code READ|WRITE|...}, {@code NONE} for 0, unknown bits in hex} */
     public static String toString(int rights) {
         if (rights == 0) {
             return "NONE";

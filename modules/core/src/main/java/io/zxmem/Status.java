@@ -29,7 +29,7 @@ public enum Status {
         this.value = value;
     }
 
-    /** @return the numeric {@code zx_status_t} value */
+    /** {@return the numeric {@code zx_status_t} value} */
     public int value() {
         return value;
     }

@@ -29,7 +29,7 @@ public final class Vmar {
 
     private Vmar() {}
 
-    /** @return the root region of this process */
+    /** {@return the root region of this process} */
     public static Vmar root() {
         return ROOT;
     }

@@ -346,7 +346,7 @@ public final class Vmo extends Handle {
         vmo.write(offset, MemorySegment.ofArray(src), 0, src.length);
     }
 
-    /** @return the size in bytes (a multiple of the page size) */
+    /** {@return the size in bytes (a multiple of the page size)} */
     public long size() {
         checkValid("vmo.get_size");
         return vmo.size();
@@ -373,7 +373,7 @@ public final class Vmo extends Handle {
         vmo.setSize(size);
     }
 
-    /** @return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}. */
+    /** {@return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}.} */
     public long contentSize() {
         require("vmo.get_content_size", Rights.GET_PROPERTY);
         return vmo.contentSize();
@@ -385,7 +385,7 @@ public final class Vmo extends Handle {
         vmo.setContentSize(size);
     }
 
-    /** @return the name. Needs {@link Rights#GET_PROPERTY}. */
+    /** {@return the name. Needs {@link Rights#GET_PROPERTY}.} */
     public String name() {
         require("vmo.get_name", Rights.GET_PROPERTY);
         return vmo.name();
@@ -554,7 +554,7 @@ public final class Vmo extends Handle {
         vmo.setCachePolicy(policy, vmo.isCowChild() || vmo.cowChildCount() > 0);
     }
 
-    /** @return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}. */
+    /** {@return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}.} */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
         VmoObject parent = vmo.parent();

@@ -10,7 +10,7 @@ import java.util.List;
 public final class Zx {
     private Zx() {}
 
-    /** @return the system page size, read from the OS ({@code sysconf(_SC_PAGESIZE)}) */
+    /** {@return the system page size, read from the OS ({@code sysconf(_SC_PAGESIZE)})} */
     public static long pageSize() {
         return Pages.size();
     }
@@ -34,17 +34,17 @@ public final class Zx {
         Purger.get().setBudget(bytes);
     }
 
-    /** @return the budget set by {@link #setDiscardableBudget} */
+    /** {@return the budget set by {@link #setDiscardableBudget}} */
     public static long discardableBudget() {
         return Purger.get().budget();
     }
 
-    /** @return how many VMO objects are alive in this process (handles, mappings or children keep them) */
+    /** {@return how many VMO objects are alive in this process (handles, mappings or children keep them)} */
     public static int liveVmoCount() {
         return VmoManager.liveCount();
     }
 
-    /** @return a snapshot of every live VMO of this process, in koid order */
+    /** {@return a snapshot of every live VMO of this process, in koid order} */
     public static List<VmoSnapshot> inspect() {
         return Inspection.self();
     }
@@ -57,7 +57,7 @@ public final class Zx {
         return Inspection.remote(pid);
     }
 
-    /** @return the pids of running processes that opted in to inspection */
+    /** {@return the pids of running processes that opted in to inspection} */
     public static List<Long> inspectable() {
         return Inspection.optedIn();
     }
@@ -72,7 +72,7 @@ public final class Zx {
         return Inspection.serve();
     }
 
-    /** @return the state of the memory-pressure monitor, for diagnostics */
+    /** {@return the state of the memory-pressure monitor, for diagnostics} */
     public static String pressureMonitor() {
         return Purger.get().monitorState();
     }

@@ -20,7 +20,7 @@ public class ZxException extends RuntimeException {
         this.status = status;
     }
 
-    /** @return the Zircon status of the failure */
+    /** {@return the Zircon status of the failure} */
     public Status status() {
         return status;
     }

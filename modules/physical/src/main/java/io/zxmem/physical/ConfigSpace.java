@@ -142,7 +142,7 @@ public final class ConfigSpace implements AutoCloseable {
         write("config.write32(" + offset + ")", offset, 4, value);
     }
 
-    /** @return the command register */
+    /** {@return the command register} */
     public int command() {
         return read16(PCI_COMMAND);
     }

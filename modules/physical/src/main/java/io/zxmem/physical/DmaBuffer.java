@@ -177,13 +177,13 @@ public final class DmaBuffer implements AutoCloseable {
         return pfn * page + (vaddr & (page - 1));
     }
 
-    /** @return the address to program into the device (an IOVA, or a physical address) */
+    /** {@return the address to program into the device (an IOVA, or a physical address)} */
     public long deviceAddress() {
         checkOpen();
         return deviceAddress;
     }
 
-    /** @return the buffer's memory for the CPU side */
+    /** {@return the buffer's memory for the CPU side} */
     public MemorySegment segment() {
         checkOpen();
         return segment;
@@ -202,7 +202,7 @@ public final class DmaBuffer implements AutoCloseable {
         return java.util.Optional.ofNullable(vmo);
     }
 
-    /** @return {@code vfio-iommu} or {@code hugepage-physical} */
+    /** {@return {@code vfio-iommu} or {@code hugepage-physical}} */
     public String kind() {
         return kind;
     }

@@ -51,7 +51,7 @@ public final class Interrupt implements AutoCloseable {
     private interface Source {
         int fd();
 
-        /** @return interrupts since the previous call, after fd became readable */
+        /** {@return interrupts since the previous call, after fd became readable} */
         long take();
 
         void ack();
@@ -234,7 +234,7 @@ public final class Interrupt implements AutoCloseable {
         }
     }
 
-    /** @return {@code vfio-msi}, {@code vfio-intx} or {@code uio-intx} */
+    /** {@return {@code vfio-msi}, {@code vfio-intx} or {@code uio-intx}} */
     public String kind() {
         return kind;
     }

@@ -57,12 +57,12 @@ public final class Mmio {
         return new Mmio(segment);
     }
 
-    /** @return the bytes this view covers */
+    /** {@return the bytes this view covers} */
     public long size() {
         return size;
     }
 
-    /** @return the underlying segment */
+    /** {@return the underlying segment} */
     public MemorySegment segment() {
         return segment;
     }

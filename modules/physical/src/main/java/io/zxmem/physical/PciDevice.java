@@ -36,12 +36,12 @@ public final class PciDevice {
      * @param flags   the kernel's resource flags (third column of {@code resource})
      */
     public record Bar(int index, long address, long size, long flags) {
-        /** @return whether it is a memory BAR (MMIO), not an I/O port range */
+        /** {@return whether it is a memory BAR (MMIO), not an I/O port range} */
         public boolean isMemory() {
             return (flags & IORESOURCE_MEM) != 0;
         }
 
-        /** @return whether it is an I/O port BAR */
+        /** {@return whether it is an I/O port BAR} */
         public boolean isIo() {
             return (flags & IORESOURCE_IO) != 0;
         }
@@ -79,7 +79,7 @@ public final class PciDevice {
         return d;
     }
 
-    /** @return every PCI device, sorted by address (empty when the system has no PCI sysfs) */
+    /** {@return every PCI device, sorted by address (empty when the system has no PCI sysfs)} */
     public static List<PciDevice> list() {
         if (!Files.isDirectory(SYSFS)) {
             return List.of();
@@ -91,7 +91,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the devices with this vendor and device ID */
+    /** {@return the devices with this vendor and device ID} */
     public static List<PciDevice> find(int vendorId, int deviceId) {
         return list().stream().filter(d -> d.vendorId() == vendorId && d.deviceId() == deviceId).toList();
     }
@@ -100,7 +100,7 @@ public final class PciDevice {
         return bdf;
     }
 
-    /** @return the device's sysfs directory */
+    /** {@return the device's sysfs directory} */
     public Path sysfsPath() {
         return dir;
     }
@@ -113,12 +113,12 @@ public final class PciDevice {
         return (int) Sys.readNumber(dir.resolve("device"), "pci_device.device");
     }
 
-    /** @return the 24-bit class code (base class, subclass, programming interface) */
+    /** {@return the 24-bit class code (base class, subclass, programming interface)} */
     public int classCode() {
         return (int) Sys.readNumber(dir.resolve("class"), "pci_device.class");
     }
 
-    /** @return the bound driver's name ({@code vfio-pci}, {@code uio_pci_generic}, ...) or {@code none} */
+    /** {@return the bound driver's name ({@code vfio-pci}, {@code uio_pci_generic}, ...) or {@code none}} */
     public String driver() {
         Path link = dir.resolve("driver");
         try {
@@ -128,7 +128,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the IOMMU group number, if the device sits behind an IOMMU */
+    /** {@return the IOMMU group number, if the device sits behind an IOMMU} */
     public OptionalInt iommuGroup() {
         Path link = dir.resolve("iommu_group");
         try {
@@ -139,7 +139,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the UIO device ({@code uio0}) when a UIO driver is bound */
+    /** {@return the UIO device ({@code uio0}) when a UIO driver is bound} */
     public Optional<String> uioDevice() {
         Path uio = dir.resolve("uio");
         if (!Files.isDirectory(uio)) {
@@ -152,7 +152,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the assigned BARs among 0..5 (unassigned ones, size 0, are left out) */
+    /** {@return the assigned BARs among 0..5 (unassigned ones, size 0, are left out)} */
     public List<Bar> bars() {
         String text = Sys.read(dir.resolve("resource"), "pci_device.bars");
         String[] lines = text.split("\n");
