@@ -95,6 +95,8 @@ public final class Channel extends Handle {
      * Listens for connections on a filesystem path (a Unix domain socket; other processes of the same
      * machine that may open the path can connect).
      *
+     * @param path where the socket is created
+     * @return the server, which accepts connections
      * @throws ZxException ALREADY_EXISTS when something is at the path; INVALID_ARGS for a path too
      *                     long for a socket address (107 bytes); NOT_FOUND when its directory is missing
      */
@@ -113,6 +115,8 @@ public final class Channel extends Handle {
     /**
      * Connects to a {@link ChannelServer} listening on {@code path}.
      *
+     * @param path where the server listens
+     * @return this end of the new channel, with {@link #DEFAULT_RIGHTS}
      * @throws ZxException NOT_FOUND when nothing is at the path; PEER_CLOSED when nobody listens there
      */
     public static Channel connect(Path path) {
@@ -143,6 +147,8 @@ public final class Channel extends Handle {
      * be removed, so once a VMO went out without WRITE (or RESIZE), a handle with that right to it can
      * no longer be sent (NOT_SUPPORTED).
      *
+     * @param data    the bytes, at most {@link #MAX_MSG_BYTES}
+     * @param handles the handles to send, at most {@link #MAX_MSG_HANDLES}
      * @throws ZxException BAD_HANDLE for a closed channel or a null, closed or repeated handle;
      *                     ACCESS_DENIED without WRITE, or a handle without TRANSFER; OUT_OF_RANGE for
      *                     more than {@link #MAX_MSG_BYTES} bytes or {@link #MAX_MSG_HANDLES} handles;
@@ -241,6 +247,8 @@ public final class Channel extends Handle {
      * received handles belong to the caller. Messages the peer wrote before it closed are still
      * delivered; after them, PEER_CLOSED.
      *
+     * @param timeout how long to wait at most
+     * @return the message, whose handles the caller now owns
      * @throws ZxException TIMED_OUT when no message came in time; PEER_CLOSED when the peer is closed
      *                     and no message is left; IO for a malformed message (its descriptors are
      *                     closed, the channel stays usable); CANCELED when the handle is closed while

@@ -33,7 +33,11 @@ public final class ChannelServer implements AutoCloseable {
         return path;
     }
 
-    /** Waits for the next connection; {@link #accept(Duration)} with no time limit. */
+    /**
+     * Waits for the next connection; {@link #accept(Duration)} with no time limit.
+     *
+     * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
+     */
     public Channel accept() {
         return accept(null);
     }
@@ -41,6 +45,7 @@ public final class ChannelServer implements AutoCloseable {
     /**
      * Waits up to {@code timeout} (null: no limit) for the next connection.
      *
+     * @param timeout how long to wait at most, null for no limit
      * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
      * @throws ZxException TIMED_OUT when nobody connected in time; BAD_HANDLE when the server is
      *                     closed; CANCELED when it is closed while waiting

@@ -118,6 +118,11 @@ public abstract class Handle implements AutoCloseable {
     /**
      * A new handle to the same object with {@code rights} (a subset of this handle's, or
      * {@link Rights#SAME_RIGHTS}). Needs {@link Rights#DUPLICATE}.
+     *
+     * @param <H>    the handle's own type
+     * @param rights the new handle's rights
+     * @return the new handle
+     * @throws ZxException ACCESS_DENIED without DUPLICATE; INVALID_ARGS for rights this handle does not have
      */
     @SuppressWarnings("unchecked")
     public <H extends Handle> H duplicate(int rights) {
@@ -130,6 +135,11 @@ public abstract class Handle implements AutoCloseable {
     /**
      * Replaces this handle by one with {@code rights} (a subset, or {@link Rights#SAME_RIGHTS}). This
      * handle is invalid afterwards, even when the replacement fails.
+     *
+     * @param <H>    the handle's own type
+     * @param rights the new handle's rights
+     * @return the new handle
+     * @throws ZxException BAD_HANDLE when this handle is closed; INVALID_ARGS for rights it does not have
      */
     @SuppressWarnings("unchecked")
     public <H extends Handle> H replace(int rights) {
@@ -159,6 +169,8 @@ public abstract class Handle implements AutoCloseable {
      * Waits until any of {@code signals} is asserted on the object. Needs {@link Rights#WAIT}. Blocks
      * the thread without spinning.
      *
+     * @param signals the signals to wait for, any of them
+     * @param timeout how long to wait at most
      * @return the signals observed
      * @throws ZxException TIMED_OUT when none became asserted within {@code timeout}; CANCELED when the
      *                     handle is closed while waiting
@@ -177,7 +189,12 @@ public abstract class Handle implements AutoCloseable {
         return object.await(signals, nanos, () -> !isValid());
     }
 
-    /** Clears then sets user signals ({@code USER_0..USER_7}) on the object. Needs {@link Rights#SIGNAL}. */
+    /**
+     * Clears then sets user signals ({@code USER_0..USER_7}) on the object. Needs {@link Rights#SIGNAL}.
+     *
+     * @param clear the user signals to clear
+     * @param set   the user signals to set, after clearing
+     */
     public void signal(int clear, int set) {
         require("handle.signal", Rights.SIGNAL);
         if (((clear | set) & ~Signals.USER_ALL) != 0) {

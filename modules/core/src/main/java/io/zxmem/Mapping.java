@@ -95,7 +95,7 @@ public final class Mapping implements AutoCloseable {
     }
 
     /**
-     * @return a segment over the whole window, read-only without {@link Vmar#PERM_WRITE}
+     * {@return a segment over the whole window, read-only without {@link Vmar#PERM_WRITE}}
      * @throws IllegalStateException if the mapping is closed
      * @throws ZxException ACCESS_DENIED if the mapping has no read permission (touching it would crash)
      */
@@ -147,6 +147,7 @@ public final class Mapping implements AutoCloseable {
      * Changes the permissions. Removing a permission first invalidates every segment handed out (they
      * throw {@link IllegalStateException}); call {@link #segment()} again for one that matches.
      *
+     * @param newPerms the new {@code Vmar.PERM_*} bits
      * @throws ZxException INVALID_ARGS for unknown bits or write/execute without read; ACCESS_DENIED
      *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
      */

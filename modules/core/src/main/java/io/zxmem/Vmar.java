@@ -13,8 +13,11 @@ import java.lang.foreign.MemorySegment;
  * places mappings wherever the kernel finds room.
  */
 public final class Vmar {
+    /** Mapping permission: read. */
     public static final int PERM_READ = 1;
+    /** Mapping permission: write (needs read too). */
     public static final int PERM_WRITE = 2;
+    /** Mapping permission: execute (needs read too). */
     public static final int PERM_EXECUTE = 4;
     /** Pre-fault the pages the VMO already has committed (a hint; it never commits new ones). */
     public static final int MAP_RANGE = 1 << 10;
@@ -42,6 +45,11 @@ public final class Vmar {
      * Maps {@code [vmoOffset, vmoOffset+length)} of {@code vmo} ({@code length} rounded up to pages).
      * The window may extend past the VMO's end; touching that part raises an {@link InternalError}.
      *
+     * @param options   {@code PERM_*} bits and mapping options such as {@link #MAP_RANGE}
+     * @param vmo       the VMO to map
+     * @param vmoOffset the page-aligned offset in the VMO where the window starts
+     * @param length    the window's length in bytes
+     * @return the mapping; close it to unmap
      * @throws ZxException ACCESS_DENIED without MAP, or for permissions the handle's rights do not
      *                     cover; INVALID_ARGS for write or execute without read, length 0, an unaligned
      *                     offset or unknown options; NOT_SUPPORTED for REQUIRE_NON_RESIZABLE on a

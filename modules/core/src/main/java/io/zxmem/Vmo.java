@@ -29,30 +29,53 @@ public final class Vmo extends Handle {
     /** Option: the VMO has the largest possible size; the size argument sets the content size only. */
     public static final int UNBOUNDED = 1 << 4;
 
+    /** Child kind: a snapshot, a copy as of now in both directions (made lazily, copy-on-write). */
     public static final int CHILD_SNAPSHOT = 1 << 0;
+    /** Child option: the child may change size. */
     public static final int CHILD_RESIZABLE = 1 << 2;
+    /** Child kind: a window onto a range of this VMO; writes go through to it. */
     public static final int CHILD_SLICE = 1 << 3;
+    /** Child kind: the child's writes stay private and the pages it wrote stay stable; other pages may show later writes of the parent. */
     public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 1 << 4;
+    /** The former name of {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}. */
     public static final int CHILD_COPY_ON_WRITE = CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
+    /** Child option: the child's handle has no {@link Rights#WRITE}. */
     public static final int CHILD_NO_WRITE = 1 << 5;
 
+    /** {@link #opRange}: allocate the pages of the range. */
     public static final int OP_COMMIT = 1;
+    /** {@link #opRange}: release the pages of the range (they read zero). */
     public static final int OP_DECOMMIT = 2;
+    /** {@link #opRange}: lock a discardable VMO against discarding; see {@link #lock()}. */
     public static final int OP_LOCK = 3;
+    /** {@link #opRange}: unlock a discardable VMO; see {@link #unlock()}. */
     public static final int OP_UNLOCK = 4;
+    /** {@link #opRange}: make the range coherent for instruction fetch. */
     public static final int OP_CACHE_SYNC = 6;
+    /** {@link #opRange}: invalidate the data cache for the range. */
     public static final int OP_CACHE_INVALIDATE = 7;
+    /** {@link #opRange}: write the data cache back for the range. */
     public static final int OP_CACHE_CLEAN = 8;
+    /** {@link #opRange}: write back, then invalidate, the data cache for the range. */
     public static final int OP_CACHE_CLEAN_INVALIDATE = 9;
+    /** {@link #opRange}: zero the range (byte-granular). */
     public static final int OP_ZERO = 10;
+    /** {@link #opRange}: lock a discardable VMO only if nothing was discarded. */
     public static final int OP_TRY_LOCK = 11;
+    /** {@link #opRange}: a hint that the range will not be needed soon. */
     public static final int OP_DONT_NEED = 12;
+    /** {@link #opRange}: a hint that the range should stay resident. */
     public static final int OP_ALWAYS_NEED = 13;
+    /** {@link #opRange}: a hint to bring the range in now. */
     public static final int OP_PREFETCH = 14;
 
+    /** Cache policy: cached (the default). */
     public static final int CACHE_CACHED = 0;
+    /** Cache policy: uncached. */
     public static final int CACHE_UNCACHED = 1;
+    /** Cache policy: uncached device memory. */
     public static final int CACHE_UNCACHED_DEVICE = 2;
+    /** Cache policy: write-combining. */
     public static final int CACHE_WRITE_COMBINING = 3;
 
     /** The largest size of a VMO. */
@@ -89,6 +112,9 @@ public final class Vmo extends Handle {
      * Creates an anonymous VMO of {@code size} bytes, rounded up to the page size; its content size is
      * {@code size} itself. Options: {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}.
      *
+     * @param size    the size in bytes (the content size); rounded up to pages
+     * @param options {@code 0} or {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}
+     * @return a handle to the new VMO, with {@link Rights#DEFAULT_VMO} (plus RESIZE when resizable)
      * @throws ZxException INVALID_ARGS for unknown options or RESIZABLE|UNBOUNDED; OUT_OF_RANGE when
      *                     the rounded size exceeds {@link #MAX_SIZE}
      */
@@ -121,7 +147,12 @@ public final class Vmo extends Handle {
         return new Vmo(obj, rights);
     }
 
-    /** {@code create(size, 0)}. */
+    /**
+     * {@code create(size, 0)}.
+     *
+     * @param size the size in bytes; rounded up to pages
+     * @return a handle to the new VMO
+     */
     public static Vmo create(long size) {
         return create(size, 0);
     }
@@ -133,6 +164,10 @@ public final class Vmo extends Handle {
      * policy {@link #CACHE_UNCACHED} and allows only {@link #CHILD_SLICE} children. Rights:
      * {@link Rights#DEFAULT_VMO} and {@link Rights#EXECUTE}.
      *
+     * @param resource a {@link Resource} handle covering the range
+     * @param paddr    the page-aligned physical address
+     * @param size     the length in bytes, page-aligned
+     * @return a handle to the physical VMO
      * @throws ZxException in this order: INVALID_ARGS when {@code paddr + size} overflows; BAD_HANDLE
      *                     for a null or closed handle; WRONG_TYPE when it is not a {@link Resource};
      *                     ACCESS_DENIED when the range is not inside the resource; INVALID_ARGS when
@@ -185,6 +220,10 @@ public final class Vmo extends Handle {
      * and remove EXECUTE. This VMO's {@link Signals#VMO_ZERO_CHILDREN} stays cleared until the child is
      * gone (closed and unmapped).
      *
+     * @param options one kind ({@link #CHILD_SNAPSHOT}, {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}, {@link #CHILD_SLICE}), plus {@link #CHILD_RESIZABLE} or {@link #CHILD_NO_WRITE}
+     * @param offset  where in this VMO the child starts (page-aligned)
+     * @param size    the child's size in bytes
+     * @return a handle to the child
      * @throws ZxException checked in this order: OUT_OF_RANGE when the rounded size exceeds
      *     {@link #MAX_SIZE} or {@code offset+size} overflows; INVALID_ARGS for NO_WRITE|RESIZABLE;
      *     ACCESS_DENIED without DUPLICATE and READ; INVALID_ARGS for unknown options, not exactly one
@@ -307,7 +346,12 @@ public final class Vmo extends Handle {
         }
     }
 
-    /** Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}. */
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}.
+     *
+     * @param dst    where the bytes go
+     * @param offset where in the VMO they are read
+     */
     public void read(MemorySegment dst, long offset) {
         require("vmo.read", Rights.READ);
         if (dst == null) {
@@ -319,7 +363,12 @@ public final class Vmo extends Handle {
         vmo.read(offset, dst, 0, dst.byteSize());
     }
 
-    /** Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}. */
+    /**
+     * Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}.
+     *
+     * @param dst    where the bytes go
+     * @param offset where in the VMO they are read
+     */
     public void read(byte[] dst, long offset) {
         require("vmo.read", Rights.READ);
         if (dst == null) {
@@ -328,7 +377,12 @@ public final class Vmo extends Handle {
         vmo.read(offset, MemorySegment.ofArray(dst), 0, dst.length);
     }
 
-    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    /**
+     * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
+     *
+     * @param src    the bytes
+     * @param offset where in the VMO they go
+     */
     public void write(MemorySegment src, long offset) {
         require("vmo.write", Rights.WRITE);
         if (src == null) {
@@ -337,7 +391,12 @@ public final class Vmo extends Handle {
         vmo.write(offset, src, 0, src.byteSize());
     }
 
-    /** Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}. */
+    /**
+     * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
+     *
+     * @param src    the bytes
+     * @param offset where in the VMO they go
+     */
     public void write(byte[] src, long offset) {
         require("vmo.write", Rights.WRITE);
         if (src == null) {
@@ -358,6 +417,7 @@ public final class Vmo extends Handle {
      * size raises an {@link InternalError} in the touching thread instead of crashing the JVM, and a
      * range that grows back reads zero.
      *
+     * @param size the new size in bytes
      * @throws ZxException ACCESS_DENIED without WRITE (or RESIZE on a resizable VMO); UNAVAILABLE when
      *                     the VMO is not resizable; OUT_OF_RANGE past {@link #MAX_SIZE}
      */
@@ -379,7 +439,11 @@ public final class Vmo extends Handle {
         return vmo.contentSize();
     }
 
-    /** Sets the content size; it may exceed {@link #size()}. Needs WRITE and SET_PROPERTY. */
+    /**
+     * Sets the content size; it may exceed {@link #size()}. Needs WRITE and SET_PROPERTY.
+     *
+     * @param size the new content size in bytes
+     */
     public void setContentSize(long size) {
         require("vmo.set_content_size", Rights.WRITE | Rights.SET_PROPERTY);
         vmo.setContentSize(size);
@@ -391,7 +455,11 @@ public final class Vmo extends Handle {
         return vmo.name();
     }
 
-    /** Sets the name; at most {@link #MAX_NAME_BYTES} bytes of its UTF-8 form are kept. Needs SET_PROPERTY. */
+    /**
+     * Sets the name; at most {@link #MAX_NAME_BYTES} bytes of its UTF-8 form are kept. Needs SET_PROPERTY.
+     *
+     * @param name the new name
+     */
     public void setName(String name) {
         require("vmo.set_name", Rights.SET_PROPERTY);
         if (name == null) {
@@ -404,6 +472,9 @@ public final class Vmo extends Handle {
      * {@code zx_vmo_op_range}: COMMIT, DECOMMIT, ZERO, LOCK, TRY_LOCK, UNLOCK, the CACHE_* operations,
      * DONT_NEED, ALWAYS_NEED and PREFETCH over {@code [offset, offset+size)}.
      *
+     * @param op     one of the {@code OP_*} constants
+     * @param offset where the range starts
+     * @param size   its length in bytes
      * @param buffer for LOCK and TRY_LOCK, at least {@link LockState#BYTES} bytes that receive the
      *               {@code zx_vmo_lock_state_t}; may be {@link MemorySegment#NULL} otherwise (and for TRY_LOCK)
      * @return the lock state for LOCK and TRY_LOCK, otherwise null
@@ -507,29 +578,52 @@ public final class Vmo extends Handle {
         };
     }
 
-    /** Commits the pages of a range (rounded out to pages). Needs WRITE. */
+    /**
+     * Commits the pages of a range (rounded out to pages). Needs WRITE.
+     *
+     * @param offset where the range starts
+     * @param length its length in bytes
+     */
     public void commit(long offset, long length) {
         opRange(OP_COMMIT, offset, length, MemorySegment.NULL);
     }
 
-    /** Frees the pages of a page-aligned range; they read zero. Needs WRITE. */
+    /**
+     * Frees the pages of a page-aligned range; they read zero. Needs WRITE.
+     *
+     * @param offset where the range starts, page-aligned
+     * @param length its length in bytes, page-aligned
+     */
     public void decommit(long offset, long length) {
         opRange(OP_DECOMMIT, offset, length, MemorySegment.NULL);
     }
 
-    /** Zeroes a byte range, freeing whole pages inside it. Needs WRITE. */
+    /**
+     * Zeroes a byte range, freeing whole pages inside it. Needs WRITE.
+     *
+     * @param offset where the range starts
+     * @param length its length in bytes
+     */
     public void zero(long offset, long length) {
         opRange(OP_ZERO, offset, length, MemorySegment.NULL);
     }
 
-    /** Locks a discardable VMO (nests); reports whether it was discarded while unlocked. */
+    /**
+     * Locks a discardable VMO (nests); reports whether it was discarded while unlocked.
+     *
+     * @return the locked range, and the range discarded while unlocked (empty when none was)
+     */
     public LockState lock() {
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
             return opRange(OP_LOCK, 0, size(), a.allocate(LockState.BYTES));
         }
     }
 
-    /** Locks a discardable VMO unless it was discarded (then UNAVAILABLE). */
+    /**
+     * Locks a discardable VMO unless it was discarded (then UNAVAILABLE).
+     *
+     * @return the locked range
+     */
     public LockState tryLock() {
         return opRange(OP_TRY_LOCK, 0, size(), MemorySegment.NULL);
     }
@@ -545,6 +639,8 @@ public final class Vmo extends Handle {
      * ordinary memory, so for anonymous VMOs the policy is recorded (and makes read/write fail with
      * BAD_STATE, as on Zircon) while their mappings stay cached; physical VMOs honour it where the
      * backend can.
+     *
+     * @param policy one of the {@code CACHE_*} constants
      */
     public void setCachePolicy(int policy) {
         require("vmo.set_cache_policy", Rights.MAP);
@@ -561,7 +657,14 @@ public final class Vmo extends Handle {
         return vmo.info(rights(), vmo.childFlags(), parent == null ? 0 : parent.koid());
     }
 
-    /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */
+    /**
+     * {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}.
+     *
+     * @param vmOptions {@code Vmar.PERM_*} bits and mapping options
+     * @param vmoOffset the page-aligned offset where the window starts
+     * @param length    the window's length in bytes
+     * @return the mapping; close it to unmap
+     */
     public Mapping map(int vmOptions, long vmoOffset, long length) {
         return Vmar.root().map(vmOptions, this, vmoOffset, length);
     }

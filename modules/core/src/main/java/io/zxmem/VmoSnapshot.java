@@ -12,18 +12,32 @@ import java.util.Map;
  * One live VMO as {@link Zx#inspect()} saw it: where it sits in its tree, how big it is, what it
  * holds committed, which handles and mappings keep it alive.
  *
+ * @param koid        the VMO's process-unique object id
+ * @param name        its name
  * @param parentKoid  0 for a root VMO
  * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot} or {@code at-least-on-write}
  * @param flags       {@code VmoInfo} flag bits
  * @param handleRights the rights of each open handle (a VMO kept alive only by mappings or children
  *                    has none)
+ * @param size        its size in bytes
+ * @param committedBytes bytes of memory it holds committed
+ * @param numChildren how many live children it has
+ * @param mappings    its live mappings
  */
 public record VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
         int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings) {
 
-    /** One mapping of the VMO. */
+    /**
+     * One mapping of the VMO.
+     *
+     * @param address   where the mapping starts
+     * @param length    its length in bytes
+     * @param vmoOffset the VMO offset it starts at
+     * @param perms     its {@code Vmar.PERM_*} bits
+     */
     public record Mapped(long address, long length, long vmoOffset, int perms) {}
 
+    /** Copies the lists, so that a snapshot never changes. */
     public VmoSnapshot {
         handleRights = List.copyOf(handleRights);
         mappings = List.copyOf(mappings);

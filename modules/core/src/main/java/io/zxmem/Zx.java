@@ -29,6 +29,8 @@ public final class Zx {
      * Sets how many committed bytes unlocked discardable VMOs may hold together before the least
      * recently unlocked ones are discarded. {@code Long.MAX_VALUE} (the default) means no budget; memory
      * pressure reported by the kernel discards them regardless.
+     *
+     * @param bytes the budget in bytes
      */
     public static void setDiscardableBudget(long bytes) {
         Purger.get().setBudget(bytes);
@@ -50,7 +52,8 @@ public final class Zx {
     }
 
     /**
-     * @return a snapshot of every live VMO of process {@code pid}, which must have opted in
+     * {@return a snapshot of every live VMO of process {@code pid}, which must have opted in}
+     * @param pid the process
      * @throws ZxException NOT_FOUND when the process does not exist or has not opted in
      */
     public static List<VmoSnapshot> inspect(long pid) {

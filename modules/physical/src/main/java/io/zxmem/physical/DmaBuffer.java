@@ -194,8 +194,8 @@ public final class DmaBuffer implements AutoCloseable {
     }
 
     /**
-     * @return the VMO that holds the buffer (IOMMU buffers are ordinary zxmem VMOs: {@code read}, other
-     *         mappings and handles all see what the device wrote), empty for huge-page buffers
+     * {@return the VMO that holds the buffer (IOMMU buffers are ordinary zxmem VMOs: {@code read}, other
+     *         mappings and handles all see what the device wrote), empty for huge-page buffers}
      */
     public java.util.Optional<Vmo> vmo() {
         checkOpen();

@@ -170,7 +170,7 @@ public final class PciDevice {
     }
 
     /**
-     * @return BAR {@code index}
+     * {@return BAR {@code index}}
      * @throws ZxException INVALID_ARGS for an index outside 0..5; NOT_FOUND when it is not assigned
      */
     public Bar bar(int index) {
@@ -183,8 +183,8 @@ public final class PciDevice {
     }
 
     /**
-     * @return the configuration space through sysfs ({@code config}); writes need root. A device held
-     *         through VFIO is better reached with {@link ConfigSpace#of(io.zxmem.Resource)}.
+     * {@return the configuration space through sysfs ({@code config}); writes need root. A device held
+     *         through VFIO is better reached with {@link ConfigSpace#of(io.zxmem.Resource)}.}
      */
     public ConfigSpace config() {
         return ConfigSpace.sysfs(this);
