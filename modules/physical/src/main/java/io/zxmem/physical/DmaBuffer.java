@@ -58,6 +58,9 @@ public final class DmaBuffer implements AutoCloseable {
     /**
      * Allocates {@code size} bytes (rounded up to pages), zeroed, for the device behind {@code resource}.
      *
+     * @param resource a resource of the device that will access the buffer
+     * @param size     the size in bytes; rounded up to pages
+     * @return the buffer; close it to free it
      * @throws ZxException INVALID_ARGS for size 0; NOT_SUPPORTED, NO_MEMORY or ACCESS_DENIED when no
      *                     device-visible address can be had
      */
@@ -189,6 +192,7 @@ public final class DmaBuffer implements AutoCloseable {
         return segment;
     }
 
+    /** {@return the buffer's size in bytes} */
     public long size() {
         return size;
     }

@@ -38,7 +38,12 @@ public final class Mmio {
         this.readOnly = segment.isReadOnly();
     }
 
-    /** A view of the whole mapping (it must stay open while the view is used). */
+    /**
+     * A view of the whole mapping (it must stay open while the view is used).
+     *
+     * @param mapping an open mapping of a physical VMO
+     * @return the register view
+     */
     public static Mmio of(Mapping mapping) {
         if (mapping == null) {
             throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: mapping is null");
@@ -46,7 +51,12 @@ public final class Mmio {
         return of(mapping.segment());
     }
 
-    /** A view of {@code segment}, which must start 8-byte aligned. */
+    /**
+     * A view of {@code segment}, which must start 8-byte aligned.
+     *
+     * @param segment the registers, 8-byte aligned
+     * @return the register view
+     */
     public static Mmio of(MemorySegment segment) {
         if (segment == null) {
             throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: segment is null");
@@ -89,128 +99,248 @@ public final class Mmio {
 
     // ---- 8-bit ----
 
-    /** 8-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 8-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteVolatile(long offset) {
         return (byte) VH_8.getVolatile(segment, check(offset, 1));
     }
 
-    /** 8-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 8-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteVolatile(long offset, byte value) {
         VH_8.setVolatile(segment, checkWrite(offset, 1), value);
     }
 
-    /** 8-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 8-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteAcquire(long offset) {
         return (byte) VH_8.getAcquire(segment, check(offset, 1));
     }
 
-    /** 8-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 8-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteRelease(long offset, byte value) {
         VH_8.setRelease(segment, checkWrite(offset, 1), value);
     }
 
-    /** 8-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 8-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteOpaque(long offset) {
         return (byte) VH_8.getOpaque(segment, check(offset, 1));
     }
 
-    /** 8-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 8-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteOpaque(long offset, byte value) {
         VH_8.setOpaque(segment, checkWrite(offset, 1), value);
     }
 
     // ---- 16-bit ----
 
-    /** 16-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 16-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortVolatile(long offset) {
         return (short) VH_16.getVolatile(segment, check(offset, 2));
     }
 
-    /** 16-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 16-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortVolatile(long offset, short value) {
         VH_16.setVolatile(segment, checkWrite(offset, 2), value);
     }
 
-    /** 16-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 16-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortAcquire(long offset) {
         return (short) VH_16.getAcquire(segment, check(offset, 2));
     }
 
-    /** 16-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 16-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortRelease(long offset, short value) {
         VH_16.setRelease(segment, checkWrite(offset, 2), value);
     }
 
-    /** 16-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 16-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortOpaque(long offset) {
         return (short) VH_16.getOpaque(segment, check(offset, 2));
     }
 
-    /** 16-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 16-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortOpaque(long offset, short value) {
         VH_16.setOpaque(segment, checkWrite(offset, 2), value);
     }
 
     // ---- 32-bit ----
 
-    /** 32-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 32-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntVolatile(long offset) {
         return (int) VH_32.getVolatile(segment, check(offset, 4));
     }
 
-    /** 32-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 32-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntVolatile(long offset, int value) {
         VH_32.setVolatile(segment, checkWrite(offset, 4), value);
     }
 
-    /** 32-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 32-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntAcquire(long offset) {
         return (int) VH_32.getAcquire(segment, check(offset, 4));
     }
 
-    /** 32-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 32-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntRelease(long offset, int value) {
         VH_32.setRelease(segment, checkWrite(offset, 4), value);
     }
 
-    /** 32-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 32-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntOpaque(long offset) {
         return (int) VH_32.getOpaque(segment, check(offset, 4));
     }
 
-    /** 32-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 32-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntOpaque(long offset, int value) {
         VH_32.setOpaque(segment, checkWrite(offset, 4), value);
     }
 
     // ---- 64-bit ----
 
-    /** 64-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 64-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongVolatile(long offset) {
         return (long) VH_64.getVolatile(segment, check(offset, 8));
     }
 
-    /** 64-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 64-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongVolatile(long offset, long value) {
         VH_64.setVolatile(segment, checkWrite(offset, 8), value);
     }
 
-    /** 64-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 64-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongAcquire(long offset) {
         return (long) VH_64.getAcquire(segment, check(offset, 8));
     }
 
-    /** 64-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 64-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongRelease(long offset, long value) {
         VH_64.setRelease(segment, checkWrite(offset, 8), value);
     }
 
-    /** 64-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 64-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongOpaque(long offset) {
         return (long) VH_64.getOpaque(segment, check(offset, 8));
     }
 
-    /** 64-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 64-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongOpaque(long offset, long value) {
         VH_64.setOpaque(segment, checkWrite(offset, 8), value);
     }

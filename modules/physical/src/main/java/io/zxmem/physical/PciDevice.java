@@ -46,10 +46,12 @@ public final class PciDevice {
             return (flags & IORESOURCE_IO) != 0;
         }
 
+        /** {@return whether it is a 64-bit memory BAR} */
         public boolean is64Bit() {
             return (flags & IORESOURCE_MEM_64) != 0;
         }
 
+        /** {@return whether it is prefetchable memory} */
         public boolean isPrefetchable() {
             return (flags & IORESOURCE_PREFETCH) != 0;
         }
@@ -64,7 +66,10 @@ public final class PciDevice {
     }
 
     /**
+     * The device at a PCI address.
+     *
      * @param bdf domain:bus:device.function, {@code 0000:00:10.0}
+     * @return the device
      * @throws ZxException NOT_FOUND when there is no such device; INVALID_ARGS for a malformed address
      */
     public static PciDevice of(String bdf) {
@@ -91,11 +96,17 @@ public final class PciDevice {
         }
     }
 
-    /** {@return the devices with this vendor and device ID} */
+    /**
+     * {@return the devices with this vendor and device ID}
+     *
+     * @param vendorId the vendor ID
+     * @param deviceId the device ID
+     */
     public static List<PciDevice> find(int vendorId, int deviceId) {
         return list().stream().filter(d -> d.vendorId() == vendorId && d.deviceId() == deviceId).toList();
     }
 
+    /** {@return the PCI address, {@code domain:bus:device.function}} */
     public String bdf() {
         return bdf;
     }
@@ -105,10 +116,12 @@ public final class PciDevice {
         return dir;
     }
 
+    /** {@return the vendor ID} */
     public int vendorId() {
         return (int) Sys.readNumber(dir.resolve("vendor"), "pci_device.vendor");
     }
 
+    /** {@return the device ID} */
     public int deviceId() {
         return (int) Sys.readNumber(dir.resolve("device"), "pci_device.device");
     }
@@ -171,6 +184,7 @@ public final class PciDevice {
 
     /**
      * {@return BAR {@code index}}
+     * @param index the BAR index, 0 to 5
      * @throws ZxException INVALID_ARGS for an index outside 0..5; NOT_FOUND when it is not assigned
      */
     public Bar bar(int index) {
