@@ -26,6 +26,7 @@ case "${1:-}" in
 esac
 
 log() { echo "jextract: $*" >&2; }
+say() { echo "jextract: $*"; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zxmem-jextract.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
@@ -45,13 +46,13 @@ if [[ -z "$JX" ]]; then
     exit 3
   fi
   # The snapshot may be read-only (CI gets a copy of shared/ without write bits): build in $TMP.
-  log "building from $(cd "$SNAPSHOT" && pwd) ..."
+  say "building it from $(cd "$SNAPSHOT" && pwd) ..."
   if ! JX=$(DIST="$TMP/dist" WORK="$TMP/work" NO_APT=1 bash "$SNAPSHOT/build.sh" 2>"$TMP/build.log" | tail -n1); then
     cat "$TMP/build.log" >&2
     log "building jextract failed"
     exit 1
   fi
-  grep -E '^(JDK|LibClang|commit:)' "$TMP/dist/BUILD-INFO.txt" | sed 's/^/jextract:   /' >&2 || true
+  grep -E '^(JDK|LibClang|commit:)' "$TMP/dist/BUILD-INFO.txt" | sed 's/^/jextract:   /' || true
 fi
 
 OUT="$TMP/out"
