@@ -147,6 +147,10 @@ int zxb_uffd_setup(void *ctx) {
     struct zxb_cow *c = ctx;
     c->uffd = (int) syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
     if (c->uffd < 0) {
+        /* Unprivileged (vm.unprivileged_userfaultfd=0): user-mode faults only, as zxmem does. */
+        c->uffd = (int) syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | 1 /* UFFD_USER_MODE_ONLY */);
+    }
+    if (c->uffd < 0) {
         return -errno;
     }
     struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM};

@@ -18,11 +18,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Snapshot creation of a fully committed VMO ({@code zx_vmo_create_child(SNAPSHOT)} + close), next
- * to the C "hidden parent" remap that zxmem's fast path is built on (remap the parent
- * {@code MAP_PRIVATE|MAP_FIXED} over its frozen memfd, map the child privately, unmap it), and next
- * to zxmem's own copy path (the fallback for mapped parents) to show what the fast path saves.
- * Goal: independent of the committed bytes, within 1.2x of C.
+ * Snapshot creation of a fully committed 64 MiB VMO ({@code zx_vmo_create_child(SNAPSHOT)} + close),
+ * unmapped and mapped, on zxmem's save-before-write engine (modules/cow README: the child is an empty
+ * memfd, the cut write-protects the source's windows in one native call), next to the C baselines:
+ * {@code c_snapshot_uffd} (an empty child memfd, {@code UFFDIO_WRITEPROTECT} of the mapped 64 MiB,
+ * unprotect, close) and {@code c_snapshot} (the hidden-parent remap of the old engine), and to
+ * zxmem's eager copy ({@code zx_snapshot_copy}, the fallback without userfaultfd).
+ * Goal: independent of the committed bytes on every path.
  */
 @State(Scope.Thread)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -79,7 +81,7 @@ public class CowBench extends BenchDefaults {
         return snapshotAndClose(parent);
     }
 
-    /** The same through the copy path (what a mapped parent gets): shows what the fast path saves. */
+    /** The same through the eager copy (the fallback where userfaultfd is refused): what the lazy cut saves. */
     @Benchmark
     public long zx_snapshot_copy() {
         System.setProperty("zxmem.cow.eager", "true");
@@ -91,9 +93,9 @@ public class CowBench extends BenchDefaults {
     }
 
     /**
-     * A snapshot of the same VMO while it is MAPPED (the userfaultfd write-protect path: the child is an
-     * empty memfd, the parent's mapping is write-protected; closing the child ends the protection
-     * and joins the handler thread). Next to {@link #c_snapshot_uffd}.
+     * A snapshot of a MAPPED 64 MiB VMO: the cut write-protects its window (one native call); closing
+     * the child drops it from the source (the protection is lifted page by page by later faults, or
+     * stays until then). Next to {@link #c_snapshot_uffd}.
      */
     @Benchmark
     public long zx_snapshot_mapped() {
@@ -116,10 +118,13 @@ public class CowBench extends BenchDefaults {
     }
 
     /**
-     * First write to each page of a child: per page, one copy-on-write fault. zxmem's snapshot and
-     * at-least-on-write children (through a mapping, and through {@code write}) next to the kernel
-     * MAP_PRIVATE COW fault in C, and to a C userfaultfd write-protect round trip (native handler
-     * thread copies the page out and unprotects), the price a uffd-based engine would pay.
+     * First write to each page, on each side of a snapshot. Child side ({@code zx_fault_snapshot},
+     * {@code zx_fault_atleastonwrite}): a write through the child's mapping to a page it has not saved
+     * is a userfaultfd missing fault, the native handler {@code pread}s the original and
+     * {@code UFFDIO_COPY}s it in; {@code zx_fault_write}: the same through {@code vmo.write}. Parent
+     * side ({@code zx_fault_parent_uffd}): a write-protect fault, the handler copies the original into
+     * the child's memfd and unprotects. Next to the C userfaultfd write-protect round trip
+     * ({@code c_fault_uffd}) and the kernel MAP_PRIVATE COW fault ({@code c_fault}, for scale).
      * Each operation = one page; the child's creation and close are amortised over 256 pages.
      */
     @State(Scope.Thread)

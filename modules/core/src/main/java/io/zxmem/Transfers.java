@@ -52,11 +52,15 @@ final class Transfers {
             base = base.parent();
         }
         long window = v.chainOffset() - base.chainOffset();
-        if (!(base.store() instanceof SharedFile f) || f.sharedFd() < 0) {
+        // Under the exclusive lock: a copy-on-write cut of the same VMO is either wholly before the
+        // export (its child then takes its pages first) or wholly after (it sees a shared file).
+        int fd = base.withStoreExclusive(s -> new Exported(s instanceof SharedFile f ? f.sharedFd() : -1)).fd;
+        if (fd < 0) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what + ": its bytes are not one file that another"
-                    + " process can map (a copy-on-write child, or a VMO larger than 2^62 bytes)");
+                    + " process can map (a VMO larger than 2^62 bytes)");
         }
-        return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, f.sharedFd(), f.sharedOffset() + window,
+        SharedFile f = (SharedFile) base.store();
+        return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
                 v.size(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f);
     }
 
@@ -130,6 +134,13 @@ final class Transfers {
             LibC.get().close(fd);
         } catch (RuntimeException ignored) {
             // Already closed, or EIO on close: the descriptor is gone either way.
+        }
+    }
+
+    private record Exported(int fd) implements VmoObject.StoreSwap {
+        @Override
+        public io.zxmem.spi.PageStore replacement() {
+            return null;
         }
     }
 }

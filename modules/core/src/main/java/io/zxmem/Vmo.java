@@ -325,24 +325,22 @@ public final class Vmo extends Handle {
         long start = off;
         long end = limit;
         VmoObject from = base;
-        boolean snapshot = kind == CHILD_SNAPSHOT;
         try {
-            ChildEngine.Cut cut = from.withStoreExclusive(s -> {
+            // Under the exclusive lock: no library write, resize, export or new mapping of the parent
+            // (or of a slice of it) can interleave with the cut.
+            return from.withStoreExclusive(s -> {
                 long visible = end == -1 ? from.size() : end;
-                boolean mapped = from.mappingCount() > 0 || from.sliceMappingCount() > 0;
-                ChildEngine.Cut c = engine.cut(s, from.size(), from.resizable(), visible, mapped, start, size, snapshot, "zxmem-child");
-                return new Swap(c);
-            }).cut;
-            return cut.child();
+                return new Cut(engine.cut(s, start, visible, size, "zxmem-child"));
+            }).child;
         } catch (LinuxException e) {
             throw Os.fail(op, e);
         }
     }
 
-    private record Swap(ChildEngine.Cut cut) implements VmoObject.StoreSwap {
+    private record Cut(PageStore child) implements VmoObject.StoreSwap {
         @Override
         public PageStore replacement() {
-            return cut.parentReplacement();
+            return null;
         }
     }
 

@@ -463,17 +463,26 @@ public final class VmoObject extends KernelObject {
     /** Maps a window for a new {@code Mapping}; takes a reference the mapping gives back when closed. */
     public PageStore.Window map(long offset, long length, int prot) {
         long stamp = shared();
+        // A slice's mapping counts on the VMOs whose pages it shows before it exists, so no cut
+        // under their locks can miss it.
+        for (VmoObject o = this; o.isSlice(); o = o.parent) {
+            o.parent.sliceMappings.incrementAndGet();
+        }
+        boolean mapped = false;
         try {
             PageStore.Window addr = store.mapWindow(offset, length, prot, cachePolicy);
+            mapped = true;
             retain();
             mappings.incrementAndGet();
-            for (VmoObject o = this; o.isSlice(); o = o.parent) {
-                o.parent.sliceMappings.incrementAndGet();
-            }
             return addr;
         } catch (LinuxException e) {
             throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
         } finally {
+            if (!mapped) {
+                for (VmoObject o = this; o.isSlice(); o = o.parent) {
+                    o.parent.sliceMappings.decrementAndGet();
+                }
+            }
             lock.unlockRead(stamp);
         }
     }

@@ -4,33 +4,26 @@ import java.util.ServiceLoader;
 
 /**
  * Makes the stores of copy-on-write children ({@code CHILD_SNAPSHOT},
- * {@code CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}). Core validates the call and holds the parent's exclusive
- * lock; the engine decides where the child's pages live and may hand back a new store for the parent
- * (a parent whose pages become a hidden, shared node). The engine is found with
- * {@link ServiceLoader}; zxmem's {@code io.zxmem.cow} module provides it.
+ * {@code CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}). Core validates the call, resolves slices to the VMO whose
+ * pages they show, and holds that VMO's exclusive lock for the whole cut; the parent's store is
+ * never replaced. The engine is found with {@link ServiceLoader}; zxmem's {@code io.zxmem.cow} module
+ * provides it. A store the engine can cut from without copying implements {@link WatchedFile}.
  */
 public interface ChildEngine {
 
     /**
-     * Cuts a child from {@code parent}.
+     * Cuts a child from {@code parent}: a point-in-time copy of the parent's bytes
+     * {@code [offset, limit)} (past {@code limit}, the child reads zero).
      *
-     * @param parent       the store whose pages the child copies (never a slice's: slices are resolved
-     *                     to the VMO whose pages they window)
-     * @param parentSize   the parent's size now
-     * @param parentResizable whether the parent may change size later (its pages may then vanish)
-     * @param limit        the child sees the parent's content in {@code [offset, limit)}; beyond reads zero
-     * @param parentMapped whether any mapping (of the parent or of a slice of it) shows the parent's pages
-     * @param offset       page-aligned offset in the parent
-     * @param size         page-aligned size of the child
-     * @param snapshot     true for a two-way snapshot, false for at-least-on-write
-     * @param name         a name for the memory the child gets (memfd names show in /proc)
-     * @return the child's store, and a store to replace the parent's (or null to keep it)
+     * @param parent the store whose bytes the child copies (never a slice's)
+     * @param offset page-aligned offset in the parent
+     * @param limit  the end of the parent's bytes the child may show (its size, or a slice's end)
+     * @param size   page-aligned size of the child
+     * @param name   a name for the child's memory (memfd names show in /proc)
+     * @return the child's store
+     * @throws io.zxmem.ZxException NO_MEMORY or NO_RESOURCES when the cut fails; the parent is then unchanged
      */
-    Cut cut(PageStore parent, long parentSize, boolean parentResizable, long limit, boolean parentMapped,
-            long offset, long size, boolean snapshot, String name);
-
-    /** The result of {@link #cut}. */
-    record Cut(PageStore child, PageStore parentReplacement) {}
+    PageStore cut(PageStore parent, long offset, long limit, long size, String name);
 
     /** @return the engine on the module or class path, or null when none is there */
     static ChildEngine find() {

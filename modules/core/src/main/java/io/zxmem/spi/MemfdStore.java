@@ -42,7 +42,7 @@ import java.lang.foreign.ValueLayout;
  * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
  * Larger VMOs use {@code pread}/{@code pwrite} throughout.
  */
-public final class MemfdStore implements PageStore, SharedFile {
+public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = 62;
     public static final long SEGMENT = 1L << SEGMENT_SHIFT;
@@ -68,67 +68,47 @@ public final class MemfdStore implements PageStore, SharedFile {
     private long size;
     private volatile MemorySegment canonical;
     private PageBitmap resident;
-    /** Live user windows ({@link #mapWindow}); the monitor also orders them against {@link #guard}. */
+    /** Live user windows ({@link #mapWindow}); the monitor also orders them against {@link #watcher}. */
     private final java.util.Set<Tracked> windows = new java.util.HashSet<>();
-    private volatile Guard guard;
+    /** The copy-on-write engine's watcher, installed once ({@link #watch}). */
+    private volatile Watcher watcher;
 
-    /**
-     * Told before this store's bytes change and about every window of it: how a copy-on-write engine
-     * keeps snapshot children of a <em>mapped</em> store exact without copying it at snapshot time
-     * (it write-protects the windows and saves original pages before they change). Calls come under
-     * the VMO's lock, as the operation that makes them.
-     */
-    public interface Guard {
-        /** Bytes in {@code [offset, offset+length)} are about to change (write, zero, shrink, discard, close). */
-        void modifying(long offset, long length);
-
-        /** A window of {@code length} bytes at {@code address} now maps file offset {@code offset}. */
-        void mapped(long address, long length, long offset);
-
-        /** The window at {@code address} is about to be unmapped. */
-        void unmapping(long address, long length, long offset);
-
-        /**
-         * This guard was removed ({@link #guard(Guard, Guard)}): no {@code mapped}/{@code unmapping}
-         * follows, and no window can be unmapped while this runs (it holds the windows' lock).
-         */
-        void released();
+    @Override
+    public Watcher watcher() {
+        return watcher;
     }
 
-    /** @return the guard watching this store, or null */
-    public Guard guard() {
-        return guard;
-    }
-
-    /**
-     * Replaces the guard {@code expected} with {@code next} (either may be null); a new guard is told
-     * about every live window first. @return whether {@code expected} was the guard
-     */
-    public boolean guard(Guard expected, Guard next) {
+    @Override
+    public void watch(Watcher w) {
         synchronized (windows) {
-            if (guard != expected) {
-                return false;
+            if (watcher != null) {
+                throw new IllegalStateException("a store has one watcher");
             }
-            // The old guard lets go of the windows first: a mapping can be registered with one
-            // userfaultfd only.
-            if (expected != null && expected != next) {
-                guard = null;
-                expected.released();
-            }
-            if (next != null) {
-                for (Tracked w : windows) {
-                    next.mapped(w.address, w.length, w.offset);
+            java.util.List<Tracked> told = new java.util.ArrayList<>();
+            try {
+                for (Tracked t : windows) {
+                    w.mapped(t.address, t.length, t.offset);
+                    told.add(t);
                 }
+            } catch (RuntimeException | Error e) {
+                for (Tracked t : told) {
+                    w.unmapping(t.address, t.length, t.offset);
+                }
+                throw e;
             }
-            guard = next;
-            return true;
+            watcher = w;
         }
     }
 
+    @Override
+    public int file() {
+        return fds[1] < 0 && fds[2] < 0 && fds[3] < 0 ? fds[0] : -1;
+    }
+
     private void modifying(long offset, long length) {
-        Guard g = guard;
-        if (g != null && length != 0) {
-            g.modifying(offset, length);
+        Watcher w = watcher;
+        if (w != null && length != 0) {
+            w.modifying(offset, length);
         }
     }
 
@@ -207,29 +187,6 @@ public final class MemfdStore implements PageStore, SharedFile {
     }
 
     /**
-     * Hands the memfd of a one-segment store to a new owner (a copy-on-write engine that turns it into
-     * a hidden node): the internal mapping is removed and this store holds nothing afterwards. The
-     * caller holds the VMO's exclusive lock and replaces this store.
-     *
-     * @return the memfd, or -1 if the store spans more than one segment or its memfd is shared with
-     *         another process (nothing changed then)
-     */
-    public int detach() {
-        if (shared) {
-            return -1;
-        }
-        for (int k = 1; k < MAX_SEGMENTS; k++) {
-            if (fds[k] >= 0) {
-                return -1;
-            }
-        }
-        dropCanonical();
-        int fd = fds[0];
-        fds[0] = -1;
-        return fd;
-    }
-
-    /**
      * @return whether the memfd has left or entered this process: another process may write it (or,
      *         holding RESIZE, resize it) without passing through this store
      */
@@ -242,12 +199,16 @@ public final class MemfdStore implements PageStore, SharedFile {
         return fds[0];
     }
 
-    /** Also marks the store shared: from now on {@link #detach()} refuses (returns -1). */
+    /** Also marks the store shared, after its watcher let every copy-on-write child take what it needs. */
     @Override
     public int sharedFd() {
         synchronized (fds) {
             int fd = fds[1] < 0 && fds[2] < 0 && fds[3] < 0 && !Ranges.above(size, SEGMENT) ? fds[0] : -1;
             if (fd >= 0) {
+                Watcher w = watcher;
+                if (w != null) {
+                    w.exporting();
+                }
                 shared = true;
             }
             return fd;
@@ -294,6 +255,19 @@ public final class MemfdStore implements PageStore, SharedFile {
             MemorySegment.copy(m, offset, dst, dstOffset, length);
             return;
         }
+        try {
+            preadInto(offset, dst, dstOffset, length);
+        } catch (LinuxException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+            // dst is a mapping whose page fault the kernel may not raise for us: a userfaultfd-guarded
+            // mapping with a user-mode-only userfaultfd (unprivileged processes). Copy in user mode.
+            bounced(offset, dst, dstOffset, length);
+        }
+    }
+
+    private void preadInto(long offset, MemorySegment dst, long dstOffset, long length) {
         pieces(offset, length, (k, in, at, n) -> {
             int fd = fds[k];
             long done = 0;
@@ -308,6 +282,19 @@ public final class MemfdStore implements PageStore, SharedFile {
                 dst.asSlice(dstOffset + at + done, n - done).fill((byte) 0);
             }
         });
+    }
+
+    private void bounced(long offset, MemorySegment dst, long dstOffset, long length) {
+        long chunk = Math.min(length, 1L << 20);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(chunk, page);
+            for (long done = 0; done < length;) {
+                long n = Math.min(chunk, length - done);
+                preadInto(offset + done, buf, 0, n);
+                MemorySegment.copy(buf, 0, dst, dstOffset + done, n);
+                done += n;
+            }
+        }
     }
 
     /** Whether every page of the range is in the page cache, asking the kernel for pages not yet known. */
@@ -427,6 +414,13 @@ public final class MemfdStore implements PageStore, SharedFile {
         eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
         if (resident != null && length != 0) {
             resident.set(offset / page, (offset + length - 1) / page);
+        }
+    }
+
+    /** Throws NO_MEMORY when committing the holes of the range would not fit ({@link #commit}'s check). */
+    public void ensureRoom(long offset, long length) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
+            checkRoomFor(offset, length);
         }
     }
 
@@ -590,13 +584,13 @@ public final class MemfdStore implements PageStore, SharedFile {
         return dup;
     }
 
-    /** Like {@link #map}, and the window is known to this store's {@link Guard}. */
+    /** Like {@link #map}, and the window is known to this store's {@link Watcher}. */
     @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
         synchronized (windows) {
             MemorySegment addr = map(offset, length, prot, cachePolicy);
             Tracked w = new Tracked(addr.address(), length, offset);
-            Guard g = guard;
+            Watcher g = watcher;
             if (g != null) {
                 try {
                     g.mapped(w.address, length, offset);
@@ -610,7 +604,7 @@ public final class MemfdStore implements PageStore, SharedFile {
         }
     }
 
-    /** A user window: {@code munmap} under the windows' monitor, so a guard never sees it half gone. */
+    /** A user window: {@code munmap} under the windows' monitor, so a watcher never sees it half gone. */
     private final class Tracked implements Window {
         final long address;
         final long length;
@@ -641,7 +635,7 @@ public final class MemfdStore implements PageStore, SharedFile {
         public void unmap() {
             synchronized (windows) {
                 windows.remove(this);
-                Guard g = guard;
+                Watcher g = watcher;
                 if (g != null) {
                     g.unmapping(address, length, offset);
                 }
@@ -652,7 +646,10 @@ public final class MemfdStore implements PageStore, SharedFile {
 
     @Override
     public void close() {
-        modifying(0, size);
+        Watcher w = watcher;
+        if (w != null) {
+            w.closing(); // the engine saves what dependents still need, then forgets this store
+        }
         dropCanonical();
         for (int k = 0; k < MAX_SEGMENTS; k++) {
             if (fds[k] >= 0) {

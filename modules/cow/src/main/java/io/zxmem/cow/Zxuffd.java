@@ -8,7 +8,6 @@ import io.zxmem.linux.sys.Downcalls;
 import io.zxmem.linux.sys.NativeAccess;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
@@ -20,33 +19,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Bindings of {@code libzxuffd.so} ({@code src/main/c/zxuffd.c}), the userfaultfd write-protect
- * handler: a native pthread, because a Java handler thread deadlocks the JVM at the first safepoint
- * while another Java thread waits in a fault. Java only sets up and asks; it never resolves a fault.
+ * Bindings of {@code libzxuffd.so} ({@code src/main/c/zxuffd.c}): the process-wide userfaultfd, its
+ * one native handler thread, and the nodes (one per guarded store) with their windows, sources and
+ * saved bitmaps. A native pthread resolves faults because a Java handler thread deadlocks the JVM at
+ * the first safepoint while another Java thread waits in a fault. Java only sets up and asks.
  *
  * <p>The library is a resource of this module (the build compiles it with gcc and copies it into the
  * classes), loaded from the classes directory directly or, from a jar, through a temporary copy that
  * is deleted right after loading. {@code -Dzxmem.uffd.lib=PATH} loads another build. Functions return
- * 0 or a count on success, {@code -errno} on failure. When the library or userfaultfd is not
- * available, {@link #available()} is false and the engine copies eagerly instead.
+ * 0 or a count on success, {@code -errno} on failure.
  */
 final class Zxuffd {
-    private static final MethodHandle OPEN;
-    private static final MethodHandle CLOSE;
-    private static final MethodHandle ADD_MAPPING;
-    private static final MethodHandle REMOVE_MAPPING;
-    private static final MethodHandle RELEASE_MAPS;
-    private static final MethodHandle ADD_CHILD;
-    private static final MethodHandle REMOVE_CHILD;
-    private static final MethodHandle SAVE;
-    private static final MethodHandle FILL;
-    private static final MethodHandle FAULTS;
+    private static final MethodHandle INIT, DEAD, NODE_NEW, NODE_FREE, ADD_WINDOW, REMOVE_WINDOW, CUT, SAVE, PREPARE,
+            READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle open = null, close = null, addMapping = null, removeMapping = null, release = null, addChild = null,
-                removeChild = null, save = null, fill = null, faults = null;
+        MethodHandle[] h = new MethodHandle[18];
         Throwable why = null;
         try {
             Path path = locate();
@@ -54,37 +44,52 @@ final class Zxuffd {
             if (path.getFileName().toString().startsWith("zxmem-uffd")) {
                 Files.deleteIfExists(path); // a temporary copy out of the jar: loaded, no longer needed
             }
-            open = Downcalls.plain(lib, "zxu_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-            close = Downcalls.plain(lib, "zxu_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            addMapping = Downcalls.plain(lib, "zxu_add_mapping",
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-            removeMapping = Downcalls.plain(lib, "zxu_remove_mapping", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-            release = Downcalls.plain(lib, "zxu_release_maps", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            addChild = Downcalls.plain(lib, "zxu_add_child",
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG));
-            removeChild = Downcalls.plain(lib, "zxu_remove_child", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-            save = Downcalls.plain(lib, "zxu_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-            fill = Downcalls.plain(lib, "zxu_fill", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG));
-            faults = Downcalls.plain(lib, "zxu_faults", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            h[0] = Downcalls.plain(lib, "zxu_init", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+            h[1] = Downcalls.plain(lib, "zxu_dead", FunctionDescriptor.of(JAVA_INT));
+            h[2] = Downcalls.plain(lib, "zxu_node_new", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            h[3] = Downcalls.plain(lib, "zxu_node_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[4] = Downcalls.plain(lib, "zxu_add_window",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
+            h[5] = Downcalls.plain(lib, "zxu_remove_window", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+            h[6] = Downcalls.plain(lib, "zxu_cut", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+            h[7] = Downcalls.plain(lib, "zxu_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+            h[8] = Downcalls.plain(lib, "zxu_prepare", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+            h[9] = Downcalls.plain(lib, "zxu_read", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+            h[10] = Downcalls.plain(lib, "zxu_clip", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+            h[11] = Downcalls.plain(lib, "zxu_complete_deps", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[12] = Downcalls.plain(lib, "zxu_unsaved", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            h[13] = Downcalls.plain(lib, "zxu_faults", FunctionDescriptor.of(JAVA_LONG));
+            h[14] = Downcalls.plain(lib, "zxu_windows", FunctionDescriptor.of(JAVA_INT));
+            h[15] = Downcalls.plain(lib, "zxu_debug_kill", FunctionDescriptor.of(JAVA_INT));
+            h[16] = Downcalls.plain(lib, "zxu_debug_fork_sleep", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            h[17] = Downcalls.plain(lib, "zxu_debug_reap", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
         }
-        OPEN = open;
-        CLOSE = close;
-        ADD_MAPPING = addMapping;
-        REMOVE_MAPPING = removeMapping;
-        RELEASE_MAPS = release;
-        ADD_CHILD = addChild;
-        REMOVE_CHILD = removeChild;
-        SAVE = save;
-        FILL = fill;
-        FAULTS = faults;
+        INIT = h[0];
+        DEAD = h[1];
+        NODE_NEW = h[2];
+        NODE_FREE = h[3];
+        ADD_WINDOW = h[4];
+        REMOVE_WINDOW = h[5];
+        CUT = h[6];
+        SAVE = h[7];
+        PREPARE = h[8];
+        READ = h[9];
+        CLIP = h[10];
+        COMPLETE_DEPS = h[11];
+        UNSAVED = h[12];
+        FAULTS = h[13];
+        WINDOWS = h[14];
+        DEBUG_KILL = h[15];
+        DEBUG_FORK = h[16];
+        DEBUG_REAP = h[17];
         UNAVAILABLE = why;
     }
 
     private Zxuffd() {}
 
-    static boolean available() {
+    static boolean loaded() {
         return UNAVAILABLE == null;
     }
 
@@ -126,87 +131,148 @@ final class Zxuffd {
         return new IllegalStateException(t);
     }
 
-    /** @return a new guard of parent memfd {@code fd}, or a negative errno */
-    static long open(int fd, long page, MemorySegment[] out) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cell = a.allocate(ADDRESS);
-            int rc = (int) OPEN.invokeExact(fd, page, cell);
-            if (rc == 0) {
-                out[0] = cell.get(ADDRESS, 0);
-            }
-            return rc;
+    /** @return 1 (full userfaultfd), 2 (user-mode-only userfaultfd), or -errno */
+    static int init(long page) {
+        try {
+            return (int) INIT.invokeExact(page);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int close(MemorySegment g) {
+    static int dead() {
         try {
-            return (int) CLOSE.invokeExact(g);
+            return (int) DEAD.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int addMapping(MemorySegment g, long address, long length, long offset) {
+    static MemorySegment nodeNew(int fd) {
         try {
-            return (int) ADD_MAPPING.invokeExact(g, address, length, offset);
+            return (MemorySegment) NODE_NEW.invokeExact(fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int removeMapping(MemorySegment g, long address) {
+    static int nodeFree(MemorySegment n) {
         try {
-            return (int) REMOVE_MAPPING.invokeExact(g, address);
+            return (int) NODE_FREE.invokeExact(n);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int releaseMaps(MemorySegment g) {
+    static int addWindow(MemorySegment n, long start, long len, long off, int missing) {
         try {
-            return (int) RELEASE_MAPS.invokeExact(g);
+            return (int) ADD_WINDOW.invokeExact(n, start, len, off, missing);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int addChild(MemorySegment g, int childFd, long offset, long length) {
+    static int removeWindow(long start) {
         try {
-            return (int) ADD_CHILD.invokeExact(g, childFd, offset, length);
+            return (int) REMOVE_WINDOW.invokeExact(start);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int removeChild(MemorySegment g, int id) {
+    static int cut(MemorySegment src, MemorySegment child, long off, long shown) {
         try {
-            return (int) REMOVE_CHILD.invokeExact(g, id);
+            return (int) CUT.invokeExact(src, child, off, shown);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static int save(MemorySegment g, long offset, long length) {
+    static int save(MemorySegment n, long off, long len) {
         try {
-            return (int) SAVE.invokeExact(g, offset, length);
+            return (int) SAVE.invokeExact(n, off, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static long fill(MemorySegment g, int id, long offset, long length) {
+    static long prepare(MemorySegment n, long off, long len, int whole) {
         try {
-            return (long) FILL.invokeExact(g, id, offset, length);
+            return (long) PREPARE.invokeExact(n, off, len, whole);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    static long faults(MemorySegment g) {
+    static int read(MemorySegment n, long off, long len, MemorySegment buf) {
         try {
-            return (long) FAULTS.invokeExact(g);
+            return (int) READ.invokeExact(n, off, len, buf);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int clip(MemorySegment n, long size) {
+        try {
+            return (int) CLIP.invokeExact(n, size);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int completeDeps(MemorySegment n) {
+        try {
+            return (int) COMPLETE_DEPS.invokeExact(n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long unsaved(MemorySegment n) {
+        try {
+            return (long) UNSAVED.invokeExact(n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long faults() {
+        try {
+            return (long) FAULTS.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int windows() {
+        try {
+            return (int) WINDOWS.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Tests only: the handler fails as on a poll error. */
+    static int debugKill() {
+        try {
+            return (int) DEBUG_KILL.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Tests only: a forked child process that sleeps {@code ms} and exits, never running Java. */
+    static int debugForkSleep(int ms) {
+        try {
+            return (int) DEBUG_FORK.invokeExact(ms);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int debugReap(int pid) {
+        try {
+            return (int) DEBUG_REAP.invokeExact(pid);
         } catch (Throwable t) {
             throw rethrow(t);
         }

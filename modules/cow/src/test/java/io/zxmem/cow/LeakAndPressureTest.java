@@ -152,7 +152,7 @@ class LeakAndPressureTest {
         long threads = zxmemThreads();
         long tasks = tasks();
         long handlers = nativeZxmemThreads();
-        long uffd = CowEngine.UFFD.get();
+        long uffd = CowEngine.LAZY.get();
         int live = Zx.liveVmoCount();
         for (int i = 0; i < 50; i++) {
             tree(r);
@@ -160,7 +160,7 @@ class LeakAndPressureTest {
         assertEquals(fds, fds(), "file descriptors");
         assertEquals(ours, zxmemMaps(), "mappings of zxmem memfds");
         assertEquals(threads, zxmemThreads(), "zxmem threads");
-        assertTrue(CowEngine.UFFD.get() >= uffd + 100, "children on the userfaultfd path: " + (CowEngine.UFFD.get() - uffd));
+        assertTrue(CowEngine.LAZY.get() >= uffd + 100, "children on the userfaultfd path: " + (CowEngine.LAZY.get() - uffd));
         // Each tree started guards (a native handler thread each); none may outlive its tree.
         assertEquals(handlers, nativeZxmemThreads(), "userfaultfd handler threads left");
         assertTrue(tasks() <= tasks + 2, "threads of the process: " + tasks + " -> " + tasks());
@@ -182,7 +182,7 @@ class LeakAndPressureTest {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             int pages = 512;
             int threads = 8;
-            long faults = WpGuard.FAULTS.get();
+            long faults = CowEngine.faults();
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread gc = gcPressure(stop);
@@ -193,9 +193,9 @@ class LeakAndPressureTest {
                         s.set(ValueLayout.JAVA_BYTE, i * P, (byte) (round + i));
                         s.set(ValueLayout.JAVA_BYTE, i * P + 1, (byte) 0);
                     }
-                    long before = CowEngine.UFFD.get();
+                    long before = CowEngine.LAZY.get();
                     Vmo child = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, pages * P);
-                    assertEquals(before + 1, CowEngine.UFFD.get(), "the mapped parent's child is write-protected");
+                    assertEquals(before + 1, CowEngine.LAZY.get(), "the mapped parent's child is write-protected");
                     int r = round;
                     List<Thread> workers = new ArrayList<>();
                     for (int t = 0; t < threads; t++) {
@@ -233,8 +233,8 @@ class LeakAndPressureTest {
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
-            assertTrue(WpGuard.FAULTS.get() - faults >= pages, "faults resolved by the native handler: "
-                    + (WpGuard.FAULTS.get() - faults));
+            assertTrue(CowEngine.faults() - faults >= pages, "faults resolved by the native handler: "
+                    + (CowEngine.faults() - faults));
         });
     }
 

@@ -1,5 +1,6 @@
 package io.zxmem.cow;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -80,11 +81,12 @@ class ModelTest {
     @ParameterizedTest
     @MethodSource("mappedSeeds")
     void randomTreesMatchTheModelWithMappedParents(long seed) {
-        long before = CowEngine.UFFD.get();
+        long before = CowEngine.LAZY.get();
         Run run = new Run(seed);
         run.mapBeforeCut = true;
+        run.noise = true;
         run(run);
-        assertTrue(CowEngine.UFFD.get() > before, "no child took the userfaultfd path");
+        assertTrue(CowEngine.LAZY.get() > before, "no child took the userfaultfd path");
     }
 
     /** A VMO in the model. Slices have no pages: they resolve to their parent's. */
@@ -152,6 +154,40 @@ class ModelTest {
         final long seed;
         /** Map the source before some copy-on-write cuts (see randomTreesMatchTheModelWithMappedParents). */
         boolean mapBeforeCut;
+        /**
+         * A thread hammers every writable mapping with atomic adds of 0 (writes that change nothing,
+         * so the model stays exact) while the operations, cuts included, run; and a forked child
+         * process lives through the first seconds.
+         */
+        boolean noise;
+        final java.util.concurrent.CopyOnWriteArrayList<java.lang.foreign.MemorySegment> noisy = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicBoolean stopNoise = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread noiseThread;
+        int forked;
+
+        void startNoise() {
+            forked = Zxuffd.debugForkSleep(1500);
+            java.lang.invoke.VarHandle vh = java.lang.foreign.ValueLayout.JAVA_INT.varHandle();
+            Random nr = new Random(seed);
+            noiseThread = new Thread(() -> {
+                while (!stopNoise.get()) {
+                    java.lang.foreign.MemorySegment[] segs = noisy.toArray(new java.lang.foreign.MemorySegment[0]);
+                    if (segs.length == 0) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    java.lang.foreign.MemorySegment sg = segs[nr.nextInt(segs.length)];
+                    try {
+                        long off = (nr.nextLong(Math.max(1, sg.byteSize() / 4))) * 4;
+                        vh.getAndAdd(sg, off, 0);
+                    } catch (Throwable gone) {
+                        // unmapped meanwhile, or past a shrunk end (SIGBUS): nothing written
+                    }
+                }
+            }, "model-noise");
+            noiseThread.setDaemon(true);
+            noiseThread.start();
+        }
         final Random r;
         final List<Node> nodes = new ArrayList<>();
         final List<Map> maps = new ArrayList<>();
@@ -159,8 +195,13 @@ class ModelTest {
         int nextId;
 
         Run(long seed) {
+            this(seed, new Random(seed));
+        }
+
+        /** A run whose every choice comes from {@code r}: the fuzzer (modules/fuzz) feeds its input here. */
+        Run(long seed, Random r) {
             this.seed = seed;
-            this.r = new Random(seed);
+            this.r = r;
         }
 
         void fail(String what) {
@@ -504,6 +545,9 @@ class ModelTest {
             Map mp = new Map(n, m, off, len, writable);
             n.maps.add(mp);
             maps.add(mp);
+            if (noise && writable) {
+                noisy.add(m.segment());
+            }
         }
 
         void mapAccess() {
@@ -551,6 +595,7 @@ class ModelTest {
             }
             Map mp = maps.remove(r.nextInt(maps.size()));
             log.add("unmap #" + mp.node.id);
+            noisy.remove(mp.m.segment());
             mp.m.close();
             mp.node.maps.remove(mp);
             maybeDie(mp.node);
@@ -635,6 +680,17 @@ class ModelTest {
                 order.add(i);
             }
             java.util.Collections.shuffle(order, r);
+            if (noiseThread != null) {
+                stopNoise.set(true);
+                try {
+                    noiseThread.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (forked > 0) {
+                    assertEquals(0, Zxuffd.debugReap(forked), "the forked child exited cleanly");
+                }
+            }
             for (Map mp : new ArrayList<>(maps)) {
                 mp.m.close();
             }
@@ -656,6 +712,9 @@ class ModelTest {
     private static void run(Run run) {
         long seed = run.seed;
         try {
+            if (run.noise) {
+                run.startNoise();
+            }
             for (int i = 0; i < OPS; i++) {
                 run.step();
             }
@@ -670,8 +729,8 @@ class ModelTest {
             fail(sb.toString(), t);
         } finally {
             run.finish();
-            System.out.println("seed " + seed + ": children on the fast path " + CowEngine.FAST.get() + ", copied " + CowEngine.EAGER.get()
-                    + ", write-protected (userfaultfd) " + CowEngine.UFFD.get());
+            System.out.println("seed " + seed + ": children cut lazily " + CowEngine.LAZY.get() + ", copied " + CowEngine.EAGER.get()
+                    + ", faults served " + CowEngine.faults());
         }
     }
 }

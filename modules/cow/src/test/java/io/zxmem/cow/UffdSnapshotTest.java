@@ -31,7 +31,7 @@ class UffdSnapshotTest {
 
     @BeforeAll
     static void available() {
-        assertTrue(Zxuffd.available(), () -> "libzxuffd.so must load here: " + Zxuffd.unavailableBecause());
+        assertTrue(Zxuffd.loaded(), () -> "libzxuffd.so must load here: " + Zxuffd.unavailableBecause());
     }
 
     static void fill(Vmo v, int pages, int base) {
@@ -43,9 +43,9 @@ class UffdSnapshotTest {
 
     /** Runs {@code body} and says how many children it cut on the userfaultfd path. */
     static long uffdCuts(Runnable body) {
-        long before = CowEngine.UFFD.get();
+        long before = CowEngine.LAZY.get();
         body.run();
-        return CowEngine.UFFD.get() - before;
+        return CowEngine.LAZY.get() - before;
     }
 
     @Test
@@ -56,7 +56,7 @@ class UffdSnapshotTest {
                 Mapping m2 = parent.map(RW, 0, pages * P);
                 Mapping m3 = parent.map(RW, 8 * P, 8 * P)) {
             fill(parent, pages, 1);
-            long faults = WpGuard.FAULTS.get();
+            long faults = CowEngine.faults();
             Vmo[] child = new Vmo[1];
             assertEquals(1, uffdCuts(() -> child[0] = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, pages * P)));
             try (Vmo c = child[0]) {
@@ -88,7 +88,7 @@ class UffdSnapshotTest {
                 assertEquals((byte) 78, get(c, 4 * P));
             }
             // Pages 0 (twice: via m1 and m2 dedupe, or once), 3 and 8 faulted in the native handler.
-            assertTrue(WpGuard.FAULTS.get() - faults >= 3, "write-protect faults: " + (WpGuard.FAULTS.get() - faults));
+            assertTrue(CowEngine.faults() - faults >= 3, "write-protect faults: " + (CowEngine.faults() - faults));
             // The child is gone: writes through the mappings go on without faults or copies.
             m1.segment().set(ValueLayout.JAVA_BYTE, 20 * P, (byte) 9);
             assertEquals((byte) 9, get(parent, 20 * P));

@@ -114,6 +114,89 @@ class WindowAndSnapshotTest {
         }
     }
 
+    /**
+     * Issue 9, finding 5: a snapshot taken BEFORE its parent (or a slice of it) is sent stays true when
+     * the receiver writes: the export completes the parent's children first.
+     */
+    @ParameterizedTest(name = "parent mapped: {0}, sent as a slice: {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"false,false", "true,false", "false,true", "true,true"})
+    void aSnapshotTakenBeforeSendingIsNotChangedByTheReceiver(boolean mapped, boolean asSlice) {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(4 * P);
+             Mapping map = mapped ? v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 4 * P) : null) {
+            v.write(bytes("original"), P);
+            try (Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 4 * P);
+                 Vmo slice = v.createChild(Vmo.CHILD_SLICE, P, 2 * P)) {
+                a.write(null, asSlice ? slice.duplicate(Rights.SAME_RIGHTS) : v.duplicate(Rights.SAME_RIGHTS));
+                try (Message m = b.read(SECOND)) {
+                    Vmo theirs = m.handle(0, Vmo.class);
+                    theirs.write(bytes("\u00be\u00ef\u00be\u00ef"), asSlice ? 0 : P);
+                    assertEquals(read(theirs, asSlice ? 0 : P, 8), read(v, P, 8), "still shared");
+                    assertEquals("original", read(snap, P, 8), "the receiver's write reached an earlier snapshot");
+                    if (map != null) {
+                        map.segment().set(ValueLayout.JAVA_BYTE, P, (byte) 'X');
+                        assertEquals("original", read(snap, P, 8));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Issue 9, finding 5: sending a VMO while another thread snapshots it. The cut and the export
+     * serialize on the VMO: a snapshot never sees the receiver's later writes, and the sender's later
+     * writes keep reaching the receiver.
+     */
+    @Test
+    void sendingWhileSnapshottingKeepsBothTrue() throws Exception {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P);
+             Mapping map = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 2 * P)) {
+            int rounds = 1500;
+            int bad = 0;
+            for (int i = 0; i < rounds; i++) {
+                byte mark = (byte) (i % 100 + 1);
+                v.write(new byte[] {mark}, 0);
+                Thread sender = new Thread(() -> a.write(null, v.duplicate(Rights.SAME_RIGHTS)));
+                sender.start();
+                Vmo snap = v.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P);
+                sender.join();
+                try (snap; Message m = b.read(SECOND)) {
+                    Vmo theirs = m.handle(0, Vmo.class);
+                    theirs.write(new byte[] {(byte) -1}, 0);
+                    byte[] got = new byte[1];
+                    snap.read(got, 0);
+                    map.segment().set(ValueLayout.JAVA_BYTE, 1, mark);
+                    byte[] seen = new byte[1];
+                    theirs.read(seen, 1);
+                    if (got[0] != mark || seen[0] != mark) {
+                        bad++;
+                    }
+                }
+            }
+            assertEquals(0, bad, bad + " of " + rounds + " rounds: a snapshot saw the receiver, or the receiver lost the sender");
+        }
+    }
+
+    /** A VMO received without WRITE (its file sealed), mapped read-only, can still be snapshotted. */
+    @Test
+    void aReadOnlyReceivedAndMappedVmoCanBeSnapshotted() {
+        Channel[] c = Channel.createPair();
+        try (Channel a = c[0]; Channel b = c[1]; Vmo v = Vmo.create(2 * P)) {
+            v.write(bytes("original"), 0);
+            a.write(null, v.duplicate(v.rights() & ~Rights.WRITE));
+            try (Message m = b.read(SECOND)) {
+                Vmo theirs = m.handle(0, Vmo.class);
+                try (Mapping mm = theirs.map(Vmar.PERM_READ, 0, 2 * P);
+                     Vmo snap = theirs.createChild(Vmo.CHILD_SNAPSHOT, 0, 2 * P)) {
+                    v.write(bytes("modified"), 0);
+                    assertEquals("modified", read(theirs, 0, 8));
+                    assertEquals("original", read(snap, 0, 8));
+                }
+            }
+        }
+    }
+
     @Test
     void aCopyOnWriteChildCannotTravel() {
         Channel[] c = Channel.createPair();
