@@ -34,6 +34,7 @@ mp="$work/classes" cp="$work/launcher.jar"
 for j in "$work"/lib/*.jar; do
   [[ -e $j ]] || continue
   case $(basename "$j") in
+    zxmem-testkit*) cp="$cp:$j" ;; # not a module: the leak check, found by JUnit on the class path
     zxmem-*) mp="$j:$mp" ;;
     *) cp="$cp:$j" ;;
   esac

@@ -2,12 +2,13 @@
  * The native surface of zxmem: every system header whose constants, structs and functions the Java
  * bindings (modules/linux, io.zxmem.linux.sys) use by hand.
  *
- * Two consumers:
+ * Two consumers, each reading it with its own compiler:
  *  - HeaderCheckTest compiles a generated C file that includes this header and prints, for every
  *    constant and struct layout the Java side declares, the value gcc sees; the test then compares.
- *  - `mvn -Pjextract` feeds this header to jextract (when it is on PATH) to regenerate bindings for
- *    comparison. jextract is not published in any registry this project can reach, so the
- *    hand-written bindings are the ones in use.
+ *  - jextract (libclang) generates io.zxmem.linux.gen from it: regen.sh, with the names listed in
+ *    jextract-includes.txt. The generated sources are committed; GeneratedBindingsTest holds the
+ *    hand-written constants, layouts and downcall signatures equal to them, and CI regenerates them
+ *    and fails when the committed ones are stale.
  */
 #ifndef ZXMEM_LINUX_H
 #define ZXMEM_LINUX_H

@@ -85,7 +85,7 @@ public final class Channel extends Handle {
         return Os.fail(op, e);
     }
 
-    /** @return two connected channel ends, each with {@link #DEFAULT_RIGHTS} */
+    /** {@return two connected channel ends, each with {@link #DEFAULT_RIGHTS}} */
     public static Channel[] createPair() {
         String op = "channel.create";
         ChannelTransport.Endpoint[] e;
@@ -102,6 +102,8 @@ public final class Channel extends Handle {
      * Listens for connections on a filesystem path (a Unix domain socket; other processes of the same
      * machine that may open the path can connect).
      *
+     * @param path where the socket is created
+     * @return the server, which accepts connections
      * @throws ZxException ALREADY_EXISTS when something is at the path; INVALID_ARGS for a path too
      *                     long for a socket address (107 bytes); NOT_FOUND when its directory is missing
      */
@@ -120,6 +122,8 @@ public final class Channel extends Handle {
     /**
      * Connects to a {@link ChannelServer} listening on {@code path}.
      *
+     * @param path where the server listens
+     * @return this end of the new channel, with {@link #DEFAULT_RIGHTS}
      * @throws ZxException NOT_FOUND when nothing is at the path; PEER_CLOSED when nobody listens there
      */
     public static Channel connect(Path path) {
@@ -151,6 +155,8 @@ public final class Channel extends Handle {
      * no longer be sent (NOT_SUPPORTED). The seals go on only once the send can no longer fail for a
      * closed peer or a full queue, so a write failing with PEER_CLOSED or SHOULD_WAIT seals nothing.
      *
+     * @param data    the bytes, at most {@link #MAX_MSG_BYTES}
+     * @param handles the handles to send, at most {@link #MAX_MSG_HANDLES}
      * @throws ZxException BAD_HANDLE for a closed channel or a null, closed or repeated handle;
      *                     ACCESS_DENIED without WRITE, or a handle without TRANSFER; OUT_OF_RANGE for
      *                     more than {@link #MAX_MSG_BYTES} bytes or {@link #MAX_MSG_HANDLES} handles;
@@ -249,6 +255,8 @@ public final class Channel extends Handle {
      * received handles belong to the caller. Messages the peer wrote before it closed are still
      * delivered; after them, PEER_CLOSED.
      *
+     * @param timeout how long to wait at most
+     * @return the message, whose handles the caller now owns
      * @throws ZxException TIMED_OUT when no message came in time; PEER_CLOSED when the peer is closed
      *                     and no message is left; IO for a malformed message (its descriptors are
      *                     closed, the channel stays usable); CANCELED when the handle is closed while
@@ -320,7 +328,7 @@ public final class Channel extends Handle {
         return (int) Math.min(SLICE_MILLIS, (leftNanos + 999_999) / 1_000_000);
     }
 
-    /** @return the user signals and {@link #READABLE}, {@link #WRITABLE}, {@link #PEER_CLOSED} as they are now */
+    /** {@return the user signals and {@link #READABLE}, {@link #WRITABLE}, {@link #PEER_CLOSED} as they are now} */
     @Override
     public int signals() {
         checkValid("handle.signals");

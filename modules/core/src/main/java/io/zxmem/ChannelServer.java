@@ -28,12 +28,16 @@ public final class ChannelServer implements AutoCloseable {
         this.path = path;
     }
 
-    /** @return the path this server listens on */
+    /** {@return the path this server listens on} */
     public Path path() {
         return path;
     }
 
-    /** Waits for the next connection; {@link #accept(Duration)} with no time limit. */
+    /**
+     * Waits for the next connection; {@link #accept(Duration)} with no time limit.
+     *
+     * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
+     */
     public Channel accept() {
         return accept(null);
     }
@@ -41,6 +45,7 @@ public final class ChannelServer implements AutoCloseable {
     /**
      * Waits up to {@code timeout} (null: no limit) for the next connection.
      *
+     * @param timeout how long to wait at most, null for no limit
      * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
      * @param timeout how long to wait; negative means not at all, and very long ones (up to
      *                {@code Duration.ofSeconds(Long.MAX_VALUE)}) saturate

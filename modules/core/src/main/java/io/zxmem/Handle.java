@@ -110,19 +110,19 @@ public abstract class Handle implements AutoCloseable {
         }
     }
 
-    /** @return the rights of this handle */
+    /** {@return the rights of this handle} */
     public int rights() {
         checkValid("handle.rights");
         return rights;
     }
 
-    /** @return the kernel object id of the object this handle refers to (process-unique) */
+    /** {@return the kernel object id of the object this handle refers to (process-unique)} */
     public long koid() {
         checkValid("handle.koid");
         return object.koid();
     }
 
-    /** @return whether the handle is open */
+    /** {@return whether the handle is open} */
     public boolean isValid() {
         return ref.state.get() == Ref.OPEN;
     }
@@ -142,6 +142,9 @@ public abstract class Handle implements AutoCloseable {
      * A new handle to the same object with {@code rights} (a subset of this handle's, or
      * {@link Rights#SAME_RIGHTS}). Needs {@link Rights#DUPLICATE}.
      *
+     * @param <H>    the handle's own type
+     * @param rights the new handle's rights
+     * @return the new handle
      * @throws ZxException BAD_HANDLE when the handle is closed; ACCESS_DENIED without DUPLICATE;
      *                     INVALID_ARGS when {@code rights} is not a subset of the handle's rights
      */
@@ -157,6 +160,9 @@ public abstract class Handle implements AutoCloseable {
      * Replaces this handle by one with {@code rights} (a subset, or {@link Rights#SAME_RIGHTS}). This
      * handle is invalid afterwards, even when the replacement fails.
      *
+     * @param <H>    the handle's own type
+     * @param rights the new handle's rights
+     * @return the new handle
      * @throws ZxException BAD_HANDLE when the handle is closed; INVALID_ARGS when {@code rights} is not
      *                     a subset of the handle's rights (the handle is closed all the same)
      */
@@ -179,7 +185,7 @@ public abstract class Handle implements AutoCloseable {
         return (H) newHandle(object, r);
     }
 
-    /** @return the signals asserted on the object now */
+    /** {@return the signals asserted on the object now} */
     public int signals() {
         checkValid("handle.signals");
         return object.signals();
@@ -189,6 +195,8 @@ public abstract class Handle implements AutoCloseable {
      * Waits until any of {@code signals} is asserted on the object. Needs {@link Rights#WAIT}. Blocks
      * the thread without spinning.
      *
+     * @param signals the signals to wait for, any of them
+     * @param timeout how long to wait at most
      * @return the signals observed
      * @throws ZxException TIMED_OUT when none became asserted within {@code timeout}; CANCELED when the
      *                     handle is closed while waiting
@@ -207,7 +215,12 @@ public abstract class Handle implements AutoCloseable {
         return object.await(signals, nanos, () -> !isValid());
     }
 
-    /** Clears then sets user signals ({@code USER_0..USER_7}) on the object. Needs {@link Rights#SIGNAL}. */
+    /**
+     * Clears then sets user signals ({@code USER_0..USER_7}) on the object. Needs {@link Rights#SIGNAL}.
+     *
+     * @param clear the user signals to clear
+     * @param set   the user signals to set, after clearing
+     */
     public void signal(int clear, int set) {
         require("handle.signal", Rights.SIGNAL);
         if (((clear | set) & ~Signals.USER_ALL) != 0) {

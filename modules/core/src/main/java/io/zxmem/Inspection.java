@@ -122,7 +122,7 @@ final class Inspection {
         return l;
     }
 
-    /** @return the pids whose inspection socket exists and whose process is alive */
+    /** {@return the pids whose inspection socket exists and whose process is alive} */
     static List<Long> optedIn() {
         List<Long> pids = new ArrayList<>();
         try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {

@@ -51,7 +51,7 @@ final class LiveMappings {
         LIVE.remove(id);
     }
 
-    /** @return the open mappings of the object with {@code koid}, by address */
+    /** {@return the open mappings of the object with {@code koid}, by address} */
     static List<VmoSnapshot.Mapped> of(long koid) {
         List<VmoSnapshot.Mapped> l = new ArrayList<>();
         for (Entry m : LIVE.values()) {

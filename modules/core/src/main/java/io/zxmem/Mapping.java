@@ -100,7 +100,7 @@ public final class Mapping implements AutoCloseable {
     }
 
     /**
-     * @return a segment over the whole window, read-only without {@link Vmar#PERM_WRITE}
+     * {@return a segment over the whole window, read-only without {@link Vmar#PERM_WRITE}}
      * @throws IllegalStateException if the mapping is closed
      * @throws ZxException ACCESS_DENIED if the mapping has no read permission (touching it would crash)
      */
@@ -128,22 +128,22 @@ public final class Mapping implements AutoCloseable {
         }
     }
 
-    /** @return the start address of the mapping */
+    /** {@return the start address of the mapping} */
     public long address() {
         return address;
     }
 
-    /** @return the mapping's length in bytes (a multiple of the page size) */
+    /** {@return the mapping's length in bytes (a multiple of the page size)} */
     public long length() {
         return length;
     }
 
-    /** @return the offset in the VMO where the window starts */
+    /** {@return the offset in the VMO where the window starts} */
     public long vmoOffset() {
         return vmoOffset;
     }
 
-    /** @return the current {@code Vmar.PERM_*} bits */
+    /** {@return the current {@code Vmar.PERM_*} bits} */
     public synchronized int perms() {
         return perms;
     }
@@ -152,6 +152,7 @@ public final class Mapping implements AutoCloseable {
      * Changes the permissions. Removing a permission first invalidates every segment handed out (they
      * throw {@link IllegalStateException}); call {@link #segment()} again for one that matches.
      *
+     * @param newPerms the new {@code Vmar.PERM_*} bits
      * @throws ZxException INVALID_ARGS for unknown bits or write/execute without read; ACCESS_DENIED
      *                     beyond the rights of the handle the mapping was made with; NOT_FOUND when closed
      */

@@ -11,13 +11,17 @@ import java.util.List;
  */
 public record Message(byte[] data, List<Handle> handles) implements AutoCloseable {
 
+    /** Copies the handle list; a null array or list becomes an empty one. */
     public Message {
         data = data == null ? new byte[0] : data;
         handles = handles == null ? List.of() : List.copyOf(handles);
     }
 
     /**
-     * @return handle {@code index}, as {@code type}
+     * {@return handle {@code index}, as {@code type}}
+     * @param <H>   the handle type
+     * @param index which handle, from 0
+     * @param type  the handle type expected
      * @throws ZxException OUT_OF_RANGE for an index past the handles; WRONG_TYPE when it is of another type
      */
     public <H extends Handle> H handle(int index, Class<H> type) {

@@ -53,6 +53,9 @@ public final class Resource extends Handle {
      * that works: VFIO (device bound to {@code vfio-pci}), UIO ({@code uio_pci_generic}, 32-bit
      * non-prefetchable BARs only), the sysfs {@code resourceN} file, then {@code /dev/mem}.
      *
+     * @param bdf the device's PCI address, {@code domain:bus:device.function}
+     * @param bar the BAR index, 0 to 5
+     * @return a resource handle for the BAR's physical range
      * @throws ZxException NOT_FOUND when there is no such device or BAR; NOT_SUPPORTED when no backend
      *                     can map it (the message lists why each one failed) or the device module is missing
      */
@@ -66,6 +69,10 @@ public final class Resource extends Handle {
     /**
      * Map {@code map} of a UIO device ({@code uio0} or {@code /dev/uio0}), as listed under
      * {@code /sys/class/uio/<device>/maps/}.
+     *
+     * @param device the UIO device, {@code uio0} or {@code /dev/uio0}
+     * @param map    the map index
+     * @return a resource handle for the map's physical range
      */
     public static Resource uio(String device, int map) {
         if (device == null) {
@@ -74,7 +81,13 @@ public final class Resource extends Handle {
         return wrap(provider("resource.uio(" + device + ", " + map + ")").uio(device, map));
     }
 
-    /** {@code [base, base+size)} of {@code /dev/mem} (page-aligned; needs root and a kernel that allows it). */
+    /**
+     * {@code [base, base+size)} of {@code /dev/mem} (page-aligned; needs root and a kernel that allows it).
+     *
+     * @param base the page-aligned physical address
+     * @param size the length in bytes, page-aligned
+     * @return a resource handle for the range
+     */
     public static Resource devMem(long base, long size) {
         String op = "resource.dev_mem(base=" + Ranges.hex(base) + ", size=" + Ranges.hex(size) + ")";
         checkRange(op, base, size);
@@ -86,6 +99,9 @@ public final class Resource extends Handle {
      * file, zero at first, that every physical VMO and mapping of the resource shows. For tests and
      * device models.
      *
+     * @param base the physical address it pretends to be at
+     * @param size the length in bytes
+     * @return a resource handle for the simulated range
      * @throws ZxException INVALID_ARGS for a zero, unaligned or overflowing range
      */
     public static Resource simulated(long base, long size) {
@@ -124,19 +140,19 @@ public final class Resource extends Handle {
         return it.next();
     }
 
-    /** @return the physical address of the first byte this resource grants */
+    /** {@return the physical address of the first byte this resource grants} */
     public long base() {
         checkValid("resource.base");
         return resource.region().base();
     }
 
-    /** @return how many bytes this resource grants */
+    /** {@return how many bytes this resource grants} */
     public long size() {
         checkValid("resource.size");
         return resource.region().size();
     }
 
-    /** @return the backend: {@code vfio}, {@code uio}, {@code sysfs}, {@code devmem} or {@code simulated} */
+    /** {@return the backend: {@code vfio}, {@code uio}, {@code sysfs}, {@code devmem} or {@code simulated}} */
     public String backend() {
         checkValid("resource.backend");
         return resource.region().backend();

@@ -4,28 +4,46 @@ import java.util.StringJoiner;
 
 /** Handle rights: Zircon's {@code ZX_RIGHT_*} bit masks. */
 public final class Rights {
+    /** No rights. */
     public static final int NONE = 0;
+    /** May be duplicated ({@link Handle#duplicate(int)}). */
     public static final int DUPLICATE = 1 << 0;
+    /** May be sent through a channel. */
     public static final int TRANSFER = 1 << 1;
+    /** May read the object ({@code Vmo.read}, read-only mappings). */
     public static final int READ = 1 << 2;
+    /** May write the object ({@code Vmo.write}, writable mappings). */
     public static final int WRITE = 1 << 3;
+    /** May be mapped executable. */
     public static final int EXECUTE = 1 << 4;
+    /** May be mapped ({@link Vmar#map}). */
     public static final int MAP = 1 << 5;
+    /** May read properties (name, content size). */
     public static final int GET_PROPERTY = 1 << 6;
+    /** May set properties (name, content size). */
     public static final int SET_PROPERTY = 1 << 7;
+    /** May set and clear user signals ({@link Handle#signal(int, int)}). */
     public static final int SIGNAL = 1 << 12;
+    /** May wait for signals ({@link Handle#waitOne}). */
     public static final int WAIT = 1 << 14;
+    /** May read object information ({@code Vmo.info}). */
     public static final int INSPECT = 1 << 15;
+    /** May resize a resizable VMO. */
     public static final int RESIZE = 1 << 22;
     /** Needed on a {@link Pager} to create VMOs with it and to detach them ({@code ZX_RIGHT_ATTACH_VMO}). */
     public static final int ATTACH_VMO = 1 << 23;
     /** Needed on a {@link Pager} to supply pages, run pager ops and query dirty ranges ({@code ZX_RIGHT_MANAGE_VMO}). */
     public static final int MANAGE_VMO = 1 << 24;
+    /** For duplicate and replace: keep the handle's rights. */
     public static final int SAME_RIGHTS = 1 << 31;
 
+    /** {@code TRANSFER | DUPLICATE | WAIT | INSPECT}. */
     public static final int BASIC = TRANSFER | DUPLICATE | WAIT | INSPECT;
+    /** {@code READ | WRITE}. */
     public static final int IO = READ | WRITE;
+    /** {@code GET_PROPERTY | SET_PROPERTY}. */
     public static final int PROPERTY = GET_PROPERTY | SET_PROPERTY;
+    /** The rights of a new VMO handle ({@code RESIZE} is added for a resizable VMO). */
     public static final int DEFAULT_VMO = BASIC | IO | PROPERTY | MAP | SIGNAL;
 
     private static final String[] NAMES = new String[32];
@@ -50,7 +68,11 @@ public final class Rights {
 
     private Rights() {}
 
-    /** @return the rights as {@code READ|WRITE|...}, {@code NONE} for 0, unknown bits in hex */
+    /**
+     * {@return the rights as {@code READ|WRITE|...}, {@code NONE} for 0, unknown bits in hex}
+     *
+     * @param rights the rights bits
+     */
     public static String toString(int rights) {
         if (rights == 0) {
             return "NONE";

@@ -14,8 +14,11 @@ import java.lang.foreign.MemorySegment;
  * places mappings wherever the kernel finds room.
  */
 public final class Vmar {
+    /** Mapping permission: read. */
     public static final int PERM_READ = 1;
+    /** Mapping permission: write (needs read too). */
     public static final int PERM_WRITE = 2;
+    /** Mapping permission: execute (needs read too). */
     public static final int PERM_EXECUTE = 4;
     /** Pre-fault the pages the VMO already has committed (a hint; it never commits new ones). */
     public static final int MAP_RANGE = 1 << 10;
@@ -30,7 +33,7 @@ public final class Vmar {
 
     private Vmar() {}
 
-    /** @return the root region of this process */
+    /** {@return the root region of this process} */
     public static Vmar root() {
         return ROOT;
     }
@@ -46,6 +49,11 @@ public final class Vmar {
      * <p>A mapping of a slice that reaches past the slice's end never shows the parent's pages there:
      * that part behaves as past any VMO's end.
      *
+     * @param options   {@code PERM_*} bits and mapping options such as {@link #MAP_RANGE}
+     * @param vmo       the VMO to map
+     * @param vmoOffset the page-aligned offset in the VMO where the window starts
+     * @param length    the window's length in bytes
+     * @return the mapping; close it to unmap
      * @throws ZxException BAD_HANDLE for a null or closed handle (also when the last handle is closed
      *                     by another thread during the call: then nothing is mapped); ACCESS_DENIED
      *                     without MAP, or for permissions the handle's rights do not cover; INVALID_ARGS

@@ -29,30 +29,53 @@ public final class Vmo extends Handle {
     /** Option: the VMO has the largest possible size; the size argument sets the content size only. */
     public static final int UNBOUNDED = 1 << 4;
 
+    /** Child kind: a snapshot, a copy as of now in both directions (made lazily, copy-on-write). */
     public static final int CHILD_SNAPSHOT = 1 << 0;
+    /** Child option: the child may change size. */
     public static final int CHILD_RESIZABLE = 1 << 2;
+    /** Child kind: a window onto a range of this VMO; writes go through to it. */
     public static final int CHILD_SLICE = 1 << 3;
+    /** Child kind: the child's writes stay private and the pages it wrote stay stable; other pages may show later writes of the parent. */
     public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 1 << 4;
+    /** The former name of {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}. */
     public static final int CHILD_COPY_ON_WRITE = CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
+    /** Child option: the child's handle has no {@link Rights#WRITE}. */
     public static final int CHILD_NO_WRITE = 1 << 5;
 
+    /** {@link #opRange}: allocate the pages of the range. */
     public static final int OP_COMMIT = 1;
+    /** {@link #opRange}: release the pages of the range (they read zero). */
     public static final int OP_DECOMMIT = 2;
+    /** {@link #opRange}: lock a discardable VMO against discarding; see {@link #lock()}. */
     public static final int OP_LOCK = 3;
+    /** {@link #opRange}: unlock a discardable VMO; see {@link #unlock()}. */
     public static final int OP_UNLOCK = 4;
+    /** {@link #opRange}: make the range coherent for instruction fetch. */
     public static final int OP_CACHE_SYNC = 6;
+    /** {@link #opRange}: invalidate the data cache for the range. */
     public static final int OP_CACHE_INVALIDATE = 7;
+    /** {@link #opRange}: write the data cache back for the range. */
     public static final int OP_CACHE_CLEAN = 8;
+    /** {@link #opRange}: write back, then invalidate, the data cache for the range. */
     public static final int OP_CACHE_CLEAN_INVALIDATE = 9;
+    /** {@link #opRange}: zero the range (byte-granular). */
     public static final int OP_ZERO = 10;
+    /** {@link #opRange}: lock a discardable VMO only if nothing was discarded. */
     public static final int OP_TRY_LOCK = 11;
+    /** {@link #opRange}: a hint that the range will not be needed soon. */
     public static final int OP_DONT_NEED = 12;
+    /** {@link #opRange}: a hint that the range should stay resident. */
     public static final int OP_ALWAYS_NEED = 13;
+    /** {@link #opRange}: a hint to bring the range in now. */
     public static final int OP_PREFETCH = 14;
 
+    /** Cache policy: cached (the default). */
     public static final int CACHE_CACHED = 0;
+    /** Cache policy: uncached. */
     public static final int CACHE_UNCACHED = 1;
+    /** Cache policy: uncached device memory. */
     public static final int CACHE_UNCACHED_DEVICE = 2;
+    /** Cache policy: write-combining. */
     public static final int CACHE_WRITE_COMBINING = 3;
 
     /** The largest size of a VMO. */
@@ -89,6 +112,9 @@ public final class Vmo extends Handle {
      * Creates an anonymous VMO of {@code size} bytes, rounded up to the page size; its content size is
      * {@code size} itself. Options: {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}.
      *
+     * @param size    the size in bytes (the content size); rounded up to pages
+     * @param options {@code 0} or {@link #RESIZABLE}, {@link #DISCARDABLE}, {@link #UNBOUNDED}
+     * @return a handle to the new VMO, with {@link Rights#DEFAULT_VMO} (plus RESIZE when resizable)
      * @throws ZxException in this order: OUT_OF_RANGE when the rounded size exceeds {@link #MAX_SIZE}
      *                     (with UNBOUNDED too: the content size cannot exceed the VMO); INVALID_ARGS for
      *                     RESIZABLE|UNBOUNDED, then for unknown option bits; NO_MEMORY or NO_RESOURCES
@@ -128,6 +154,8 @@ public final class Vmo extends Handle {
     /**
      * {@code create(size, 0)}.
      *
+     * @param size the size in bytes; rounded up to pages
+     * @return a handle to the new VMO
      * @throws ZxException OUT_OF_RANGE when the rounded size exceeds {@link #MAX_SIZE}
      */
     public static Vmo create(long size) {
@@ -141,6 +169,10 @@ public final class Vmo extends Handle {
      * policy {@link #CACHE_UNCACHED} and allows only {@link #CHILD_SLICE} children. Rights:
      * {@link Rights#DEFAULT_VMO} and {@link Rights#EXECUTE}.
      *
+     * @param resource a {@link Resource} handle covering the range
+     * @param paddr    the page-aligned physical address
+     * @param size     the length in bytes, page-aligned
+     * @return a handle to the physical VMO
      * @throws ZxException in this order: INVALID_ARGS when {@code paddr + size} overflows; BAD_HANDLE
      *                     for a null or closed handle; WRONG_TYPE when it is not a {@link Resource};
      *                     ACCESS_DENIED when the range is not inside the resource; INVALID_ARGS when
@@ -193,6 +225,10 @@ public final class Vmo extends Handle {
      * and remove EXECUTE. This VMO's {@link Signals#VMO_ZERO_CHILDREN} stays cleared until the child is
      * gone (closed and unmapped).
      *
+     * @param options one kind ({@link #CHILD_SNAPSHOT}, {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}, {@link #CHILD_SLICE}), plus {@link #CHILD_RESIZABLE} or {@link #CHILD_NO_WRITE}
+     * @param offset  where in this VMO the child starts (page-aligned)
+     * @param size    the child's size in bytes
+     * @return a handle to the child
      * @throws ZxException, checked in this order: OUT_OF_RANGE when the rounded size exceeds
      *     {@link #MAX_SIZE} or, for the snapshot kinds, {@code offset+size} overflows (a slice whose
      *     end wraps past 2^64 is not inside this VMO: INVALID_ARGS below); INVALID_ARGS for NO_WRITE|RESIZABLE;
@@ -339,6 +375,8 @@ public final class Vmo extends Handle {
     /**
      * Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst}. Needs {@link Rights#READ}.
      *
+     * @param dst    where the bytes go
+     * @param offset where in the VMO they are read
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without READ; INVALID_ARGS for a null
      *                     or read-only destination, or one whose arena is closed or confined to another
      *                     thread; NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE when the range is past
@@ -361,6 +399,8 @@ public final class Vmo extends Handle {
     /**
      * Reads {@code dst.length} bytes at {@code offset}. Needs {@link Rights#READ}.
      *
+     * @param dst    where the bytes go
+     * @param offset where in the VMO they are read
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without READ; INVALID_ARGS for null;
      *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE past {@link #size()};
      *                     BAD_STATE when the cache policy is not CACHED
@@ -376,6 +416,8 @@ public final class Vmo extends Handle {
     /**
      * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
      *
+     * @param src    the bytes
+     * @param offset where in the VMO they go
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE; INVALID_ARGS for a null
      *                     source, or one whose arena is closed or confined to another thread;
      *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE when the range is past
@@ -395,6 +437,8 @@ public final class Vmo extends Handle {
     /**
      * Writes all of {@code src} at {@code offset}. Needs {@link Rights#WRITE}.
      *
+     * @param src    the bytes
+     * @param offset where in the VMO they go
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE; INVALID_ARGS for null;
      *                     NOT_SUPPORTED for a physical VMO; OUT_OF_RANGE past {@link #size()};
      *                     BAD_STATE when the cache policy is not CACHED
@@ -419,8 +463,9 @@ public final class Vmo extends Handle {
     }
 
     /**
-     * @return the size in bytes (a multiple of the page size). For a resizable VMO shared with another
-     *         process, the size of its file now: every holder sees the same size.
+     * {@return the size in bytes (a multiple of the page size)} For a resizable VMO shared with another
+     * process, the size of its file now: every holder sees the same size.
+     *
      * @throws ZxException BAD_HANDLE when the handle is closed
      */
     public long size() {
@@ -437,6 +482,7 @@ public final class Vmo extends Handle {
      * <p>An {@link InternalError} still pending from an earlier touch of a mapping past the end (the
      * JVM reports it late, at some later call of the thread) is discarded first, never thrown from here.
      *
+     * @param size the new size in bytes
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE (or RESIZE on a
      *                     resizable VMO); UNAVAILABLE when the VMO is not resizable; OUT_OF_RANGE past
      *                     {@link #MAX_SIZE}; INVALID_ARGS when a child's offset in its root plus the
@@ -462,25 +508,33 @@ public final class Vmo extends Handle {
         vmo.setSize(size);
     }
 
-    /** @return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}. */
+    /** {@return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}.} */
     public long contentSize() {
         require("vmo.get_content_size", Rights.GET_PROPERTY);
         return vmo.contentSize();
     }
 
-    /** Sets the content size; it may exceed {@link #size()}. Needs WRITE and SET_PROPERTY. */
+    /**
+     * Sets the content size; it may exceed {@link #size()}. Needs WRITE and SET_PROPERTY.
+     *
+     * @param size the new content size in bytes
+     */
     public void setContentSize(long size) {
         require("vmo.set_content_size", Rights.WRITE | Rights.SET_PROPERTY);
         vmo.setContentSize(size);
     }
 
-    /** @return the name. Needs {@link Rights#GET_PROPERTY}. */
+    /** {@return the name. Needs {@link Rights#GET_PROPERTY}.} */
     public String name() {
         require("vmo.get_name", Rights.GET_PROPERTY);
         return vmo.name();
     }
 
-    /** Sets the name; at most {@link #MAX_NAME_BYTES} bytes of its UTF-8 form are kept. Needs SET_PROPERTY. */
+    /**
+     * Sets the name; at most {@link #MAX_NAME_BYTES} bytes of its UTF-8 form are kept. Needs SET_PROPERTY.
+     *
+     * @param name the new name
+     */
     public void setName(String name) {
         require("vmo.set_name", Rights.SET_PROPERTY);
         if (name == null) {
@@ -493,6 +547,9 @@ public final class Vmo extends Handle {
      * {@code zx_vmo_op_range}: COMMIT, DECOMMIT, ZERO, LOCK, TRY_LOCK, UNLOCK, the CACHE_* operations,
      * DONT_NEED, ALWAYS_NEED and PREFETCH over {@code [offset, offset+size)}.
      *
+     * @param op     one of the {@code OP_*} constants
+     * @param offset where the range starts
+     * @param size   its length in bytes
      * @param buffer for LOCK and TRY_LOCK, at least {@link LockState#BYTES} bytes that receive the
      *               {@code zx_vmo_lock_state_t}; may be {@link MemorySegment#NULL} otherwise (and for TRY_LOCK)
      * @return the lock state for LOCK and TRY_LOCK, otherwise null
@@ -619,29 +676,52 @@ public final class Vmo extends Handle {
         };
     }
 
-    /** Commits the pages of a range (rounded out to pages). Needs WRITE. */
+    /**
+     * Commits the pages of a range (rounded out to pages). Needs WRITE.
+     *
+     * @param offset where the range starts
+     * @param length its length in bytes
+     */
     public void commit(long offset, long length) {
         opRange(OP_COMMIT, offset, length, MemorySegment.NULL);
     }
 
-    /** Frees the pages of a page-aligned range; they read zero. Needs WRITE. */
+    /**
+     * Frees the pages of a page-aligned range; they read zero. Needs WRITE.
+     *
+     * @param offset where the range starts, page-aligned
+     * @param length its length in bytes, page-aligned
+     */
     public void decommit(long offset, long length) {
         opRange(OP_DECOMMIT, offset, length, MemorySegment.NULL);
     }
 
-    /** Zeroes a byte range, freeing whole pages inside it. Needs WRITE. */
+    /**
+     * Zeroes a byte range, freeing whole pages inside it. Needs WRITE.
+     *
+     * @param offset where the range starts
+     * @param length its length in bytes
+     */
     public void zero(long offset, long length) {
         opRange(OP_ZERO, offset, length, MemorySegment.NULL);
     }
 
-    /** Locks a discardable VMO (nests); reports whether it was discarded while unlocked. */
+    /**
+     * Locks a discardable VMO (nests); reports whether it was discarded while unlocked.
+     *
+     * @return the locked range, and the range discarded while unlocked (empty when none was)
+     */
     public LockState lock() {
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
             return opRange(OP_LOCK, 0, size(), a.allocate(LockState.BYTES));
         }
     }
 
-    /** Locks a discardable VMO unless it was discarded (then UNAVAILABLE). */
+    /**
+     * Locks a discardable VMO unless it was discarded (then UNAVAILABLE).
+     *
+     * @return the locked range
+     */
     public LockState tryLock() {
         return opRange(OP_TRY_LOCK, 0, size(), MemorySegment.NULL);
     }
@@ -657,6 +737,8 @@ public final class Vmo extends Handle {
      * ordinary memory, so for anonymous VMOs the policy is recorded (and makes read/write fail with
      * BAD_STATE, as on Zircon) while their mappings stay cached; physical VMOs honour it where the
      * backend can.
+     *
+     * @param policy one of the {@code CACHE_*} constants
      */
     public void setCachePolicy(int policy) {
         require("vmo.set_cache_policy", Rights.MAP);
@@ -666,7 +748,7 @@ public final class Vmo extends Handle {
         vmo.setCachePolicy(policy, vmo.isCowChild() || vmo.cowChildCount() > 0);
     }
 
-    /** @return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}. */
+    /** {@return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}.} */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
         VmoObject parent = vmo.parent();
@@ -674,7 +756,14 @@ public final class Vmo extends Handle {
         return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
     }
 
-    /** {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}. */
+    /**
+     * {@code Vmar.root().map(vmOptions, this, vmoOffset, length)}.
+     *
+     * @param vmOptions {@code Vmar.PERM_*} bits and mapping options
+     * @param vmoOffset the page-aligned offset where the window starts
+     * @param length    the window's length in bytes
+     * @return the mapping; close it to unmap
+     */
     public Mapping map(int vmOptions, long vmoOffset, long length) {
         return Vmar.root().map(vmOptions, this, vmoOffset, length);
     }

@@ -12,6 +12,8 @@ import java.util.Map;
  * One live VMO as {@link Zx#inspect()} saw it: where it sits in its tree, how big it is, what it
  * holds committed, which handles and mappings keep it alive.
  *
+ * @param koid        the VMO's process-unique object id
+ * @param name        its name
  * @param parentKoid  0 for a root VMO
  * @param kind        {@code paged}, {@code physical}, {@code slice}, {@code snapshot}, {@code at-least-on-write}
  *                    or {@code pager} (pages supplied by a user pager, here or in the process it came from)
@@ -20,6 +22,10 @@ import java.util.Map;
  *                    has none)
  * @param suppliedBytes for a VMO of a user pager in this process, the bytes its pager supplied so far
  * @param dirtyBytes  for a VMO of a user pager in this process, the bytes dirty or awaiting clean
+ * @param size        its size in bytes
+ * @param committedBytes bytes of memory it holds committed
+ * @param numChildren how many live children it has
+ * @param mappings    its live mappings
  */
 public record VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
         int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings, long suppliedBytes,
@@ -31,9 +37,17 @@ public record VmoSnapshot(long koid, long parentKoid, String name, String kind, 
         this(koid, parentKoid, name, kind, size, committedBytes, flags, numChildren, handleRights, mappings, 0, 0);
     }
 
-    /** One mapping of the VMO. */
+    /**
+     * One mapping of the VMO.
+     *
+     * @param address   where the mapping starts
+     * @param length    its length in bytes
+     * @param vmoOffset the VMO offset it starts at
+     * @param perms     its {@code Vmar.PERM_*} bits
+     */
     public record Mapped(long address, long length, long vmoOffset, int perms) {}
 
+    /** Copies the lists, so that a snapshot never changes. */
     public VmoSnapshot {
         handleRights = List.copyOf(handleRights);
         mappings = List.copyOf(mappings);

@@ -11,7 +11,7 @@ import java.util.List;
 public final class Zx {
     private Zx() {}
 
-    /** @return the system page size, read from the OS ({@code sysconf(_SC_PAGESIZE)}) */
+    /** {@return the system page size, read from the OS ({@code sysconf(_SC_PAGESIZE)})} */
     public static long pageSize() {
         return Pages.size();
     }
@@ -31,6 +31,7 @@ public final class Zx {
      * recently unlocked ones are discarded. {@code Long.MAX_VALUE} (the default) means no budget; memory
      * pressure reported by the kernel discards them regardless.
      *
+     * @param bytes the budget in bytes
      * @throws ZxException INVALID_ARGS for a negative budget
      */
     public static void setDiscardableBudget(long bytes) {
@@ -40,20 +41,20 @@ public final class Zx {
         Purger.get().setBudget(bytes);
     }
 
-    /** @return the budget set by {@link #setDiscardableBudget} */
+    /** {@return the budget set by {@link #setDiscardableBudget}} */
     public static long discardableBudget() {
         return Purger.get().budget();
     }
 
-    /** @return how many VMO objects are alive in this process (handles, mappings or children keep them) */
+    /** {@return how many VMO objects are alive in this process (handles, mappings or children keep them)} */
     public static int liveVmoCount() {
         return VmoManager.liveCount();
     }
 
     /**
-     * @return how many empty memfds zxmem keeps open right now for the next anonymous VMOs (at most
-     *         {@code -Dzxmem.memfdPool=N}, default 16; 0 turns recycling off). They are open
-     *         descriptors of this process that belong to no VMO.
+     * {@return how many empty memfds zxmem keeps open right now for the next anonymous VMOs} At most
+     * {@code -Dzxmem.memfdPool=N}, default 16; 0 turns recycling off. They are open descriptors of this
+     * process that belong to no VMO.
      */
     public static int pooledMemfds() {
         return MemfdPool.pooled();
@@ -69,20 +70,21 @@ public final class Zx {
         return MemfdPool.drain();
     }
 
-    /** @return a snapshot of every live VMO of this process, in koid order */
+    /** {@return a snapshot of every live VMO of this process, in koid order} */
     public static List<VmoSnapshot> inspect() {
         return Inspection.self();
     }
 
     /**
-     * @return a snapshot of every live VMO of process {@code pid}, which must have opted in
+     * {@return a snapshot of every live VMO of process {@code pid}, which must have opted in}
+     * @param pid the process
      * @throws ZxException NOT_FOUND when the process does not exist or has not opted in
      */
     public static List<VmoSnapshot> inspect(long pid) {
         return Inspection.remote(pid);
     }
 
-    /** @return the pids of running processes that opted in to inspection */
+    /** {@return the pids of running processes that opted in to inspection} */
     public static List<Long> inspectable() {
         return Inspection.optedIn();
     }
@@ -97,7 +99,7 @@ public final class Zx {
         return Inspection.serve();
     }
 
-    /** @return the state of the memory-pressure monitor, for diagnostics */
+    /** {@return the state of the memory-pressure monitor, for diagnostics} */
     public static String pressureMonitor() {
         return Purger.get().monitorState();
     }

@@ -11,10 +11,14 @@ import io.zxmem.linux.sys.Errno;
 public final class LinuxException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The C function or syscall that failed. */
     private final String call;
+    /** The errno that call left. */
     private final int errno;
 
     /**
+     * Records a failed call; the message reads {@code "mmap: ENOMEM (Cannot allocate memory)"}.
+     *
      * @param call  the C function or syscall that failed, for example {@code "mmap"}
      * @param errno the value of {@code errno} captured right after that call
      */
@@ -24,22 +28,22 @@ public final class LinuxException extends RuntimeException {
         this.errno = errno;
     }
 
-    /** @return the name of the failed call, for example {@code "memfd_create"} */
+    /** {@return the name of the failed call, for example {@code "memfd_create"}} */
     public String call() {
         return call;
     }
 
-    /** @return the numeric errno, for example 13 */
+    /** {@return the numeric errno, for example 13} */
     public int errno() {
         return errno;
     }
 
-    /** @return the symbolic errno, for example {@code "EACCES"} */
+    /** {@return the symbolic errno, for example {@code "EACCES"}} */
     public String errnoName() {
         return Errno.name(errno);
     }
 
-    /** @return the operating system's description of the errno, from {@code strerror} */
+    /** {@return the operating system's description of the errno, from {@code strerror}} */
     public String osMessage() {
         return Errno.message(errno);
     }

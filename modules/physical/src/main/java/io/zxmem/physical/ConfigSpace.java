@@ -64,6 +64,8 @@ public final class ConfigSpace implements AutoCloseable {
      * The configuration space of the PCI device behind {@code resource}: the VFIO configuration region
      * for a {@code vfio} resource, the sysfs file otherwise.
      *
+     * @param resource a PCI BAR resource ({@code Resource.pciBar})
+     * @return the device's configuration space
      * @throws ZxException NOT_SUPPORTED for resources that are not a PCI BAR ({@code simulated}, plain {@code devmem})
      */
     public static ConfigSpace of(Resource resource) {
@@ -118,31 +120,67 @@ public final class ConfigSpace implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the byte at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @return the value, zero-extended
+     */
     public int read8(int offset) {
         return (int) read("config.read8(" + offset + ")", offset, 1) & 0xff;
     }
 
+    /**
+     * Reads the 16-bit word at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @return the value, zero-extended
+     */
     public int read16(int offset) {
         return (int) read("config.read16(" + offset + ")", offset, 2) & 0xffff;
     }
 
+    /**
+     * Reads the 32-bit word at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @return the value, zero-extended
+     */
     public int read32(int offset) {
         return (int) read("config.read32(" + offset + ")", offset, 4);
     }
 
+    /**
+     * Writes the byte at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @param value  the value; bits above the width are ignored
+     */
     public void write8(int offset, int value) {
         write("config.write8(" + offset + ")", offset, 1, value);
     }
 
+    /**
+     * Writes the 16-bit word at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @param value  the value; bits above the width are ignored
+     */
     public void write16(int offset, int value) {
         write("config.write16(" + offset + ")", offset, 2, value);
     }
 
+    /**
+     * Writes the 32-bit word at {@code offset} of the configuration space.
+     *
+     * @param offset the byte offset, aligned to the width
+     * @param value  the value; bits above the width are ignored
+     */
     public void write32(int offset, int value) {
         write("config.write32(" + offset + ")", offset, 4, value);
     }
 
-    /** @return the command register */
+    /** {@return the command register} */
     public int command() {
         return read16(PCI_COMMAND);
     }
@@ -155,17 +193,29 @@ public final class ConfigSpace implements AutoCloseable {
         }
     }
 
-    /** Sets or clears Bus Master Enable: a device may only DMA (and send MSIs) while it is set. */
+    /**
+     * Sets or clears Bus Master Enable: a device may only DMA (and send MSIs) while it is set.
+     *
+     * @param on set or clear
+     */
     public void setBusMaster(boolean on) {
         commandBit(PCI_COMMAND_MASTER, on);
     }
 
-    /** Sets or clears Memory Space Enable: while clear, the device ignores accesses to its memory BARs. */
+    /**
+     * Sets or clears Memory Space Enable: while clear, the device ignores accesses to its memory BARs.
+     *
+     * @param on set or clear
+     */
     public void setMemorySpace(boolean on) {
         commandBit(PCI_COMMAND_MEMORY, on);
     }
 
-    /** Sets or clears INTx Disable (UIO's handler sets it when the interrupt fires; clearing re-arms). */
+    /**
+     * Sets or clears INTx Disable (UIO's handler sets it when the interrupt fires; clearing re-arms).
+     *
+     * @param on set or clear
+     */
     public void setInterruptDisable(boolean on) {
         commandBit(PCI_COMMAND_INTX_DISABLE, on);
     }

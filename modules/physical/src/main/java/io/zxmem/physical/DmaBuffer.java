@@ -58,6 +58,9 @@ public final class DmaBuffer implements AutoCloseable {
     /**
      * Allocates {@code size} bytes (rounded up to pages), zeroed, for the device behind {@code resource}.
      *
+     * @param resource a resource of the device that will access the buffer
+     * @param size     the size in bytes; rounded up to pages
+     * @return the buffer; close it to free it
      * @throws ZxException INVALID_ARGS for size 0; NOT_SUPPORTED, NO_MEMORY or ACCESS_DENIED when no
      *                     device-visible address can be had
      */
@@ -177,32 +180,33 @@ public final class DmaBuffer implements AutoCloseable {
         return pfn * page + (vaddr & (page - 1));
     }
 
-    /** @return the address to program into the device (an IOVA, or a physical address) */
+    /** {@return the address to program into the device (an IOVA, or a physical address)} */
     public long deviceAddress() {
         checkOpen();
         return deviceAddress;
     }
 
-    /** @return the buffer's memory for the CPU side */
+    /** {@return the buffer's memory for the CPU side} */
     public MemorySegment segment() {
         checkOpen();
         return segment;
     }
 
+    /** {@return the buffer's size in bytes} */
     public long size() {
         return size;
     }
 
     /**
-     * @return the VMO that holds the buffer (IOMMU buffers are ordinary zxmem VMOs: {@code read}, other
-     *         mappings and handles all see what the device wrote), empty for huge-page buffers
+     * {@return the VMO that holds the buffer (IOMMU buffers are ordinary zxmem VMOs: {@code read}, other
+     *         mappings and handles all see what the device wrote), empty for huge-page buffers}
      */
     public java.util.Optional<Vmo> vmo() {
         checkOpen();
         return java.util.Optional.ofNullable(vmo);
     }
 
-    /** @return {@code vfio-iommu} or {@code hugepage-physical} */
+    /** {@return {@code vfio-iommu} or {@code hugepage-physical}} */
     public String kind() {
         return kind;
     }

@@ -51,7 +51,7 @@ public final class Interrupt implements AutoCloseable {
     private interface Source {
         int fd();
 
-        /** @return interrupts since the previous call, after fd became readable */
+        /** {@return interrupts since the previous call, after fd became readable} */
         long take();
 
         void ack();
@@ -79,7 +79,12 @@ public final class Interrupt implements AutoCloseable {
         this.cancel = c;
     }
 
-    /** {@code open(resource, Mode.AUTO)}. */
+    /**
+     * {@code open(resource, Mode.AUTO)}.
+     *
+     * @param resource a resource of the device
+     * @return the interrupt; close it to release it
+     */
     public static Interrupt open(Resource resource) {
         return open(resource, Mode.AUTO);
     }
@@ -87,6 +92,9 @@ public final class Interrupt implements AutoCloseable {
     /**
      * Enables the interrupt of the device behind {@code resource} and routes it here.
      *
+     * @param resource a resource of the device
+     * @param mode     which kind of interrupt to use
+     * @return the interrupt; close it to release it
      * @throws ZxException NOT_SUPPORTED for backends without interrupts (sysfs, devmem, simulated) or a
      *                     mode the device lacks
      */
@@ -234,7 +242,7 @@ public final class Interrupt implements AutoCloseable {
         }
     }
 
-    /** @return {@code vfio-msi}, {@code vfio-intx} or {@code uio-intx} */
+    /** {@return {@code vfio-msi}, {@code vfio-intx} or {@code uio-intx}} */
     public String kind() {
         return kind;
     }
@@ -242,6 +250,7 @@ public final class Interrupt implements AutoCloseable {
     /**
      * Blocks until the device interrupts (or has interrupted since the last call).
      *
+     * @param timeout how long to wait at most
      * @return how many interrupts arrived since the previous {@code await} (at least 1)
      * @throws ZxException TIMED_OUT when none arrived in time; CANCELED when closed meanwhile;
      *                     BAD_HANDLE when already closed

@@ -38,7 +38,12 @@ public final class Mmio {
         this.readOnly = segment.isReadOnly();
     }
 
-    /** A view of the whole mapping (it must stay open while the view is used). */
+    /**
+     * A view of the whole mapping (it must stay open while the view is used).
+     *
+     * @param mapping an open mapping of a physical VMO
+     * @return the register view
+     */
     public static Mmio of(Mapping mapping) {
         if (mapping == null) {
             throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: mapping is null");
@@ -46,7 +51,12 @@ public final class Mmio {
         return of(mapping.segment());
     }
 
-    /** A view of {@code segment}, which must start 8-byte aligned. */
+    /**
+     * A view of {@code segment}, which must start 8-byte aligned.
+     *
+     * @param segment the registers, 8-byte aligned
+     * @return the register view
+     */
     public static Mmio of(MemorySegment segment) {
         if (segment == null) {
             throw new ZxException(Status.ERR_INVALID_ARGS, "mmio.of: segment is null");
@@ -57,12 +67,12 @@ public final class Mmio {
         return new Mmio(segment);
     }
 
-    /** @return the bytes this view covers */
+    /** {@return the bytes this view covers} */
     public long size() {
         return size;
     }
 
-    /** @return the underlying segment */
+    /** {@return the underlying segment} */
     public MemorySegment segment() {
         return segment;
     }
@@ -105,7 +115,12 @@ public final class Mmio {
 
     // ---- 8-bit ----
 
-    /** 8-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 8-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteVolatile(long offset) {
         try {
             return (byte) VH_8.getVolatile(segment, offset);
@@ -114,7 +129,12 @@ public final class Mmio {
         }
     }
 
-    /** 8-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 8-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteVolatile(long offset, byte value) {
         try {
             VH_8.setVolatile(segment, offset, value);
@@ -123,7 +143,12 @@ public final class Mmio {
         }
     }
 
-    /** 8-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 8-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteAcquire(long offset) {
         try {
             return (byte) VH_8.getAcquire(segment, offset);
@@ -132,7 +157,12 @@ public final class Mmio {
         }
     }
 
-    /** 8-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 8-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteRelease(long offset, byte value) {
         try {
             VH_8.setRelease(segment, offset, value);
@@ -141,7 +171,12 @@ public final class Mmio {
         }
     }
 
-    /** 8-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 8-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public byte getByteOpaque(long offset) {
         try {
             return (byte) VH_8.getOpaque(segment, offset);
@@ -150,7 +185,12 @@ public final class Mmio {
         }
     }
 
-    /** 8-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 8-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putByteOpaque(long offset, byte value) {
         try {
             VH_8.setOpaque(segment, offset, value);
@@ -161,7 +201,12 @@ public final class Mmio {
 
     // ---- 16-bit ----
 
-    /** 16-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 16-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortVolatile(long offset) {
         try {
             return (short) VH_16.getVolatile(segment, offset);
@@ -170,7 +215,12 @@ public final class Mmio {
         }
     }
 
-    /** 16-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 16-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortVolatile(long offset, short value) {
         try {
             VH_16.setVolatile(segment, offset, value);
@@ -179,7 +229,12 @@ public final class Mmio {
         }
     }
 
-    /** 16-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 16-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortAcquire(long offset) {
         try {
             return (short) VH_16.getAcquire(segment, offset);
@@ -188,7 +243,12 @@ public final class Mmio {
         }
     }
 
-    /** 16-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 16-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortRelease(long offset, short value) {
         try {
             VH_16.setRelease(segment, offset, value);
@@ -197,7 +257,12 @@ public final class Mmio {
         }
     }
 
-    /** 16-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 16-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public short getShortOpaque(long offset) {
         try {
             return (short) VH_16.getOpaque(segment, offset);
@@ -206,7 +271,12 @@ public final class Mmio {
         }
     }
 
-    /** 16-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 16-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putShortOpaque(long offset, short value) {
         try {
             VH_16.setOpaque(segment, offset, value);
@@ -217,7 +287,12 @@ public final class Mmio {
 
     // ---- 32-bit ----
 
-    /** 32-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 32-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntVolatile(long offset) {
         try {
             return (int) VH_32.getVolatile(segment, offset);
@@ -226,7 +301,12 @@ public final class Mmio {
         }
     }
 
-    /** 32-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 32-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntVolatile(long offset, int value) {
         try {
             VH_32.setVolatile(segment, offset, value);
@@ -235,7 +315,12 @@ public final class Mmio {
         }
     }
 
-    /** 32-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 32-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntAcquire(long offset) {
         try {
             return (int) VH_32.getAcquire(segment, offset);
@@ -244,7 +329,12 @@ public final class Mmio {
         }
     }
 
-    /** 32-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 32-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntRelease(long offset, int value) {
         try {
             VH_32.setRelease(segment, offset, value);
@@ -253,7 +343,12 @@ public final class Mmio {
         }
     }
 
-    /** 32-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 32-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public int getIntOpaque(long offset) {
         try {
             return (int) VH_32.getOpaque(segment, offset);
@@ -262,7 +357,12 @@ public final class Mmio {
         }
     }
 
-    /** 32-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 32-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putIntOpaque(long offset, int value) {
         try {
             VH_32.setOpaque(segment, offset, value);
@@ -273,7 +373,12 @@ public final class Mmio {
 
     // ---- 64-bit ----
 
-    /** 64-bit read with volatile (sequentially consistent) ordering. */
+    /**
+     * 64-bit read with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongVolatile(long offset) {
         try {
             return (long) VH_64.getVolatile(segment, offset);
@@ -282,7 +387,12 @@ public final class Mmio {
         }
     }
 
-    /** 64-bit write with volatile (sequentially consistent) ordering. */
+    /**
+     * 64-bit write with volatile (sequentially consistent) ordering.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongVolatile(long offset, long value) {
         try {
             VH_64.setVolatile(segment, offset, value);
@@ -291,7 +401,12 @@ public final class Mmio {
         }
     }
 
-    /** 64-bit read with acquire ordering: later accesses are not moved before it. */
+    /**
+     * 64-bit read with acquire ordering: later accesses are not moved before it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongAcquire(long offset) {
         try {
             return (long) VH_64.getAcquire(segment, offset);
@@ -300,7 +415,12 @@ public final class Mmio {
         }
     }
 
-    /** 64-bit write with release ordering: earlier accesses are not moved after it. */
+    /**
+     * 64-bit write with release ordering: earlier accesses are not moved after it.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongRelease(long offset, long value) {
         try {
             VH_64.setRelease(segment, offset, value);
@@ -309,7 +429,12 @@ public final class Mmio {
         }
     }
 
-    /** 64-bit read with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 64-bit read with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @return the value read
+     */
     public long getLongOpaque(long offset) {
         try {
             return (long) VH_64.getOpaque(segment, offset);
@@ -318,7 +443,12 @@ public final class Mmio {
         }
     }
 
-    /** 64-bit write with opaque ordering: really performed, in program order for this address only. */
+    /**
+     * 64-bit write with opaque ordering: really performed, in program order for this address only.
+     *
+     * @param offset the register's byte offset, aligned to its width
+     * @param value  the value to write
+     */
     public void putLongOpaque(long offset, long value) {
         try {
             VH_64.setOpaque(segment, offset, value);

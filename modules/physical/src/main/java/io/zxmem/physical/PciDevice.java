@@ -36,20 +36,22 @@ public final class PciDevice {
      * @param flags   the kernel's resource flags (third column of {@code resource})
      */
     public record Bar(int index, long address, long size, long flags) {
-        /** @return whether it is a memory BAR (MMIO), not an I/O port range */
+        /** {@return whether it is a memory BAR (MMIO), not an I/O port range} */
         public boolean isMemory() {
             return (flags & IORESOURCE_MEM) != 0;
         }
 
-        /** @return whether it is an I/O port BAR */
+        /** {@return whether it is an I/O port BAR} */
         public boolean isIo() {
             return (flags & IORESOURCE_IO) != 0;
         }
 
+        /** {@return whether it is a 64-bit memory BAR} */
         public boolean is64Bit() {
             return (flags & IORESOURCE_MEM_64) != 0;
         }
 
+        /** {@return whether it is prefetchable memory} */
         public boolean isPrefetchable() {
             return (flags & IORESOURCE_PREFETCH) != 0;
         }
@@ -64,7 +66,10 @@ public final class PciDevice {
     }
 
     /**
+     * The device at a PCI address.
+     *
      * @param bdf domain:bus:device.function, {@code 0000:00:10.0}
+     * @return the device
      * @throws ZxException NOT_FOUND when there is no such device; INVALID_ARGS for a malformed address
      */
     public static PciDevice of(String bdf) {
@@ -79,7 +84,7 @@ public final class PciDevice {
         return d;
     }
 
-    /** @return every PCI device, sorted by address (empty when the system has no PCI sysfs) */
+    /** {@return every PCI device, sorted by address (empty when the system has no PCI sysfs)} */
     public static List<PciDevice> list() {
         if (!Files.isDirectory(SYSFS)) {
             return List.of();
@@ -91,34 +96,42 @@ public final class PciDevice {
         }
     }
 
-    /** @return the devices with this vendor and device ID */
+    /**
+     * {@return the devices with this vendor and device ID}
+     *
+     * @param vendorId the vendor ID
+     * @param deviceId the device ID
+     */
     public static List<PciDevice> find(int vendorId, int deviceId) {
         return list().stream().filter(d -> d.vendorId() == vendorId && d.deviceId() == deviceId).toList();
     }
 
+    /** {@return the PCI address, {@code domain:bus:device.function}} */
     public String bdf() {
         return bdf;
     }
 
-    /** @return the device's sysfs directory */
+    /** {@return the device's sysfs directory} */
     public Path sysfsPath() {
         return dir;
     }
 
+    /** {@return the vendor ID} */
     public int vendorId() {
         return (int) Sys.readNumber(dir.resolve("vendor"), "pci_device.vendor");
     }
 
+    /** {@return the device ID} */
     public int deviceId() {
         return (int) Sys.readNumber(dir.resolve("device"), "pci_device.device");
     }
 
-    /** @return the 24-bit class code (base class, subclass, programming interface) */
+    /** {@return the 24-bit class code (base class, subclass, programming interface)} */
     public int classCode() {
         return (int) Sys.readNumber(dir.resolve("class"), "pci_device.class");
     }
 
-    /** @return the bound driver's name ({@code vfio-pci}, {@code uio_pci_generic}, ...) or {@code none} */
+    /** {@return the bound driver's name ({@code vfio-pci}, {@code uio_pci_generic}, ...) or {@code none}} */
     public String driver() {
         Path link = dir.resolve("driver");
         try {
@@ -128,7 +141,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the IOMMU group number, if the device sits behind an IOMMU */
+    /** {@return the IOMMU group number, if the device sits behind an IOMMU} */
     public OptionalInt iommuGroup() {
         Path link = dir.resolve("iommu_group");
         try {
@@ -139,7 +152,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the UIO device ({@code uio0}) when a UIO driver is bound */
+    /** {@return the UIO device ({@code uio0}) when a UIO driver is bound} */
     public Optional<String> uioDevice() {
         Path uio = dir.resolve("uio");
         if (!Files.isDirectory(uio)) {
@@ -152,7 +165,7 @@ public final class PciDevice {
         }
     }
 
-    /** @return the assigned BARs among 0..5 (unassigned ones, size 0, are left out) */
+    /** {@return the assigned BARs among 0..5 (unassigned ones, size 0, are left out)} */
     public List<Bar> bars() {
         String text = Sys.read(dir.resolve("resource"), "pci_device.bars");
         String[] lines = text.split("\n");
@@ -170,7 +183,8 @@ public final class PciDevice {
     }
 
     /**
-     * @return BAR {@code index}
+     * {@return BAR {@code index}}
+     * @param index the BAR index, 0 to 5
      * @throws ZxException INVALID_ARGS for an index outside 0..5; NOT_FOUND when it is not assigned
      */
     public Bar bar(int index) {
@@ -183,8 +197,8 @@ public final class PciDevice {
     }
 
     /**
-     * @return the configuration space through sysfs ({@code config}); writes need root. A device held
-     *         through VFIO is better reached with {@link ConfigSpace#of(io.zxmem.Resource)}.
+     * {@return the configuration space through sysfs ({@code config}); writes need root. A device held
+     *         through VFIO is better reached with {@link ConfigSpace#of(io.zxmem.Resource)}.}
      */
     public ConfigSpace config() {
         return ConfigSpace.sysfs(this);

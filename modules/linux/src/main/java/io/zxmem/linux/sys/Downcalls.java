@@ -10,6 +10,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Builds downcall handles and owns the per-thread {@code errno} capture buffers.
@@ -27,6 +29,12 @@ public final class Downcalls {
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CAPTURE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+    /**
+     * The C signature of every non-variadic libc function linked so far: GeneratedBindingsTest holds
+     * each one equal to what jextract generated from the header, since a wrong {@code int} for a
+     * {@code size_t} links fine and fails only at run time, on some inputs.
+     */
+    private static final Map<String, FunctionDescriptor> LIBC_SIGNATURES = new ConcurrentHashMap<>();
 
     private Downcalls() {}
 
@@ -42,7 +50,7 @@ public final class Downcalls {
 
     /** A libc function returning {@code ret} and taking {@code args}, with errno capture. */
     public static MethodHandle errno(String name, MemoryLayout ret, MemoryLayout... args) {
-        return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO);
+        return link(libc(name, FunctionDescriptor.of(ret, args)), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO);
     }
 
     /**
@@ -50,7 +58,8 @@ public final class Downcalls {
      * call's duration, so use it only for short, non-blocking calls.
      */
     public static MethodHandle errnoHeap(String name, MemoryLayout ret, MemoryLayout... args) {
-        return link(lookup(LIBC, name), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO, Linker.Option.critical(true));
+        return link(libc(name, FunctionDescriptor.of(ret, args)), FunctionDescriptor.of(ret, args), CAPTURE_ERRNO,
+                Linker.Option.critical(true));
     }
 
     /** A libc function that cannot fail and may take heap segments ({@code critical(true)}, no errno). */
@@ -65,7 +74,7 @@ public final class Downcalls {
 
     /** A libc function that cannot fail (no errno capture). */
     public static MethodHandle plain(String name, FunctionDescriptor fd) {
-        return link(lookup(LIBC, name), fd);
+        return link(libc(name, fd), fd);
     }
 
     /** A function from another library, with errno capture. */
@@ -76,6 +85,17 @@ public final class Downcalls {
     /** A function from another library, without errno capture. */
     public static MethodHandle plain(SymbolLookup lib, String name, FunctionDescriptor fd) {
         return link(lookup(lib, name), fd);
+    }
+
+    /** @return the libc symbol {@code name}, its signature noted for the generated-bindings test */
+    private static MemorySegment libc(String name, FunctionDescriptor fd) {
+        LIBC_SIGNATURES.put(name, fd);
+        return lookup(LIBC, name);
+    }
+
+    /** @return the signatures of the non-variadic libc functions linked so far, by C name */
+    static Map<String, FunctionDescriptor> libcSignatures() {
+        return Map.copyOf(LIBC_SIGNATURES);
     }
 
     private static MemorySegment lookup(SymbolLookup lib, String name) {

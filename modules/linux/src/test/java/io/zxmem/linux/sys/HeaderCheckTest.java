@@ -105,7 +105,7 @@ class HeaderCheckTest {
     }
 
     /** Every class of this module's main output that carries {@link HeaderChecked}. */
-    private static List<Class<?>> checkedClasses() throws IOException {
+    static List<Class<?>> checkedClasses() throws IOException {
         Path classes = Path.of("target/classes").toAbsolutePath();
         List<Class<?>> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(classes)) {
