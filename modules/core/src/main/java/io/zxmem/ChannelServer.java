@@ -45,10 +45,9 @@ public final class ChannelServer implements AutoCloseable {
     /**
      * Waits up to {@code timeout} (null: no limit) for the next connection.
      *
-     * @param timeout how long to wait at most, null for no limit
+     * @param timeout how long to wait at most, null for no limit; negative means not at all, and very
+     *                long ones (up to {@code Duration.ofSeconds(Long.MAX_VALUE)}) saturate
      * @return the server's end of the new channel, with {@link Channel#DEFAULT_RIGHTS}
-     * @param timeout how long to wait; negative means not at all, and very long ones (up to
-     *                {@code Duration.ofSeconds(Long.MAX_VALUE)}) saturate
      * @throws ZxException TIMED_OUT when nobody connected in time; BAD_HANDLE when the server is
      *                     closed; CANCELED when it is closed while waiting; NO_RESOURCES when out of
      *                     descriptors

@@ -19,7 +19,11 @@ public record PageRequest(int command, long koid, long offset, long length) {
     /** {@code ZX_PAGER_VMO_DIRTY}: clean pages are about to be written (VMOs created with {@link Pager#TRAP_DIRTY}). */
     public static final int DIRTY = 2;
 
-    /** @return whether this request is about {@code vmo} (same koid) */
+    /**
+     * {@return whether this request is about {@code vmo} (same koid)}
+     *
+     * @param vmo a VMO handle, possibly closed or null
+     */
     public boolean isFor(Vmo vmo) {
         return vmo != null && vmo.isValid() && vmo.koid() == koid;
     }

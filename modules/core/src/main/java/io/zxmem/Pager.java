@@ -68,6 +68,7 @@ public final class Pager extends Handle {
     /**
      * {@code zx_pager_create}.
      *
+     * @return a handle to the new pager, with {@link #DEFAULT_RIGHTS}
      * @throws ZxException NOT_SUPPORTED when the {@code io.zxmem.pager} module is not there
      */
     public static Pager create() {
@@ -84,6 +85,9 @@ public final class Pager extends Handle {
      * pager supplies. Options: {@link Vmo#RESIZABLE}, {@link #TRAP_DIRTY}, {@link Vmo#UNBOUNDED}.
      * Rights: {@link Rights#DEFAULT_VMO}, plus RESIZE when RESIZABLE.
      *
+     * @param options {@code 0} or {@link Vmo#RESIZABLE}, {@link #TRAP_DIRTY}, {@link Vmo#UNBOUNDED}
+     * @param size    the size in bytes, rounded up to pages
+     * @return a handle to the new pager-backed VMO
      * @throws ZxException in this order: INVALID_ARGS for unknown options; BAD_HANDLE; ACCESS_DENIED
      *                     without {@link Rights#ATTACH_VMO}; INVALID_ARGS for RESIZABLE|UNBOUNDED;
      *                     OUT_OF_RANGE when the rounded size exceeds {@link Vmo#MAX_SIZE}
@@ -125,6 +129,7 @@ public final class Pager extends Handle {
      * BAD_STATE, and so does every later access that would need a request; pages already supplied stay
      * readable. The pager gets a {@link PageRequest#COMPLETE} request.
      *
+     * @param vmo a VMO of this pager
      * @throws ZxException BAD_HANDLE; ACCESS_DENIED without ATTACH_VMO; INVALID_ARGS when {@code vmo}
      *                     is not a VMO of this pager
      */
@@ -140,6 +145,11 @@ public final class Pager extends Handle {
      * supplied before keep their content; the range of {@code aux} reads zero afterwards (its pages
      * moved). Accessors waiting for these pages wake up.
      *
+     * @param vmo       a VMO of this pager
+     * @param offset    page-aligned offset in {@code vmo} where the supplied pages go
+     * @param length    page-aligned length
+     * @param aux       the VMO holding the content
+     * @param auxOffset page-aligned offset in {@code aux} where the content starts
      * @throws ZxException in this order: BAD_HANDLE; ACCESS_DENIED without MANAGE_VMO; BAD_HANDLE for
      *                     a null or closed {@code vmo}; INVALID_ARGS when {@code vmo} is not a VMO of
      *                     this pager, or an offset or the length is not page-aligned; BAD_HANDLE for a
@@ -203,6 +213,11 @@ public final class Pager extends Handle {
      * BAD_STATE, BUFFER_TOO_SMALL), {@link #OP_WRITEBACK_BEGIN} (dirty pages await clean; {@code data}
      * 0 or {@link DirtyRange#IS_ZERO}) and {@link #OP_WRITEBACK_END} (pages awaiting clean are clean).
      *
+     * @param op     {@link #OP_DIRTY}, {@link #OP_FAIL}, {@link #OP_WRITEBACK_BEGIN} or {@link #OP_WRITEBACK_END}
+     * @param vmo    a VMO of this pager
+     * @param offset page-aligned offset in {@code vmo}
+     * @param length page-aligned length
+     * @param data   for {@link #OP_FAIL}, the status value the waiting accessors get; otherwise 0
      * @throws ZxException in this order: BAD_HANDLE; ACCESS_DENIED without MANAGE_VMO; BAD_HANDLE for
      *                     {@code vmo}; INVALID_ARGS when it is not a VMO of this pager; NOT_SUPPORTED
      *                     for an unknown op; INVALID_ARGS for a bad {@code data} or an unaligned range;
@@ -248,6 +263,10 @@ public final class Pager extends Handle {
      * {@code zx_pager_query_dirty_ranges}: the dirty (and awaiting-clean) ranges of
      * {@code [offset, offset+length)}, in ascending order, adjacent pages merged.
      *
+     * @param vmo    a VMO of this pager
+     * @param offset page-aligned offset in {@code vmo}
+     * @param length length of the range to query
+     * @return the dirty ranges inside {@code [offset, offset+length)}, in ascending order
      * @throws ZxException BAD_HANDLE; ACCESS_DENIED without MANAGE_VMO; INVALID_ARGS when {@code vmo}
      *                     is not a VMO of this pager or the range is not page-aligned; OUT_OF_RANGE
      *                     when the range is not inside the VMO
@@ -270,6 +289,8 @@ public final class Pager extends Handle {
      * Takes the oldest page request of any of this pager's VMOs, waiting up to {@code timeout} (what a
      * Zircon pager reads from its port).
      *
+     * @param timeout how long to wait at most, null for no limit
+     * @return the request
      * @throws ZxException BAD_HANDLE; TIMED_OUT when no request came in time; CANCELED when the thread
      *                     was interrupted
      */
@@ -287,7 +308,7 @@ public final class Pager extends Handle {
         return pager.engine.next(nanos);
     }
 
-    /** @return how many page requests wait to be taken with {@link #next} */
+    /** {@return how many page requests wait to be taken with {@link #next}} */
     public int pendingRequests() {
         checkValid("pager.pending_requests");
         return pager.engine.pendingRequests();

@@ -104,6 +104,12 @@ public final class Vmar {
      * arena's: a confined arena closes in nanoseconds, a shared one is a JVM-wide handshake. There is
      * no {@code protect} for such a window; use a {@link Mapping} for that.
      *
+     * @param options   {@code PERM_*} bits and mapping options such as {@link #MAP_RANGE}
+     * @param vmo       the VMO to map
+     * @param vmoOffset the page-aligned offset in the VMO where the window starts
+     * @param length    the window's length in bytes
+     * @param arena     the arena whose closing unmaps the window
+     * @return a segment over the window, read-only without {@link #PERM_WRITE}
      * @throws ZxException as {@link #map(int, Vmo, long, long)}; INVALID_ARGS when {@code arena} is null
      * @throws IllegalStateException when {@code arena} is already closed (nothing is mapped then)
      * @throws WrongThreadException when {@code arena} is confined to another thread (nothing stays mapped)

@@ -229,7 +229,7 @@ public final class Vmo extends Handle {
      * @param offset  where in this VMO the child starts (page-aligned)
      * @param size    the child's size in bytes
      * @return a handle to the child
-     * @throws ZxException, checked in this order: OUT_OF_RANGE when the rounded size exceeds
+     * @throws ZxException checked in this order: OUT_OF_RANGE when the rounded size exceeds
      *     {@link #MAX_SIZE} or, for the snapshot kinds, {@code offset+size} overflows (a slice whose
      *     end wraps past 2^64 is not inside this VMO: INVALID_ARGS below); INVALID_ARGS for NO_WRITE|RESIZABLE;
      *     ACCESS_DENIED without DUPLICATE and READ; INVALID_ARGS for unknown options, not exactly one
@@ -771,6 +771,12 @@ public final class Vmo extends Handle {
     /**
      * {@code Vmar.root().map(vmOptions, this, vmoOffset, length, arena)}: a segment over the window,
      * mapped until {@code arena} closes; see {@link Vmar#map(int, Vmo, long, long, java.lang.foreign.Arena)}.
+     *
+     * @param vmOptions {@code Vmar.PERM_*} bits and mapping options
+     * @param vmoOffset the page-aligned offset where the window starts
+     * @param length    the window's length in bytes
+     * @param arena     the arena whose closing unmaps the window
+     * @return a segment over the window, read-only without {@code Vmar.PERM_WRITE}
      */
     public MemorySegment map(int vmOptions, long vmoOffset, long length, java.lang.foreign.Arena arena) {
         return Vmar.root().map(vmOptions, this, vmoOffset, length, arena);

@@ -31,7 +31,20 @@ public record VmoSnapshot(long koid, long parentKoid, String name, String kind, 
         int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings, long suppliedBytes,
         long dirtyBytes) {
 
-    /** A snapshot of a VMO that no user pager backs (supplied and dirty bytes 0). */
+    /**
+     * A snapshot of a VMO that no user pager backs (supplied and dirty bytes 0).
+     *
+     * @param koid           the VMO's process-unique object id
+     * @param parentKoid     0 for a root VMO
+     * @param name           its name
+     * @param kind           {@code paged}, {@code physical}, {@code slice}, {@code snapshot} or {@code at-least-on-write}
+     * @param size           its size in bytes
+     * @param committedBytes bytes of memory it holds committed
+     * @param flags          {@code VmoInfo} flag bits
+     * @param numChildren    how many live children it has
+     * @param handleRights   the rights of each open handle
+     * @param mappings       its live mappings
+     */
     public VmoSnapshot(long koid, long parentKoid, String name, String kind, long size, long committedBytes,
             int flags, int numChildren, List<Integer> handleRights, List<Mapped> mappings) {
         this(koid, parentKoid, name, kind, size, committedBytes, flags, numChildren, handleRights, mappings, 0, 0);
