@@ -223,6 +223,17 @@ public final class Mapping implements AutoCloseable {
      */
     @Override
     public void close() {
+        // The handler covers the method's first bytecode: the interpreter may deliver a pending late
+        // fault on entry, before any try inside closeSteps (or its loop header) is reached.
+        try {
+            closeSteps();
+        } catch (InternalError e) {
+            Faults.discard(e);
+            closeSteps();
+        }
+    }
+
+    private void closeSteps() {
         // Every step is idempotent, so when the late error cuts a step short (HotSpot may throw it at a
         // poll after the point that delivered it), the next attempt finishes the close.
         for (int attempt = 0; ; attempt++) {

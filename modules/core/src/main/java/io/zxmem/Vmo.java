@@ -489,13 +489,11 @@ public final class Vmo extends Handle {
      *                     size overflows; ACCESS_DENIED when the size is sealed (shared without RESIZE)
      */
     public void setSize(long size) {
-        for (int attempt = 0; attempt < 3; attempt++) {
-            try {
-                io.zxmem.internal.Faults.deliver();
-                break;
-            } catch (InternalError e) {
-                io.zxmem.internal.Faults.discard(e);
-            }
+        // A handler over the first bytecode: a pending late fault may be delivered on entry.
+        try {
+            discardLateFault();
+        } catch (InternalError e) {
+            io.zxmem.internal.Faults.discard(e);
         }
         require("vmo.set_size", Rights.WRITE);
         if (vmo.resizable() && (rightsOf() & Rights.RESIZE) == 0) {
@@ -506,6 +504,18 @@ public final class Vmo extends Handle {
                     "the VMO was not created RESIZABLE");
         }
         vmo.setSize(size);
+    }
+
+    /** Throws and discards a late unsafe-access fault still pending from an earlier touch. */
+    private static void discardLateFault() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                io.zxmem.internal.Faults.deliver();
+                break;
+            } catch (InternalError e) {
+                io.zxmem.internal.Faults.discard(e);
+            }
+        }
     }
 
     /** {@return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}.} */
