@@ -4,9 +4,7 @@ import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
-import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PageStore;
-import io.zxmem.spi.PhysicalStore;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -105,6 +103,11 @@ public final class SliceStore implements PageStore {
     }
 
     @Override
+    public boolean windowsAreOwnMappings() {
+        return true;
+    }
+
+    @Override
     public Window mapWindow(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
         if (inside == length) {
@@ -126,16 +129,10 @@ public final class SliceStore implements PageStore {
      */
     private Window partialWindow(PageStore s, long off, long length, long inside, int prot, int cachePolicy) {
         long tail = length - inside;
-        boolean ownMappings = s instanceof MemfdStore || s instanceof PhysicalStore || s instanceof SliceStore;
+        boolean ownMappings = s.windowsAreOwnMappings();
         if (ownMappings && !Ranges.overflows(offset + off, length)) {
-            Window w = s.mapWindow(offset + off, length, prot, cachePolicy);
-            try {
-                pastEnd(MemorySegment.ofAddress(w.address() + inside), tail, prot, true);
-            } catch (RuntimeException | Error e) {
-                w.unmap();
-                throw e;
-            }
-            return w;
+            // The store replaces the part past the slice before anyone (its watcher included) sees it.
+            return s.mapWindow(offset + off, length, inside, prot, cachePolicy);
         }
         Window w = s.mapWindow(offset + off, inside, prot, cachePolicy);
         long want = w.address() + inside;
@@ -185,13 +182,7 @@ public final class SliceStore implements PageStore {
      * replacing what is there; otherwise a hint) or anywhere. The mapping keeps the file alive.
      */
     static MemorySegment pastEnd(MemorySegment at, long length, int prot, boolean fixed) {
-        int fd = C.memfd_create("zxmem-past-end", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
-        try {
-            C.fcntl(fd, Linux.F_ADD_SEALS, Linux.F_SEAL_GROW | Linux.F_SEAL_SHRINK | Linux.F_SEAL_SEAL);
-            return C.mmap(at, length, prot, Linux.MAP_SHARED | (fixed ? Linux.MAP_FIXED : 0), fd, 0);
-        } finally {
-            C.close(fd);
-        }
+        return io.zxmem.spi.EmptyFile.map(at, length, prot, fixed);
     }
 
     @Override
@@ -204,7 +195,7 @@ public final class SliceStore implements PageStore {
             return pastEnd(MemorySegment.NULL, length, prot, false);
         }
         return parent.withStore(s -> {
-            boolean ownMappings = s instanceof MemfdStore || s instanceof PhysicalStore || s instanceof SliceStore;
+            boolean ownMappings = s.windowsAreOwnMappings();
             if (!ownMappings || Ranges.overflows(offset + off, length)) {
                 throw new UnsupportedOperationException("a raw map past a slice's end over a store mapped through views");
             }

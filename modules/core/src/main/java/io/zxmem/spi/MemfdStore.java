@@ -93,12 +93,12 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
             java.util.List<Tracked> told = new java.util.ArrayList<>();
             try {
                 for (Tracked t : windows) {
-                    w.mapped(t.address, t.length, t.offset);
+                    w.mapped(t.address, t.shown, t.offset);
                     told.add(t);
                 }
             } catch (RuntimeException | Error e) {
                 for (Tracked t : told) {
-                    w.unmapping(t.address, t.length, t.offset);
+                    w.unmapping(t.address, t.shown, t.offset);
                 }
                 throw e;
             }
@@ -608,14 +608,33 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
 
     /** Like {@link #map}, and the window is known to this store's {@link Watcher}. */
     @Override
+    public boolean windowsAreOwnMappings() {
+        return true;
+    }
+
+    @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
+        return mapWindow(offset, length, length, prot, cachePolicy);
+    }
+
+    /** The watcher hears only of the {@code shown} part; the rest is an empty file from the start. */
+    @Override
+    public Window mapWindow(long offset, long length, long shown, int prot, int cachePolicy) {
         synchronized (windows) {
             MemorySegment addr = map(offset, length, prot, cachePolicy);
-            Tracked w = new Tracked(addr.address(), length, offset);
+            try {
+                if (shown != length) {
+                    EmptyFile.map(MemorySegment.ofAddress(addr.address() + shown), length - shown, prot, true);
+                }
+            } catch (RuntimeException | Error e) {
+                C.munmap(addr, length);
+                throw e;
+            }
+            Tracked w = new Tracked(addr.address(), length, offset, shown);
             Watcher g = watcher;
             if (g != null) {
                 try {
-                    g.mapped(w.address, length, offset);
+                    g.mapped(w.address, shown, offset);
                 } catch (RuntimeException | Error e) {
                     C.munmap(addr, length);
                     throw e;
@@ -631,11 +650,14 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
         final long address;
         final long length;
         final long offset;
+        /** The part that shows this store's file (the rest maps an empty file): all the watcher knows of. */
+        final long shown;
 
-        Tracked(long address, long length, long offset) {
+        Tracked(long address, long length, long offset, long shown) {
             this.address = address;
             this.length = length;
             this.offset = offset;
+            this.shown = shown;
         }
 
         @Override
@@ -659,7 +681,7 @@ public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
                 windows.remove(this);
                 Watcher g = watcher;
                 if (g != null) {
-                    g.unmapping(address, length, offset);
+                    g.unmapping(address, shown, offset);
                 }
                 C.munmap(MemorySegment.ofAddress(address), length);
             }

@@ -77,6 +77,35 @@ public interface PageStore {
         return new Window.Own(addr.address(), length);
     }
 
+    /**
+     * Whether each {@link #mapWindow} is a kernel mapping of its own that may be partly replaced
+     * ({@code MAP_FIXED}) by its caller, as a slice does with the part of a window past its end. The
+     * default says no: the caller then maps only the part it keeps.
+     */
+    default boolean windowsAreOwnMappings() {
+        return false;
+    }
+
+    /**
+     * Maps a window of {@code length} bytes whose first {@code shown} bytes show the store and whose
+     * rest shows an {@link EmptyFile} (a slice's window past its end), for stores whose
+     * {@link #windowsAreOwnMappings windows are own mappings}. The default maps the whole window and
+     * then replaces its tail; a store that tells others about its windows overrides this so that they
+     * only ever hear of the {@code shown} part.
+     */
+    default Window mapWindow(long offset, long length, long shown, int prot, int cachePolicy) {
+        Window w = mapWindow(offset, length, prot, cachePolicy);
+        if (shown != length) {
+            try {
+                EmptyFile.map(MemorySegment.ofAddress(w.address() + shown), length - shown, prot, true);
+            } catch (RuntimeException | Error e) {
+                w.unmap();
+                throw e;
+            }
+        }
+        return w;
+    }
+
     /** A window of a store in the address space, and how to change its protection and remove it. */
     interface Window {
         long address();

@@ -108,4 +108,9 @@ public final class PhysicalStore implements PageStore {
     public void close() {
         owner.release();
     }
+
+    @Override
+    public boolean windowsAreOwnMappings() {
+        return true;
+    }
 }

@@ -145,8 +145,18 @@ final class ChildStore implements PageStore, SharedFile, WatchedFile {
     }
 
     @Override
+    public boolean windowsAreOwnMappings() {
+        return true;
+    }
+
+    @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
         return inner.mapWindow(offset, length, prot, cachePolicy);
+    }
+
+    @Override
+    public Window mapWindow(long offset, long length, long shown, int prot, int cachePolicy) {
+        return inner.mapWindow(offset, length, shown, prot, cachePolicy);
     }
 
     @Override
