@@ -238,7 +238,7 @@ public abstract class Handle implements AutoCloseable {
     @Override
     public void close() {
         try {
-            io.zxmem.internal.Faults.deliver();
+            io.zxmem.internal.Faults.discardPending();
         } catch (InternalError e) {
             io.zxmem.internal.Faults.discard(e);
         }

@@ -158,7 +158,7 @@ public final class Mapping implements AutoCloseable {
      */
     public void protect(int newPerms) {
         try {
-            Faults.deliver();
+            Faults.discardPending();
         } catch (InternalError e) {
             Faults.discard(e);
         }

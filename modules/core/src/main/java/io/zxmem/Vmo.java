@@ -491,7 +491,7 @@ public final class Vmo extends Handle {
     public void setSize(long size) {
         // A handler over the first bytecode: a pending late fault may be delivered on entry.
         try {
-            discardLateFault();
+            io.zxmem.internal.Faults.discardPending();
         } catch (InternalError e) {
             io.zxmem.internal.Faults.discard(e);
         }
@@ -504,18 +504,6 @@ public final class Vmo extends Handle {
                     "the VMO was not created RESIZABLE");
         }
         vmo.setSize(size);
-    }
-
-    /** Throws and discards a late unsafe-access fault still pending from an earlier touch. */
-    private static void discardLateFault() {
-        for (int attempt = 0; attempt < 3; attempt++) {
-            try {
-                io.zxmem.internal.Faults.deliver();
-                break;
-            } catch (InternalError e) {
-                io.zxmem.internal.Faults.discard(e);
-            }
-        }
     }
 
     /** {@return the content size (the stream size). Needs {@link Rights#GET_PROPERTY}.} */

@@ -54,6 +54,22 @@ public final class Faults {
      * }
      * }</pre>
      */
+    /**
+     * Throws a pending late unsafe-access fault of an earlier access and discards it (a few times:
+     * HotSpot may deliver it at a poll after the first point). Callers still wrap the call in a
+     * {@code try} of their own, for a delivery on their own entry (see {@link #discard}).
+     */
+    public static void discardPending() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                deliver();
+                return;
+            } catch (InternalError e) {
+                discard(e);
+            }
+        }
+    }
+
     public static void discard(InternalError e) {
         if (!isUnsafeAccessFault(e)) {
             throw e;

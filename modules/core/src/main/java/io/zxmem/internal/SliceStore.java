@@ -3,7 +3,7 @@ package io.zxmem.internal;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.linux.sys.LibC;
-import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
 
@@ -114,7 +114,7 @@ public final class SliceStore implements PageStore {
             return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy));
         }
         if (inside == 0) {
-            MemorySegment m = pastEnd(MemorySegment.NULL, length, prot, false);
+            MemorySegment m = EmptyFile.map(MemorySegment.NULL, length, prot, false);
             return new Window.Own(m.address(), length);
         }
         return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy));
@@ -138,7 +138,7 @@ public final class SliceStore implements PageStore {
         long want = w.address() + inside;
         MemorySegment t;
         try {
-            t = pastEnd(MemorySegment.ofAddress(want), tail, prot, false);
+            t = EmptyFile.map(MemorySegment.ofAddress(want), tail, prot, false);
         } catch (RuntimeException | Error e) {
             w.unmap();
             throw e;
@@ -177,14 +177,6 @@ public final class SliceStore implements PageStore {
         };
     }
 
-    /**
-     * Maps {@code length} bytes of a new empty memfd whose size is sealed, at {@code at} ({@code fixed}:
-     * replacing what is there; otherwise a hint) or anywhere. The mapping keeps the file alive.
-     */
-    static MemorySegment pastEnd(MemorySegment at, long length, int prot, boolean fixed) {
-        return io.zxmem.spi.EmptyFile.map(at, length, prot, fixed);
-    }
-
     @Override
     public MemorySegment map(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
@@ -192,7 +184,7 @@ public final class SliceStore implements PageStore {
             return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy));
         }
         if (inside == 0) {
-            return pastEnd(MemorySegment.NULL, length, prot, false);
+            return EmptyFile.map(MemorySegment.NULL, length, prot, false);
         }
         return parent.withStore(s -> {
             boolean ownMappings = s.windowsAreOwnMappings();
@@ -201,7 +193,7 @@ public final class SliceStore implements PageStore {
             }
             MemorySegment m = s.map(offset + off, length, prot, cachePolicy);
             try {
-                pastEnd(MemorySegment.ofAddress(m.address() + inside), length - inside, prot, true);
+                EmptyFile.map(MemorySegment.ofAddress(m.address() + inside), length - inside, prot, true);
             } catch (RuntimeException | Error e) {
                 C.munmap(m, length);
                 throw e;

@@ -71,25 +71,14 @@ public record ProcessResources(Map<Long, Vmo> vmos, Map<Integer, String> fds, Se
     }
 
     private static final long PID = ProcessHandle.current().pid();
-    private static final MethodHandle INSPECT = inspect();
-    private static final MethodHandle RELEASE_POOL = zxStatic("releasePooledMemfds");
+    private static final MethodHandle INSPECT = zxStatic("inspect", MethodType.methodType(List.class));
+    private static final MethodHandle RELEASE_POOL = zxStatic("releasePooledMemfds", MethodType.methodType(int.class));
 
-    /** A static method of {@code io.zxmem.Zx} taking nothing, or null where zxmem or the method is absent. */
-    private static MethodHandle zxStatic(String name) {
+    /** A static method of {@code io.zxmem.Zx}, or null where zxmem (or the method) is not on the path. */
+    private static MethodHandle zxStatic(String name, MethodType type) {
         try {
             Class<?> zx = Class.forName("io.zxmem.Zx", false, ProcessResources.class.getClassLoader());
-            java.lang.reflect.Method m = zx.getMethod(name);
-            return MethodHandles.publicLookup().unreflect(m);
-        } catch (ReflectiveOperationException | LinkageError absent) {
-            return null;
-        }
-    }
-
-    /** {@code io.zxmem.Zx.inspect()} when zxmem is on the class or module path; null in other modules. */
-    private static MethodHandle inspect() {
-        try {
-            Class<?> zx = Class.forName("io.zxmem.Zx", false, ProcessResources.class.getClassLoader());
-            return MethodHandles.publicLookup().findStatic(zx, "inspect", MethodType.methodType(List.class));
+            return MethodHandles.publicLookup().findStatic(zx, name, type);
         } catch (ReflectiveOperationException | LinkageError absent) {
             return null;
         }
