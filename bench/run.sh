@@ -14,23 +14,9 @@ SO="$BENCH/target/native/libzxbench.so"
 
 die() { echo "bench: $*" >&2; exit 2; }
 
-# The JDK the ./zx launcher would pick (JAVA_HOME, then /usr/lib/jvm/*, first one >= 22).
-find_jdk() {
-  local c v
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
-    [[ -n "$c" && -x "$c/bin/javac" ]] || continue
-    v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
-    if [[ -n "$v" && "$v" -ge 22 ]]; then
-      echo "$c"
-      return 0
-    fi
-  done
-  return 1
-}
-
-JDK=$(find_jdk) || die "no JDK 22 or newer found (JAVA_HOME=${JAVA_HOME:-unset}, /usr/lib/jvm/*); install one, e.g. temurin-25-jdk"
-export JAVA_HOME="$JDK"
-export PATH="$JDK/bin:$PATH"
+# The JDK the ./zx launcher picks (JAVA_HOME, then /usr/lib/jvm/*, first one >= 22): the same script.
+source "$ROOT/.ci/find-jdk.sh"
+use_jdk bench
 
 quick=()
 if [[ "${1:-}" == "--quick" ]]; then
