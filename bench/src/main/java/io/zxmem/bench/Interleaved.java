@@ -14,8 +14,8 @@ import java.util.Locale;
  * complements the JMH tables (bench/RESULTS.md), it does not replace them.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar
- * io.zxmem.bench.Interleaved [rounds]} (default 41 rounds of about 20 ms per contender, after 15
- * warm-up rounds). Prints one line per contender: median time per operation and the median of the
+ * io.zxmem.bench.Interleaved [rounds [regex]]} (default 41 rounds of about 20 ms per contender, after 15
+ * warm-up rounds; a regex measures only the rows whose title it finds, e.g. {@code 'register|unmap'}). Prints one line per contender: median time per operation and the median of the
  * per-round ratios to the row's reference, with the 25th-75th percentile of those ratios.
  */
 public final class Interleaved {
@@ -32,6 +32,7 @@ public final class Interleaved {
 
     public static void main(String[] args) throws Throwable {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 41;
+        java.util.regex.Pattern only = java.util.regex.Pattern.compile(args.length > 1 ? args[1] : "");
         List<Row> rows = new ArrayList<>();
 
         for (long size : new long[] {4096, 1 << 20}) {
@@ -77,17 +78,31 @@ public final class Interleaved {
         rows.add(new Row("32-bit register read (Mmio, RAM-backed)", "c_read32", List.of(
                 new Contender("c_read32", mm::c_read32, MmioBench.N),
                 new Contender("zx_read32", mm::zx_read32, MmioBench.N),
+                new Contender("zx_read32_local", mm::zx_read32_local, MmioBench.N),
                 new Contender("zx_read32_opaque", mm::zx_read32_opaque, MmioBench.N),
                 new Contender("java_read32_varHandle", mm::java_read32_varHandle, MmioBench.N))));
         rows.add(new Row("32-bit register write (Mmio, RAM-backed)", "c_write32", List.of(
                 new Contender("c_write32", () -> { mm.c_write32(); return null; }, MmioBench.N),
                 new Contender("zx_write32_opaque", () -> { mm.zx_write32_opaque(); return null; }, MmioBench.N),
                 new Contender("zx_write32", () -> { mm.zx_write32(); return null; }, MmioBench.N))));
+        CloseBench cl = new CloseBench();
+        cl.setUp();
+        rows.add(new Row("map + one store + unmap of a 4 KiB VMO made once", "java_unmap_confinedArena", List.of(
+                new Contender("java_unmap_confinedArena", cl::java_unmap_confinedArena, 1),
+                new Contender("zx_unmap_arenaConfined", cl::zx_unmap_arenaConfined, 1),
+                new Contender("zx_unmap_mappingAddress", cl::zx_unmap_mappingAddress, 1),
+                new Contender("zx_unmap_mappingSegment", cl::zx_unmap_mappingSegment, 1),
+                new Contender("zx_unmap_arenaShared", cl::zx_unmap_arenaShared, 1),
+                new Contender("java_unmap_sharedArena", cl::java_unmap_sharedArena, 1),
+                new Contender("java_handshake", () -> { cl.java_handshake(); return null; }, 1))));
         try {
             for (Row row : rows) {
-                measure(row, rounds);
+                if (only.matcher(row.title()).find()) {
+                    measure(row, rounds);
+                }
             }
         } finally {
+            cl.tearDown();
             rw.tearDown();
             fw.teardown();
             ch.tearDown();

@@ -112,6 +112,22 @@ public class MmioBench {
     }
 
     /**
+     * As {@link #zx_read32} with the view and the offset in locals, as a driver's polling loop holds
+     * them: the JIT still reloads the view's segment after every access (a volatile read orders every
+     * later load), so this shows what holding them in locals does and does not save.
+     */
+    @Benchmark
+    public int zx_read32_local() {
+        Mmio r = regs;
+        long o = offset;
+        int sum = 0;
+        for (int i = 0; i < N; i++) {
+            sum += r.getIntVolatile(o);
+        }
+        return sum;
+    }
+
+    /**
      * Opaque is the Java ordering that matches a C {@code volatile} store (performed, in order for that
      * address, no fence); {@code putIntVolatile} adds a full fence (a locked instruction on x86).
      */

@@ -47,6 +47,48 @@ class BenchmarksRunTest {
         b.c_touch();
     }
 
+    @Test
+    void closeBenchmarksRun() {
+        CloseBench b = new CloseBench();
+        b.setUp();
+        try {
+            assertNotEquals(0L, b.zx_unmap_mappingSegment());
+            assertNotEquals(0L, b.zx_unmap_mappingAddress());
+            assertNotEquals(0L, b.zx_unmap_arenaConfined());
+            assertNotEquals(0L, b.zx_unmap_arenaShared());
+            assertNotEquals(0L, b.java_unmap_confinedArena());
+            assertNotEquals(0L, b.java_unmap_sharedArena());
+            b.java_handshake();
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    /** The RAM-backed register benchmarks: C and every Java variant read the same register. */
+    @Test
+    void mmioBenchmarksReadTheSameRegister() throws Throwable {
+        MmioBench b = new MmioBench();
+        b.target = "simulated";
+        b.setUp();
+        try {
+            b.zx_write32_opaque();
+            int last = 0x5a5a0000 + MmioBench.N - 1;
+            int expected = last * MmioBench.N;
+            assertEquals(expected, b.c_read32());
+            assertEquals(expected, b.zx_read32());
+            assertEquals(expected, b.zx_read32_local());
+            assertEquals(expected, b.zx_read32_opaque());
+            assertEquals(expected, b.java_read32_varHandle());
+            b.c_write32();
+            assertEquals(expected, b.zx_read32());
+            b.zx_write32();
+            b.java_write32_varHandle();
+            assertEquals(expected, b.zx_read32_local());
+        } finally {
+            b.tearDown();
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {4096, 1 << 20})
     void readWriteBenchmarksMoveTheBytes(int size) throws Throwable {
