@@ -21,6 +21,12 @@ import java.lang.invoke.VarHandle;
  * <p>Offsets are checked: past the end -> {@link Status#ERR_OUT_OF_RANGE}, not a multiple of the
  * width -> {@link Status#ERR_INVALID_ARGS}; a write through a read-only mapping -> {@link Status#ERR_ACCESS_DENIED}. After the mapping is closed, access throws
  * {@link IllegalStateException} (the segment's own check), never a crash.
+ *
+ * <p>Cost: every access carries the segment's bounds and liveness checks, a handful of loads and
+ * compares. The JIT cannot hoist them out of a loop, because each volatile, acquire or opaque access
+ * orders every later load after it, the checks' own included. On a real device register the access
+ * itself (a bus round trip) dwarfs them; on RAM-backed memory a read costs about 2-4 times a C
+ * {@code volatile} load (bench/RESULTS.md, {@code MmioBench}).
  */
 public final class Mmio {
     private static final VarHandle VH_8 = ValueLayout.JAVA_BYTE.varHandle();
