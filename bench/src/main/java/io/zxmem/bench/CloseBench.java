@@ -74,9 +74,7 @@ public class CloseBench extends BenchDefaults {
     @Benchmark
     public long zx_unmap_arenaConfined() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = vmo.map(RW, 0, SIZE, arena);
-            s.set(JAVA_BYTE, 0, (byte) 1);
-            return s.address();
+            return zxStore(arena);
         }
     }
 
@@ -84,9 +82,7 @@ public class CloseBench extends BenchDefaults {
     @Benchmark
     public long zx_unmap_arenaShared() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment s = vmo.map(RW, 0, SIZE, arena);
-            s.set(JAVA_BYTE, 0, (byte) 1);
-            return s.address();
+            return zxStore(arena);
         }
     }
 
@@ -94,10 +90,7 @@ public class CloseBench extends BenchDefaults {
     @Benchmark
     public long java_unmap_confinedArena() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = LIBC.mmap(MemorySegment.NULL, SIZE, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
-            MemorySegment s = p.reinterpret(SIZE, arena, seg -> LIBC.munmap(seg, seg.byteSize()));
-            s.set(JAVA_BYTE, 0, (byte) 1);
-            return p.address();
+            return ffmStore(arena);
         }
     }
 
@@ -105,11 +98,21 @@ public class CloseBench extends BenchDefaults {
     @Benchmark
     public long java_unmap_sharedArena() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment p = LIBC.mmap(MemorySegment.NULL, SIZE, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
-            MemorySegment s = p.reinterpret(SIZE, arena, seg -> LIBC.munmap(seg, seg.byteSize()));
-            s.set(JAVA_BYTE, 0, (byte) 1);
-            return p.address();
+            return ffmStore(arena);
         }
+    }
+
+    private long zxStore(Arena arena) {
+        MemorySegment s = vmo.map(RW, 0, SIZE, arena);
+        s.set(JAVA_BYTE, 0, (byte) 1);
+        return s.address();
+    }
+
+    private long ffmStore(Arena arena) {
+        MemorySegment p = LIBC.mmap(MemorySegment.NULL, SIZE, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED, fd, 0);
+        MemorySegment s = p.reinterpret(SIZE, arena, seg -> LIBC.munmap(seg, seg.byteSize()));
+        s.set(JAVA_BYTE, 0, (byte) 1);
+        return p.address();
     }
 
     /** One JVM-wide handshake alone (an empty shared arena closed). */
