@@ -25,8 +25,8 @@ import java.lang.invoke.VarHandle;
  * <p>Cost: every access carries the segment's bounds and liveness checks, a handful of loads and
  * compares. The JIT cannot hoist them out of a loop, because each volatile, acquire or opaque access
  * orders every later load after it, the checks' own included. On a real device register the access
- * itself (a bus round trip) dwarfs them; on RAM-backed memory a read costs about 2-4 times a C
- * {@code volatile} load (bench/RESULTS.md, {@code MmioBench}).
+ * itself (a bus round trip) dwarfs them; on RAM-backed memory a read costs about 4 times a C
+ * {@code volatile} load, a bare segment {@code VarHandle} about 2.4 times (bench/RESULTS.md, {@code MmioBench}).
  */
 public final class Mmio {
     private static final VarHandle VH_8 = ValueLayout.JAVA_BYTE.varHandle();
