@@ -22,7 +22,19 @@ record Link(int op, int flags, long id, long offset, long length, int status) {
     /** Window {@code id} becomes writable ({@link #WRITE}) or read-only. */
     static final int PROTECT = 5;
     static final int REPLY = 6;
+    /**
+     * The receiver's fault relay: the message carries one channel handle over which the receiver's
+     * native fault handler sends {@link #NEED} requests (and gets their replies); {@code offset} is the
+     * receiver's pid (a receiver in the pager's own process is refused: NOT_SUPPORTED).
+     */
+    static final int FAULTS = 7;
     static final int WRITE = 1;
+    /**
+     * On {@link #MAP} and {@link #PROTECT}: the receiver faults the window's pages in lazily through
+     * its relay, if the pager's process agrees; the {@link #REPLY} carries LAZY when it does (else it
+     * supplied the whole window, as without the flag).
+     */
+    static final int LAZY = 2;
 
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);

@@ -358,17 +358,38 @@ final class PagedStore implements PagerStore {
         }
     }
 
-    /** Keeps {@code [start, end)} dirty until {@link #releaseHold}. @return the hold */
+    /**
+     * Keeps the supplied pages of {@code [start, end)} dirty until {@link #releaseHold}, including pages
+     * supplied later (a lazy window in another process gets its pages one by one). @return the hold
+     */
     long[] hold(long start, long end) {
         long[] h = {start, end};
         engine.lock.lock();
         try {
             holds.add(h);
-            markWritten(start, end);
+            markSuppliedWritten(start, end);
         } finally {
             engine.lock.unlock();
         }
         return h;
+    }
+
+    /** The supplied pages of {@code [start, end)} are dirty (a writable window holds them). Caller holds the lock. */
+    private void markSuppliedWritten(long start, long end) {
+        for (long[] c : supplied.covered(start, end)) {
+            markWritten(c[0], c[1]);
+        }
+    }
+
+    /** Pages just supplied inside writable windows are dirty at once. Caller holds the lock. */
+    private void holdsCover(long start, long end) {
+        for (long[] h : holds) {
+            long s = Long.compareUnsigned(h[0], start) > 0 ? h[0] : start;
+            long e = Long.compareUnsigned(h[1], end) < 0 ? h[1] : end;
+            if (Long.compareUnsigned(s, e) < 0) {
+                markWritten(s, e);
+            }
+        }
     }
 
     void releaseHold(long[] h) {
@@ -429,6 +450,21 @@ final class PagedStore implements PagerStore {
         }
         await("vmar.map (in another process)", offset, end - offset, write);
         return write ? hold(offset, end) : null;
+    }
+
+    /**
+     * Whether another process may map a window lazily (its native handler asks for each page as it is
+     * first touched): not for a writable window of a TRAP_DIRTY VMO, whose first write to each clean
+     * page must ask the pager (the receiver's handler sees missing pages only, not writes to present ones).
+     */
+    boolean lazyWindowAllowed(boolean write) {
+        return !(write && trapDirty);
+    }
+
+    /** A writable lazy window of another process: its supplied pages, now and later, stay dirty. @return the hold, or null */
+    long[] lazyHold(long offset, long length) {
+        long end = clip(offset, length);
+        return Long.compareUnsigned(offset, end) < 0 ? hold(offset, end) : null;
     }
 
     @Override
@@ -509,6 +545,7 @@ final class PagedStore implements PagerStore {
             for (long[] g : supplied.gaps(offset, offset + length)) {
                 bytes.write(g[0], src, g[0] - offset, g[1] - g[0]);
                 supplied.add(g[0], g[1]);
+                holdsCover(g[0], g[1]);
             }
             readRequested.remove(offset, offset + length);
             engine.changed.signalAll();
@@ -566,7 +603,11 @@ final class PagedStore implements PagerStore {
                     for (long[] w : holds) {
                         long s = Long.compareUnsigned(w[0], offset) > 0 ? w[0] : offset;
                         long e = Long.compareUnsigned(w[1], end) < 0 ? w[1] : end;
-                        dirty.add(s, e);
+                        if (Long.compareUnsigned(s, e) < 0) {
+                            for (long[] c : supplied.covered(s, e)) {
+                                dirty.add(c[0], c[1]);
+                            }
+                        }
                     }
                 }
                 default -> throw new ZxException(Status.ERR_NOT_SUPPORTED, name + ": unknown op " + op);
