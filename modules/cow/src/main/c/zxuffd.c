@@ -975,6 +975,20 @@ int zxu_node_free(void *h) {
     return 0;
 }
 
+/* Room for one more window. Caller holds mu. @return 0, or -1 without memory */
+static int grow_wins(void) {
+    if (E.nwins == E.capwins) {
+        int cap = E.capwins ? 2 * E.capwins : 16;
+        struct win *m = realloc(E.wins, sizeof *m * (size_t) cap);
+        if (!m) {
+            return -1;
+        }
+        E.wins = m;
+        E.capwins = cap;
+    }
+    return 0;
+}
+
 /* Protects, in window w, the pages some dependent of w's node still needs. */
 static void protect_needed(struct win *w, int *err) {
     uint64_t p = E.page, count = w->len / p;
@@ -1015,15 +1029,9 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
             goto out;
         }
     }
-    if (E.nwins == E.capwins) {
-        int cap = E.capwins ? 2 * E.capwins : 16;
-        struct win *m = realloc(E.wins, sizeof *m * (size_t) cap);
-        if (!m) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        E.wins = m;
-        E.capwins = cap;
+    if (grow_wins() != 0) {
+        rc = -ENOMEM;
+        goto out;
     }
     struct uffdio_register reg = {.range = {.start = start, .len = len},
                                   .mode = UFFDIO_REGISTER_MODE_WP | (missing ? UFFDIO_REGISTER_MODE_MISSING : 0)};
@@ -1226,15 +1234,9 @@ int zxu_add_lazy_window(void *h, uint64_t start, uint64_t len, uint64_t off) {
             goto out;
         }
     }
-    if (E.nwins == E.capwins) {
-        int cap = E.capwins ? 2 * E.capwins : 16;
-        struct win *m = realloc(E.wins, sizeof *m * (size_t) cap);
-        if (!m) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        E.wins = m;
-        E.capwins = cap;
+    if (grow_wins() != 0) {
+        rc = -ENOMEM;
+        goto out;
     }
     struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
     if (ioctl(E.uffd, UFFDIO_REGISTER, &reg) != 0) {

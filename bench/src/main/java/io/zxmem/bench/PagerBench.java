@@ -8,14 +8,11 @@ import io.zxmem.Channel;
 import io.zxmem.ChannelServer;
 import io.zxmem.Mapping;
 import io.zxmem.Message;
-import io.zxmem.PageRequest;
 import io.zxmem.Pager;
 import io.zxmem.Rights;
-import io.zxmem.Status;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
-import io.zxmem.ZxException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -78,38 +75,8 @@ public class PagerBench extends BenchDefaults {
         }
     }
 
-    /** The pager: supplies every requested run with one page of bytes each, through a reused aux VMO. */
     private void serve() {
-        byte[] page = new byte[(int) P];
-        java.util.Arrays.fill(page, (byte) 0x5a);
-        try (Vmo aux = Vmo.create(P)) {
-            while (!stop) {
-                PageRequest r;
-                try {
-                    r = pager.next(Duration.ofMillis(100));
-                } catch (ZxException e) {
-                    if (e.status() == Status.ERR_TIMED_OUT) {
-                        continue;
-                    }
-                    return;
-                }
-                if (r.command() != PageRequest.READ) {
-                    continue;
-                }
-                Vmo target = vmo;
-                if (target == null || !r.isFor(target)) {
-                    continue; // a request of an earlier invocation's VMO, closed meanwhile
-                }
-                try {
-                    for (long at = r.offset(); at < r.offset() + r.length(); at += P) {
-                        aux.write(page, 0);
-                        pager.supplyPages(target, at, P, aux, 0);
-                    }
-                } catch (ZxException e) {
-                    // the VMO closed while we supplied it: its reader is gone too
-                }
-            }
-        }
+        PagerBenchServer.serve(pager, () -> vmo, () -> stop);
     }
 
     @Setup(Level.Invocation)

@@ -15,8 +15,8 @@ import java.time.Duration;
 /**
  * The pager process of {@link PagerBench}'s cross-process rows: connects to {@code args[0]}; each
  * message it reads ("new PAGES") gets a fresh pager VMO of that many pages in return; a Java pager
- * thread supplies every READ request page by page (one page of bytes, through a reused aux VMO), as
- * {@link PagerBench}'s in-process pager does. Exits when the channel closes.
+ * thread supplies every READ request as {@link PagerBench}'s in-process pager does
+ * ({@link #serve}). Exits when the channel closes.
  */
 public final class PagerBenchServer {
     private static volatile Vmo current;
@@ -26,7 +26,7 @@ public final class PagerBenchServer {
     public static void main(String[] args) throws Exception {
         long p = Zx.pageSize();
         try (Channel ch = Channel.connect(Path.of(args[0])); Pager pager = Pager.create()) {
-            Thread serve = new Thread(() -> serve(pager, p), "bench-remote-pager");
+            Thread serve = new Thread(() -> serve(pager, () -> current, () -> false), "bench-remote-pager");
             serve.setDaemon(true);
             serve.start();
             while (true) {
@@ -48,11 +48,15 @@ public final class PagerBenchServer {
         }
     }
 
-    private static void serve(Pager pager, long p) {
-        byte[] page = new byte[(int) p];
+    /**
+     * A pager thread: supplies every READ request for {@code target}'s current VMO, page by page, with
+     * one page of bytes each through a reused aux VMO, until {@code stop} or the pager closes.
+     */
+    static void serve(Pager pager, java.util.function.Supplier<Vmo> target, java.util.function.BooleanSupplier stop) {
+        byte[] page = new byte[(int) Zx.pageSize()];
         java.util.Arrays.fill(page, (byte) 0x5a);
-        try (Vmo aux = Vmo.create(p)) {
-            while (true) {
+        try (Vmo aux = Vmo.create(Zx.pageSize())) {
+            while (!stop.getAsBoolean()) {
                 PageRequest r;
                 try {
                     r = pager.next(Duration.ofMillis(100));
@@ -62,17 +66,17 @@ public final class PagerBenchServer {
                     }
                     return;
                 }
-                Vmo target = current;
-                if (r.command() != PageRequest.READ || target == null || !r.isFor(target)) {
-                    continue;
+                Vmo v = target.get();
+                if (r.command() != PageRequest.READ || v == null || !r.isFor(v)) {
+                    continue; // a request of an earlier invocation's VMO, closed meanwhile
                 }
                 try {
-                    for (long at = r.offset(); at < r.offset() + r.length(); at += p) {
+                    for (long at = r.offset(); at < r.offset() + r.length(); at += Zx.pageSize()) {
                         aux.write(page, 0);
-                        pager.supplyPages(target, at, p, aux, 0);
+                        pager.supplyPages(v, at, Zx.pageSize(), aux, 0);
                     }
                 } catch (ZxException e) {
-                    // replaced meanwhile
+                    // the VMO closed while we supplied it: its reader is gone too
                 }
             }
         }

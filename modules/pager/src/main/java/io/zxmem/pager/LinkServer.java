@@ -148,23 +148,13 @@ final class LinkServer {
     private void serveRelay(Channel relay) {
         try {
             while (true) {
-                Message m;
-                try {
-                    m = relay.read(POLL);
-                } catch (ZxException e) {
-                    if (e.status() == Status.ERR_TIMED_OUT) {
-                        continue;
-                    }
-                    return;
-                }
-                for (Handle h : m.handles()) {
-                    h.close();
-                }
-                Link q = Link.decode(m.data());
+                Link q = Link.next(relay, POLL);
                 if (q != null && q.op() == Link.NEED) {
                     Thread.ofVirtual().name("zxmem-pager-fault").start(() -> answer(q, relay));
                 }
             }
+        } catch (ZxException gone) {
+            // the receiver closed the relay, or this side did (the link is gone)
         } finally {
             relay.close();
         }

@@ -3,7 +3,6 @@ package io.zxmem.pager;
 import io.zxmem.Channel;
 import io.zxmem.ChannelServer;
 import io.zxmem.Handle;
-import io.zxmem.Message;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.cow.LazyFaults;
@@ -74,19 +73,7 @@ final class RemoteStore implements PagerBacked {
     private void readReplies() {
         try {
             while (true) {
-                Message m;
-                try {
-                    m = link.read(POLL);
-                } catch (ZxException e) {
-                    if (e.status() == Status.ERR_TIMED_OUT) {
-                        continue;
-                    }
-                    return;
-                }
-                for (Handle h : m.handles()) {
-                    h.close();
-                }
-                Link r = Link.decode(m.data());
+                Link r = Link.next(link, POLL);
                 if (r != null && r.op() == Link.REPLY) {
                     CompletableFuture<Link> f = pending.remove(r.id());
                     if (f != null) {
@@ -94,6 +81,8 @@ final class RemoteStore implements PagerBacked {
                     }
                 }
             }
+        } catch (ZxException gone) {
+            // the pager's process is gone, or this store closed the link
         } finally {
             dead = true;
             for (CompletableFuture<Link> f : pending.values()) {

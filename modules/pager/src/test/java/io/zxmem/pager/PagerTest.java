@@ -716,7 +716,9 @@ class PagerTest {
         done(w);
         assertEquals(9, read(vmo, 5, 1)[0]);
         assertEquals(List.of(new DirtyRange(0, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P));
-        // A mapping asks for its window first, then shows the pager's bytes.
+        // A mapping asks for its window first, then shows the pager's bytes. It stays eager even where
+        // the userfaultfd engine runs: the pager is in this JVM, so the pager's side refuses the fault
+        // relay (a lazy fault would wait for this JVM's Java pager while holding its safepoints).
         Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, got, 0, 4 * P));
         expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 1);
         supply(pager, vmo, 1, 1, 3);
