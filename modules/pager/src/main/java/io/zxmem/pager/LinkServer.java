@@ -80,7 +80,7 @@ final class LinkServer {
                 switch (q.op()) {
                     case Link.HELLO -> closeClient();
                     case Link.FAULTS -> relay(q, relay);
-                    case Link.NEED, Link.MAP, Link.PROTECT -> Thread.ofVirtual().name("zxmem-pager-request").start(() -> answer(q, server));
+                    case Link.NEED, Link.MAP, Link.PROTECT -> Thread.ofVirtual().name("zxmem-pager-request").start(() -> answer(q));
                     case Link.UNMAP -> release(q.id());
                     default -> { }
                 }
@@ -144,13 +144,23 @@ final class LinkServer {
         return faults != null && !gone;
     }
 
-    /** Answers the relay's requests (NEED only) until either side closes it. */
+    /**
+     * Answers the relay's requests (NEED only) until either side closes it. No thread waits per
+     * request: the answer goes out from whichever thread settles it (the pager's thread supplying the
+     * page, usually), which saves the receiver's fault two thread hand-offs.
+     */
     private void serveRelay(Channel relay) {
         try {
             while (true) {
                 Link q = Link.next(relay, POLL);
                 if (q != null && q.op() == Link.NEED) {
-                    Thread.ofVirtual().name("zxmem-pager-fault").start(() -> answer(q, relay));
+                    store.serveNeedAsync(q.offset(), q.length(), (q.flags() & Link.WRITE) != 0, status -> {
+                        try {
+                            relay.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+                        } catch (ZxException ignored) {
+                            // the receiver left: its handler failed the fault by itself
+                        }
+                    });
                 }
             }
         } catch (ZxException gone) {
@@ -160,12 +170,12 @@ final class LinkServer {
         }
     }
 
-    private void answer(Link q, Channel replyTo) {
+    private void answer(Link q) {
         int status = 0;
         int flags = 0;
         try {
             boolean write = (q.flags() & Link.WRITE) != 0;
-            boolean lazy = (q.flags() & Link.LAZY) != 0 && replyTo == server && lazyAllowed();
+            boolean lazy = (q.flags() & Link.LAZY) != 0 && lazyAllowed();
             switch (q.op()) {
                 case Link.NEED -> store.serveNeed(q.offset(), q.length(), write);
                 case Link.MAP -> {
@@ -199,7 +209,7 @@ final class LinkServer {
             status = Status.ERR_INTERNAL.value();
         }
         try {
-            replyTo.write(new Link(Link.REPLY, flags, q.id(), 0, 0, status).encode());
+            server.write(new Link(Link.REPLY, flags, q.id(), 0, 0, status).encode());
         } catch (ZxException ignored) {
             // The other process left; run() cleans up.
         }
