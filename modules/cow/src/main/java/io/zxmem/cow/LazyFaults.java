@@ -30,6 +30,7 @@ public final class LazyFaults {
     /**
      * Connects a relay to the listening socket at {@code path}.
      *
+     * @param path a {@code SOCK_SEQPACKET} channel listener of this process
      * @return the relay
      * @throws ZxException NOT_SUPPORTED without the engine; IO when the socket cannot be reached
      */
@@ -47,27 +48,44 @@ public final class LazyFaults {
         }
     }
 
-    /** Lets go of a relay: it closes now, or when its last window is removed. */
+    /**
+     * Lets go of a relay: it closes now, or when its last window is removed.
+     *
+     * @param relay a relay from {@link #connect}
+     */
     public static void free(MemorySegment relay) {
         Zxuffd.relayFree(relay);
     }
 
-    /** @return 0 while the relay works, else the Zircon status value that failed it */
+    /**
+     * @param relay a relay from {@link #connect}
+     * @return 0 while the relay works, else the Zircon status value that failed it
+     */
     public static int status(MemorySegment relay) {
         return Zxuffd.relayStatus(relay);
     }
 
-    /** @return page requests the relay sent so far */
+    /**
+     * @param relay a relay from {@link #connect}
+     * @return page requests the relay sent so far
+     */
     public static long requests(MemorySegment relay) {
         return Zxuffd.relayCount(relay, 0);
     }
 
-    /** @return faults of the relay's windows that failed so far */
+    /**
+     * @param relay a relay from {@link #connect}
+     * @return faults of the relay's windows that failed so far
+     */
     public static long failures(MemorySegment relay) {
         return Zxuffd.relayCount(relay, 1);
     }
 
-    /** A fault that waits longer than {@code millis} for the pager fails (0: no limit). Process-wide. */
+    /**
+     * A fault that waits longer than {@code millis} for the pager fails (0: no limit). Process-wide.
+     *
+     * @param millis the limit in milliseconds, or 0
+     */
     public static void faultTimeout(long millis) {
         Zxuffd.setFaultTimeout(millis);
     }
@@ -75,6 +93,10 @@ public final class LazyFaults {
     /**
      * Registers the mapped window {@code [address, address+length)} showing file offset {@code offset}.
      *
+     * @param relay   the relay that asks for its pages
+     * @param address the window's page-aligned address
+     * @param length  its page-aligned length
+     * @param offset  the offset in the pager VMO's file that {@code address} shows
      * @return 0, or -errno (the window is then not registered; its missing pages fill with zeros if
      *         touched, so the caller must fetch them first)
      */
@@ -86,6 +108,7 @@ public final class LazyFaults {
      * The window at {@code address} is about to be unmapped: it is unregistered, and an access still
      * waiting in it fails (raises SIGBUS) instead of seeing zeros.
      *
+     * @param address the window's address, as registered
      * @return false when the caller must not unmap the window: an access may still wait in it, and it
      *         would touch unmapped memory once woken (SIGSEGV kills the JVM). The range then maps an
      *         empty file (SIGBUS on touch, no memory) and stays reserved.
