@@ -154,7 +154,7 @@ final class LinkServer {
             while (true) {
                 Link q = Link.next(relay, POLL);
                 if (q != null && q.op() == Link.NEED) {
-                    store.serveNeedAsync(q.offset(), q.length(), (q.flags() & Link.WRITE) != 0, status -> {
+                    store.serveNeedAsync(q.offset(), q.length(), (q.flags() & Link.WRITE) != 0, relay, status -> {
                         try {
                             relay.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
                         } catch (ZxException ignored) {
@@ -167,6 +167,7 @@ final class LinkServer {
             // the receiver closed the relay, or this side did (the link is gone)
         } finally {
             relay.close();
+            store.forgetAsync(relay);
         }
     }
 

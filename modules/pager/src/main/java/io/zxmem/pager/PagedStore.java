@@ -60,13 +60,16 @@ final class PagedStore implements PagerStore {
         final long end;
         final boolean write;
         final java.util.function.IntConsumer done;
+        /** Whose request it is (the relay), for {@link #forgetAsync}; null for a blocked accessor. */
+        final Object owner;
         int failed;
 
-        Waiter(long start, long end, boolean write, java.util.function.IntConsumer done) {
+        Waiter(long start, long end, boolean write, java.util.function.IntConsumer done, Object owner) {
             this.start = start;
             this.end = end;
             this.write = write;
             this.done = done;
+            this.owner = owner;
         }
     }
 
@@ -133,7 +136,7 @@ final class PagedStore implements PagerStore {
         long start = floor(offset);
         long end = ceil(offset + length);
         engine.lock.lock();
-        Waiter w = new Waiter(start, end, write, null);
+        Waiter w = new Waiter(start, end, write, null, null);
         waiters.add(w);
         try {
             while (true) {
@@ -229,12 +232,12 @@ final class PagedStore implements PagerStore {
      * the status once they are there or fail, from whichever thread settles it (at once when they
      * are there already). Nothing blocks: no thread per request.
      */
-    void serveNeedAsync(long offset, long length, boolean write, java.util.function.IntConsumer done) {
+    void serveNeedAsync(long offset, long length, boolean write, Object owner, java.util.function.IntConsumer done) {
         int status;
         engine.lock.lock();
         try {
             checkRange("pager link", offset, length);
-            Waiter w = new Waiter(floor(offset), ceil(offset + length), write, done);
+            Waiter w = new Waiter(floor(offset), ceil(offset + length), write, done, owner);
             status = step(w);
             if (status == PENDING) {
                 waiters.add(w);
@@ -246,6 +249,16 @@ final class PagedStore implements PagerStore {
             engine.lock.unlock();
         }
         done.accept(status);
+    }
+
+    /** The relay {@code owner} is gone: its unanswered requests are dropped (nobody waits for them). */
+    void forgetAsync(Object owner) {
+        engine.lock.lock();
+        try {
+            waiters.removeIf(w -> w.owner == owner);
+        } finally {
+            engine.lock.unlock();
+        }
     }
 
     /** Pages about to change (or changed) are dirty and no longer known to be zero. Caller holds the lock. */
