@@ -23,6 +23,10 @@
  * safepoint while another Java thread waits in a fault). Nothing that holds the mutex ever touches
  * user memory that can fault: copies go through the engine's own buffers or buffers Java allocated.
  *
+ * The same handler serves LAZY windows of pager VMOs received from another process (modules/pager,
+ * see "lazy pager windows" below): a missing page is asked of the pager's process over a relay socket
+ * and the fault is resolved when the answer comes, without blocking the handler meanwhile.
+ *
  * Functions return 0 (or a count) on success and -errno on failure. Once the handler has failed
  * (a poll/read error), the engine is DEAD: every window is unregistered (which wakes every blocked
  * writer) and every call returns -EIO (callers turn it into ZxException, never a hang).
@@ -38,7 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,9 +72,36 @@ struct node {
     int error;             /* first errno of a failed save into this node (it is then unusable) */
 };
 
+struct relay;
+
 struct win {
     uint64_t start, len, off; /* address, length, offset in the node's file */
-    struct node *n;
+    struct node *n;           /* a copy-on-write window's node, or NULL for a lazy pager window */
+    struct relay *r;          /* a lazy pager window's relay, or NULL */
+};
+
+/*
+ * A relay: the socket over which this process asks a pager in another process for pages of one
+ * pager VMO (one relay per received pager VMO; its windows share it). Messages are channel records
+ * of modules/share's WireFormat without handles: a 16-byte header and a 40-byte pager Link message
+ * (modules/pager's Link: u32 op, u32 flags, u64 id, u64 offset, u64 length, i32 status, u32 0).
+ */
+struct relay {
+    int fd;           /* the socket; -1 once closed */
+    int status;       /* 0 while it works; else the Zircon status that failed it (its faults fail) */
+    int java;         /* Java still holds it */
+    int wins;         /* lazy windows that use it */
+    uint64_t next_id;
+    uint64_t needs;   /* requests sent */
+    uint64_t failed;  /* faults failed */
+};
+
+/* A fault waiting for the pager's answer. */
+struct pend {
+    uint64_t id, addr, fo;
+    struct relay *r;
+    int64_t deadline; /* CLOCK_MONOTONIC ms, 0: none */
+    int sent, write;
 };
 
 static struct {
@@ -84,7 +118,14 @@ static struct {
     unsigned char *buf;   /* CHUNK_PAGES pages, used under mu only */
     unsigned char *zero;  /* one zero page */
     int init_err;
-} E = {.mu = PTHREAD_MUTEX_INITIALIZER, .uffd = -1, .stop = {-1, -1}};
+    /* lazy pager windows */
+    int efd;              /* an empty sealed memfd: a failed page maps it and raises SIGBUS when touched */
+    struct relay **relays;
+    int nrelays, caprelays;
+    struct pend *pends;
+    int npends, cappends;
+    int64_t timeout_ms;   /* a fault fails after this long without an answer; 0: never */
+} E = {.mu = PTHREAD_MUTEX_INITIALIZER, .uffd = -1, .stop = {-1, -1}, .efd = -1};
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -353,6 +394,8 @@ static void wake(uint64_t addr) {
     (void) ioctl(E.uffd, UFFDIO_WAKE, &r);
 }
 
+static void lazy_fault(struct win *w, uint64_t addr, int write);
+
 static void fault(const struct uffd_msg *msg) {
     uint64_t p = E.page;
     uint64_t addr = msg->arg.pagefault.address & ~(p - 1);
@@ -362,6 +405,10 @@ static void fault(const struct uffd_msg *msg) {
         /* Not ours any more (unregistered while queued): let the writer retry. */
         wp_range(addr, p, 0, NULL);
         wake(addr);
+        return;
+    }
+    if (w->r) {
+        lazy_fault(w, addr, (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0);
         return;
     }
     struct node *n = w->n;
@@ -400,6 +447,291 @@ static void fault(const struct uffd_msg *msg) {
     }
 }
 
+
+/* ---- lazy pager windows: faults asked of a pager in another process ---- */
+
+#define WIRE_MAGIC 0x3143585Au
+#define WIRE_HEADER 16
+#define LINK_BYTES 40
+#define LINK_NEED 2
+#define LINK_REPLY 6
+#define LINK_WRITE 1
+#define ZX_ERR_BAD_STATE (-20)
+#define ZX_ERR_TIMED_OUT (-21)
+#define ZX_ERR_CANCELED (-23)
+
+static int64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void put32(unsigned char *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) {
+        b[i] = (unsigned char) (v >> (8 * i));
+    }
+}
+
+static void put64(unsigned char *b, uint64_t v) {
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char) (v >> (8 * i));
+    }
+}
+
+static uint32_t get32(const unsigned char *b) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) {
+        v = (v << 8) | b[i];
+    }
+    return v;
+}
+
+static uint64_t get64(const unsigned char *b) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | b[i];
+    }
+    return v;
+}
+
+/* Makes the handler rebuild its poll set (a relay came or went). The pipe's other byte, 'k', kills. */
+static void kick(void) {
+    if (E.stop[1] >= 0) {
+        ssize_t w;
+        do {
+            w = write(E.stop[1], "w", 1);
+        } while (w < 0 && errno == EINTR);
+    }
+}
+
+/*
+ * The page at addr of lazy window w cannot be had (the pager failed it, the pager's process is gone,
+ * no answer in time, the window is going away): the empty file is mapped over it, so the access that
+ * waits raises SIGBUS once woken. The JVM turns SIGBUS in a memory access of Java code into an
+ * InternalError, as for a mapping past a VMO's end; a PROT_NONE page would raise SIGSEGV and kill the
+ * JVM. Called under mu with w still registered: Java removes a window (under mu) before it unmaps
+ * it, so the address cannot belong to anything else yet. A failed page stays failed in this window.
+ */
+static void fail_range(struct win *w, uint64_t addr, uint64_t len) {
+    void *m = mmap((void *) (uintptr_t) addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, E.efd, 0);
+    if (m == MAP_FAILED && len != w->len) {
+        /* Out of mappings (each failed page splits the window): fail the whole window instead. */
+        addr = w->start;
+        len = w->len;
+        (void) mmap((void *) (uintptr_t) addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, E.efd, 0);
+    }
+    struct uffdio_range r = {.start = addr, .len = len};
+    (void) ioctl(E.uffd, UFFDIO_WAKE, &r);
+}
+
+static void drop_pend(int i) {
+    E.pends[i] = E.pends[--E.npends];
+}
+
+/* Fails pending fault i (the caller removes it). */
+static void fail_pend(int i) {
+    struct pend *p = &E.pends[i];
+    struct win *w = find_win(p->addr);
+    if (w && w->r == p->r) {
+        p->r->failed++;
+        fail_range(w, p->addr, E.page);
+    }
+}
+
+/* The relay no longer works: every fault waiting on it fails, and so will every later one. */
+static void relay_fail(struct relay *r, int status) {
+    if (r->status == 0) {
+        r->status = status;
+    }
+    for (int i = 0; i < E.npends;) {
+        if (E.pends[i].r == r) {
+            fail_pend(i);
+            drop_pend(i);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Sends pending fault p's NEED request. */
+static void send_pend(struct pend *p) {
+    unsigned char b[WIRE_HEADER + LINK_BYTES];
+    memset(b, 0, sizeof b);
+    put32(b, WIRE_MAGIC);
+    b[4] = 1; /* version */
+    /* b[6..7]: no handles */
+    put32(b + 8, LINK_BYTES);
+    put32(b + 12, WIRE_HEADER);
+    unsigned char *l = b + WIRE_HEADER;
+    put32(l, LINK_NEED);
+    put32(l + 4, p->write ? LINK_WRITE : 0);
+    put64(l + 8, p->id);
+    put64(l + 16, p->fo);
+    put64(l + 24, E.page);
+    ssize_t n = send(p->r->fd, b, sizeof b, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == (ssize_t) sizeof b) {
+        p->sent = 1;
+        p->r->needs++;
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        /* The socket is full: the handler tries again shortly. */
+    } else {
+        relay_fail(p->r, ZX_ERR_BAD_STATE);
+    }
+}
+
+/*
+ * A missing page of lazy window w: ask the pager's process (once per page; another thread's fault on
+ * a page already asked for waits for the same answer). Never blocks: the answer arrives on the relay.
+ */
+static void lazy_fault(struct win *w, uint64_t addr, int write) {
+    struct relay *r = w->r;
+    for (int i = 0; i < E.npends; i++) {
+        if (E.pends[i].addr == addr && E.pends[i].r == r) {
+            return;
+        }
+    }
+    if (r->status != 0 || r->fd < 0) {
+        r->failed++;
+        fail_range(w, addr, E.page);
+        return;
+    }
+    if (E.npends == E.cappends) {
+        int cap = E.cappends ? 2 * E.cappends : 16;
+        struct pend *m = realloc(E.pends, sizeof *m * (size_t) cap);
+        if (!m) {
+            r->failed++;
+            fail_range(w, addr, E.page);
+            return;
+        }
+        E.pends = m;
+        E.cappends = cap;
+    }
+    struct pend *p = &E.pends[E.npends++];
+    *p = (struct pend){.id = r->next_id++, .addr = addr, .fo = w->off + (addr - w->start), .r = r,
+                       .deadline = E.timeout_ms > 0 ? now_ms() + E.timeout_ms : 0, .write = write};
+    send_pend(p);
+}
+
+/* The pager answered request id of relay r with a Zircon status. */
+static void answered(struct relay *r, uint64_t id, int status) {
+    for (int i = 0; i < E.npends; i++) {
+        struct pend *p = &E.pends[i];
+        if (p->r != r || p->id != id) {
+            continue;
+        }
+        struct win *w = find_win(p->addr);
+        if (w && w->r == r) {
+            if (status != 0) {
+                r->failed++;
+                fail_range(w, p->addr, E.page);
+            } else {
+                /*
+                 * The pager's process wrote the page into the shared file, so the page cache holds it
+                 * and a retry of the fault maps it: UFFDIO_COPY answers EEXIST, and waking is enough.
+                 * A page supplied as a hole (zeros; ZERO punches holes) has no page to map: the copy
+                 * of a zero page puts one there instead of faulting again forever.
+                 */
+                struct uffdio_copy c = {.dst = p->addr, .src = (uint64_t) (uintptr_t) E.zero, .len = E.page, .mode = 0};
+                if (ioctl(E.uffd, UFFDIO_COPY, &c) != 0) {
+                    wake(p->addr);
+                }
+            }
+        }
+        drop_pend(i);
+        return;
+    }
+}
+
+/* Reads every answer waiting on relay r. */
+static void relay_read(struct relay *r) {
+    unsigned char b[WIRE_HEADER + LINK_BYTES + 8];
+    for (;;) {
+        /* recv, not recvmsg: descriptors a peer might push are never installed here. */
+        ssize_t n = recv(r->fd, b, sizeof b, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                relay_fail(r, ZX_ERR_BAD_STATE);
+            }
+            return;
+        }
+        if (n == 0) {
+            relay_fail(r, ZX_ERR_BAD_STATE); /* the pager's process closed the relay or died */
+            return;
+        }
+        if (n != WIRE_HEADER + LINK_BYTES || get32(b) != WIRE_MAGIC || b[4] != 1 || b[5] != 0 || b[6] != 0
+            || b[7] != 0 || get32(b + 8) != LINK_BYTES || get32(b + 12) != WIRE_HEADER) {
+            continue; /* not an answer of ours */
+        }
+        const unsigned char *l = b + WIRE_HEADER;
+        if (get32(l) == LINK_REPLY) {
+            answered(r, get64(l + 8), (int) get32(l + 32));
+        }
+    }
+}
+
+static int relay_index(struct relay *r) {
+    for (int i = 0; i < E.nrelays; i++) {
+        if (E.relays[i] == r) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Closes and frees relay r (no window uses it, Java let go of it). Caller holds mu. */
+static void relay_free_locked(struct relay *r) {
+    int i = relay_index(r);
+    if (i >= 0) {
+        E.relays[i] = E.relays[--E.nrelays];
+    }
+    relay_fail(r, ZX_ERR_CANCELED);
+    if (r->fd >= 0) {
+        close(r->fd);
+    }
+    free(r);
+    kick(); /* the handler may be polling the socket: it must let go of it for the peer to see it close */
+}
+
+/* Fails expired faults and sends requests a full socket held back. @return the poll timeout in ms (-1: none) */
+static int lazy_tick(void) {
+    if (E.npends == 0) {
+        return -1;
+    }
+    int64_t now = now_ms();
+    for (int i = 0; i < E.npends;) {
+        if (E.pends[i].deadline != 0 && now >= E.pends[i].deadline) {
+            fail_pend(i);
+            drop_pend(i);
+        } else {
+            i++;
+        }
+    }
+    for (int again = 1; again;) {
+        again = 0;
+        for (int i = 0; i < E.npends; i++) {
+            if (!E.pends[i].sent) {
+                int before = E.npends;
+                send_pend(&E.pends[i]);
+                if (E.npends != before) {
+                    again = 1; /* its relay failed and took its faults out of the table */
+                    break;
+                }
+            }
+        }
+    }
+    int64_t next = -1;
+    for (int i = 0; i < E.npends; i++) {
+        int64_t left = !E.pends[i].sent ? 2 : E.pends[i].deadline != 0 ? E.pends[i].deadline - now : -1;
+        if (left >= 0 && (next < 0 || left < next)) {
+            next = left;
+        }
+    }
+    return next < 0 ? -1 : (int) (next > 60000 ? 60000 : next);
+}
+
 /* The engine failed: unregister every window (waking every waiter) and refuse all later work. */
 static void die(int err) {
     pthread_mutex_lock(&E.mu);
@@ -407,7 +739,14 @@ static void die(int err) {
         E.dead = err ? err : EIO;
         for (int m = 0; m < E.nwins; m++) {
             struct uffdio_range r = {.start = E.wins[m].start, .len = E.wins[m].len};
+            if (E.wins[m].r) {
+                /* Unregistered, a lazy window would fill its missing pages with zeros: it fails instead. */
+                fail_range(&E.wins[m], E.wins[m].start, E.wins[m].len);
+            }
             (void) ioctl(E.uffd, UFFDIO_UNREGISTER, &r);
+        }
+        for (int i = 0; i < E.nrelays; i++) {
+            relay_fail(E.relays[i], ZX_ERR_BAD_STATE);
         }
     }
     pthread_mutex_unlock(&E.mu);
@@ -415,10 +754,42 @@ static void die(int err) {
 
 static void *handler(void *arg) {
     (void) arg;
-    struct pollfd fds[2] = {{.fd = E.uffd, .events = POLLIN}, {.fd = E.stop[0], .events = POLLIN}};
     struct uffd_msg msgs[16];
+    struct pollfd *fds = NULL;
+    struct relay **polled = NULL;
+    int cap = 0;
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        /* The poll set: the userfaultfd, the stop pipe, and every working relay. */
+        pthread_mutex_lock(&E.mu);
+        int timeout = lazy_tick();
+        int nfds = 2 + E.nrelays;
+        if (nfds > cap) {
+            struct pollfd *f = realloc(fds, sizeof *f * (size_t) nfds);
+            struct relay **q = f ? realloc(polled, sizeof *q * (size_t) nfds) : NULL;
+            if (f) {
+                fds = f;
+            }
+            if (q) {
+                polled = q;
+            }
+            if (!f || !q) {
+                pthread_mutex_unlock(&E.mu);
+                die(ENOMEM);
+                return NULL;
+            }
+            cap = nfds;
+        }
+        fds[0] = (struct pollfd){.fd = E.uffd, .events = POLLIN};
+        fds[1] = (struct pollfd){.fd = E.stop[0], .events = POLLIN};
+        nfds = 2;
+        for (int i = 0; i < E.nrelays; i++) {
+            if (E.relays[i]->fd >= 0 && E.relays[i]->status == 0) {
+                polled[nfds] = E.relays[i];
+                fds[nfds++] = (struct pollfd){.fd = E.relays[i]->fd, .events = POLLIN};
+            }
+        }
+        pthread_mutex_unlock(&E.mu);
+        if (poll(fds, (nfds_t) nfds, timeout) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -426,14 +797,33 @@ static void *handler(void *arg) {
             return NULL;
         }
         if (fds[1].revents) {
-            char why = 0;
-            (void) read(E.stop[0], &why, 1);
-            die(EIO); /* only a test asks the handler to fail */
-            return NULL;
+            char why[64];
+            ssize_t got = read(E.stop[0], why, sizeof why);
+            int killed = got <= 0;
+            for (ssize_t i = 0; i < got; i++) {
+                killed |= why[i] != 'w';
+            }
+            if (killed) {
+                die(EIO); /* only a test asks the handler to fail */
+                return NULL;
+            }
         }
         if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
             die(EBADF);
             return NULL;
+        }
+        if (nfds > 2) {
+            pthread_mutex_lock(&E.mu);
+            for (int i = 2; i < nfds; i++) {
+                /* A relay freed meanwhile is no longer listed (its descriptor may be another's now). */
+                if (fds[i].revents && relay_index(polled[i]) >= 0 && polled[i]->fd == fds[i].fd) {
+                    relay_read(polled[i]);
+                }
+            }
+            pthread_mutex_unlock(&E.mu);
+        }
+        if (!(fds[0].revents & POLLIN)) {
+            continue;
         }
         ssize_t n = read(E.uffd, msgs, sizeof msgs);
         if (n < 0) {
@@ -505,7 +895,15 @@ int zxu_init(long page) {
         rc = -E.init_err;
         goto out;
     }
+    /* The empty file failed lazy pages map: sealed at size 0, so touching it always raises SIGBUS. */
+    E.efd = (int) syscall(SYS_memfd_create, "zxmem-failed-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (E.efd >= 0 && fcntl(E.efd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+        close(E.efd);
+        E.efd = -1;
+    }
     E.uffd = fd;
+    /* kick() must never block, even when the handler is gone and nobody drains the pipe. */
+    (void) fcntl(E.stop[1], F_SETFL, fcntl(E.stop[1], F_GETFL) | O_NONBLOCK);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* the JVM's signals are for its own threads */
@@ -526,10 +924,13 @@ out:
     return rc;
 }
 
-/* @return the engine's descriptors (0: the userfaultfd, 1 and 2: its stop pipe), or -1; they live as long as the process */
+/*
+ * @return the engine's descriptors (0: the userfaultfd, 1 and 2: its stop pipe, 3: the empty file of
+ * failed lazy pages), or -1; they live as long as the process
+ */
 int zxu_engine_fd(int which) {
     pthread_mutex_lock(&init_mu);
-    int fd = !E.mode ? -1 : which == 0 ? E.uffd : which == 1 ? E.stop[0] : which == 2 ? E.stop[1] : -1;
+    int fd = !E.mode ? -1 : which == 0 ? E.uffd : which == 1 ? E.stop[0] : which == 2 ? E.stop[1] : which == 3 ? E.efd : -1;
     pthread_mutex_unlock(&init_mu);
     return fd;
 }
@@ -574,6 +975,20 @@ int zxu_node_free(void *h) {
     return 0;
 }
 
+/* Room for one more window. Caller holds mu. @return 0, or -1 without memory */
+static int grow_wins(void) {
+    if (E.nwins == E.capwins) {
+        int cap = E.capwins ? 2 * E.capwins : 16;
+        struct win *m = realloc(E.wins, sizeof *m * (size_t) cap);
+        if (!m) {
+            return -1;
+        }
+        E.wins = m;
+        E.capwins = cap;
+    }
+    return 0;
+}
+
 /* Protects, in window w, the pages some dependent of w's node still needs. */
 static void protect_needed(struct win *w, int *err) {
     uint64_t p = E.page, count = w->len / p;
@@ -608,15 +1023,15 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
         rc = !missing && n->ndeps == 0 ? 0 : -EIO;
         goto out;
     }
-    if (E.nwins == E.capwins) {
-        int cap = E.capwins ? 2 * E.capwins : 16;
-        struct win *m = realloc(E.wins, sizeof *m * (size_t) cap);
-        if (!m) {
-            rc = -ENOMEM;
+    for (int m = 0; m < E.nwins; m++) {
+        if (E.wins[m].r && start < E.wins[m].start + E.wins[m].len && E.wins[m].start < start + len) {
+            rc = -EBUSY; /* a lazy pager window: one registration per range */
             goto out;
         }
-        E.wins = m;
-        E.capwins = cap;
+    }
+    if (grow_wins() != 0) {
+        rc = -ENOMEM;
+        goto out;
     }
     struct uffdio_register reg = {.range = {.start = start, .len = len},
                                   .mode = UFFDIO_REGISTER_MODE_WP | (missing ? UFFDIO_REGISTER_MODE_MISSING : 0)};
@@ -630,7 +1045,7 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
         goto out;
     }
     struct win *w = &E.wins[E.nwins];
-    *w = (struct win){start, len, off, n};
+    *w = (struct win){.start = start, .len = len, .off = off, .n = n, .r = NULL};
     int err = 0;
     protect_needed(w, &err);
     if (err != 0) {
@@ -645,12 +1060,49 @@ out:
     return rc;
 }
 
-/* The window at start is about to be unmapped: unregistering it wakes any writer waiting in it. */
+/*
+ * The window at start is about to be unmapped: unregistering it wakes any writer waiting in it.
+ * @return 1 when the caller must NOT unmap it (a lazy window in which an access may still wait: the
+ *         range now maps the empty file and stays reserved), else 0
+ */
 int zxu_remove_window(uint64_t start) {
+    int rc = 0;
     pthread_mutex_lock(&E.mu);
     for (int m = 0; m < E.nwins; m++) {
         if (E.wins[m].start == start) {
             struct uffdio_range r = {.start = start, .len = E.wins[m].len};
+            struct relay *lr = E.wins[m].r;
+            if (lr) {
+                /*
+                 * A lazy window. An access still waiting in it (its fault read or still queued) would,
+                 * once the window is unregistered, fill its missing page with zeros in the shared file;
+                 * once woken after the unmap, it would touch unmapped memory: SIGSEGV, which kills the
+                 * JVM. So the window becomes the empty file first (a woken access raises SIGBUS, an
+                 * InternalError in Java), and when an access may still be waiting, the caller must leave
+                 * that mapping in place instead of unmapping: the range stays reserved, costing no memory.
+                 */
+                int waiting = 0;
+                for (int i = 0; i < E.npends;) {
+                    if (E.pends[i].addr >= start && E.pends[i].addr - start < r.len) {
+                        waiting = 1;
+                        drop_pend(i);
+                    } else {
+                        i++;
+                    }
+                }
+                if (!E.dead) {
+                    struct pollfd q = {.fd = E.uffd, .events = POLLIN};
+                    waiting |= poll(&q, 1, 0) > 0; /* faults not read yet: maybe one of this window */
+                    fail_range(&E.wins[m], start, E.wins[m].len);
+                    (void) ioctl(E.uffd, UFFDIO_UNREGISTER, &r);
+                }
+                rc = waiting;
+                E.wins[m] = E.wins[--E.nwins];
+                if (--lr->wins == 0 && !lr->java) {
+                    relay_free_locked(lr);
+                }
+                break;
+            }
             if (!E.dead) {
                 wp_range(start, E.wins[m].len, 0, NULL);
                 (void) ioctl(E.uffd, UFFDIO_UNREGISTER, &r);
@@ -660,7 +1112,142 @@ int zxu_remove_window(uint64_t start) {
         }
     }
     pthread_mutex_unlock(&E.mu);
+    return rc;
+}
+
+
+/*
+ * A relay to a pager's process: connects to the SOCK_SEQPACKET socket at path (a channel listener
+ * that Java opened in a private directory; Java then sends the accepted end to the pager's process).
+ * @return the relay, or NULL (errno-like detail in *err)
+ */
+void *zxu_relay_connect(const char *path, int *err) {
+    *err = 0;
+    if (!E.mode || E.efd < 0) {
+        *err = ENOSYS;
+        return NULL;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path) {
+        *err = ENAMETOOLONG;
+        return NULL;
+    }
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    if (connect(fd, (struct sockaddr *) &a, sizeof a) != 0) {
+        *err = errno;
+        close(fd);
+        return NULL;
+    }
+    struct relay *r = calloc(1, sizeof *r);
+    pthread_mutex_lock(&E.mu);
+    if (r && E.nrelays == E.caprelays) {
+        int cap = E.caprelays ? 2 * E.caprelays : 8;
+        struct relay **m = realloc(E.relays, sizeof *m * (size_t) cap);
+        if (m) {
+            E.relays = m;
+            E.caprelays = cap;
+        } else {
+            free(r);
+            r = NULL;
+        }
+    }
+    if (!r || E.dead) {
+        pthread_mutex_unlock(&E.mu);
+        free(r);
+        close(fd);
+        *err = r ? EIO : ENOMEM;
+        return NULL;
+    }
+    r->fd = fd;
+    r->java = 1;
+    r->next_id = 1;
+    E.relays[E.nrelays++] = r;
+    pthread_mutex_unlock(&E.mu);
+    kick();
+    return r;
+}
+
+/* Java lets go of relay r: it closes now, or with its last window. */
+int zxu_relay_free(void *h) {
+    struct relay *r = h;
+    pthread_mutex_lock(&E.mu);
+    r->java = 0;
+    if (r->wins == 0) {
+        relay_free_locked(r);
+    }
+    pthread_mutex_unlock(&E.mu);
     return 0;
+}
+
+/* @return 0 while relay r works, else the Zircon status that failed it */
+int zxu_relay_status(void *h) {
+    struct relay *r = h;
+    pthread_mutex_lock(&E.mu);
+    int s = E.dead ? ZX_ERR_BAD_STATE : r->status;
+    pthread_mutex_unlock(&E.mu);
+    return s;
+}
+
+/* @return requests sent (which = 0) or faults failed (which = 1) over relay r, for tests and benchmarks */
+int64_t zxu_relay_count(void *h, int which) {
+    struct relay *r = h;
+    pthread_mutex_lock(&E.mu);
+    int64_t n = (int64_t) (which == 0 ? r->needs : r->failed);
+    pthread_mutex_unlock(&E.mu);
+    return n;
+}
+
+/* A fault waiting longer than ms for the pager fails (0: waits as long as the pager takes). */
+int zxu_set_fault_timeout(int64_t ms) {
+    pthread_mutex_lock(&E.mu);
+    E.timeout_ms = ms < 0 ? 0 : ms;
+    pthread_mutex_unlock(&E.mu);
+    kick();
+    return 0;
+}
+
+/*
+ * A lazy window [start, start+len) mapping the pager VMO's file at off: registered for missing pages,
+ * which are asked of the pager's process over relay r. Why MISSING and not MINOR: a page the pager
+ * has not supplied is a hole in the shared file, and shmem reports holes as MISSING faults; MINOR
+ * faults come for pages that ARE in the page cache, which here are exactly the pages that need no
+ * pager (a MINOR-only window would fill holes with zeros silently). Once the pager's process wrote a
+ * page, a woken fault finds it in the page cache and maps it: the kernel's own minor fault.
+ * EBUSY when the range overlaps another window of the engine (a copy-on-write watch).
+ */
+int zxu_add_lazy_window(void *h, uint64_t start, uint64_t len, uint64_t off) {
+    struct relay *r = h;
+    pthread_mutex_lock(&E.mu);
+    int rc = 0;
+    if (E.dead || r->status != 0 || r->fd < 0) {
+        rc = -EIO;
+        goto out;
+    }
+    for (int m = 0; m < E.nwins; m++) {
+        if (start < E.wins[m].start + E.wins[m].len && E.wins[m].start < start + len) {
+            rc = -EBUSY;
+            goto out;
+        }
+    }
+    if (grow_wins() != 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (ioctl(E.uffd, UFFDIO_REGISTER, &reg) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    E.wins[E.nwins++] = (struct win){.start = start, .len = len, .off = off, .n = NULL, .r = r};
+    r->wins++;
+out:
+    pthread_mutex_unlock(&E.mu);
+    return rc;
 }
 
 /*

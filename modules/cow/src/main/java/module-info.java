@@ -6,5 +6,8 @@
 module io.zxmem.cow {
     requires io.zxmem;
 
+    // LazyFaults: the native fault handler also serves lazy windows of received pager VMOs.
+    exports io.zxmem.cow to io.zxmem.pager;
+
     provides io.zxmem.spi.ChildEngine with io.zxmem.cow.CowEngine;
 }

@@ -4,6 +4,8 @@
  */
 module io.zxmem.pager {
     requires io.zxmem;
+    // The copy-on-write engine's native userfaultfd handler serves lazy windows of received pager VMOs.
+    requires io.zxmem.cow;
 
     provides io.zxmem.spi.PagerProvider with io.zxmem.pager.UserPagerProvider;
 }

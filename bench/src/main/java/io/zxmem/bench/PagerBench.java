@@ -5,16 +5,20 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.zxmem.Channel;
-import io.zxmem.PageRequest;
+import io.zxmem.ChannelServer;
+import io.zxmem.Mapping;
+import io.zxmem.Message;
 import io.zxmem.Pager;
 import io.zxmem.Rights;
-import io.zxmem.Status;
+import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
-import io.zxmem.ZxException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,7 +32,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * First touch of a page that a pager supplies, per page: zxmem's pager (a Java pager thread answering
- * a {@code read} in this JVM; the same over a channel link, both ends in this JVM) next to C
+ * a {@code read} in this JVM; the same over a channel link, both ends in this JVM; a touch of a lazy
+ * mapping of a VMO whose pager is another JVM, {@link PagerBenchServer}) next to C
  * userfaultfd round trips with a native handler thread (MISSING + UFFDIO_COPY; MINOR + UFFDIO_CONTINUE
  * after the pager filled the page cache) and the kernel's own page-cache fault on a file mapping.
  * Each invocation touches {@link #PAGES} fresh pages of a fresh VMO (C: a fresh window of an emptied
@@ -70,38 +75,8 @@ public class PagerBench extends BenchDefaults {
         }
     }
 
-    /** The pager: supplies every requested run with one page of bytes each, through a reused aux VMO. */
     private void serve() {
-        byte[] page = new byte[(int) P];
-        java.util.Arrays.fill(page, (byte) 0x5a);
-        try (Vmo aux = Vmo.create(P)) {
-            while (!stop) {
-                PageRequest r;
-                try {
-                    r = pager.next(Duration.ofMillis(100));
-                } catch (ZxException e) {
-                    if (e.status() == Status.ERR_TIMED_OUT) {
-                        continue;
-                    }
-                    return;
-                }
-                if (r.command() != PageRequest.READ) {
-                    continue;
-                }
-                Vmo target = vmo;
-                if (target == null || !r.isFor(target)) {
-                    continue; // a request of an earlier invocation's VMO, closed meanwhile
-                }
-                try {
-                    for (long at = r.offset(); at < r.offset() + r.length(); at += P) {
-                        aux.write(page, 0);
-                        pager.supplyPages(target, at, P, aux, 0);
-                    }
-                } catch (ZxException e) {
-                    // the VMO closed while we supplied it: its reader is gone too
-                }
-            }
-        }
+        PagerBenchServer.serve(pager, () -> vmo, () -> stop);
     }
 
     @Setup(Level.Invocation)
@@ -147,6 +122,76 @@ public class PagerBench extends BenchDefaults {
             remote.read(one, i * P);
         }
         return one[0];
+    }
+
+    /**
+     * The cross-process case: a pager VMO of another JVM ({@link PagerBenchServer}), mapped lazily
+     * here. Each page's first touch faults to the native userfaultfd handler, which asks the pager's
+     * process over the relay socket; that process's Java pager supplies the page; the handler wakes the
+     * touch. The VMO and its mapping are made per invocation, outside the measurement.
+     */
+    @State(Scope.Thread)
+    public static class Remote {
+        Path dir;
+        ChannelServer listener;
+        Channel ch;
+        Process server;
+        Vmo vmo;
+        Mapping mapping;
+        MemorySegment window;
+
+        @Setup(Level.Trial)
+        public void start() throws Exception {
+            dir = Files.createTempDirectory("zxmem-pager-bench");
+            Path sock = dir.resolve("s");
+            listener = Channel.listen(sock);
+            String java = ProcessHandle.current().info().command().orElseThrow();
+            server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
+                    System.getProperty("java.class.path"), PagerBenchServer.class.getName(), sock.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+            ch = listener.accept(Duration.ofSeconds(60));
+            if (io.zxmem.cow.LazyFaults.mode() == 0) {
+                throw new IllegalStateException("no userfaultfd engine: mappings of pager VMOs are eager here");
+            }
+        }
+
+        @Setup(Level.Invocation)
+        public void freshMapping() {
+            ch.write(("new " + PAGES).getBytes());
+            Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
+            vmo = m.handle(0, Vmo.class);
+            mapping = vmo.map(Vmar.PERM_READ, 0, PAGES * P);
+            window = mapping.segment();
+        }
+
+        @TearDown(Level.Invocation)
+        public void closeMapping() {
+            mapping.close();
+            vmo.close();
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws Exception {
+            ch.close();
+            listener.close();
+            if (!server.waitFor(10, TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor();
+            }
+            Files.deleteIfExists(dir.resolve("server.log"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** One byte read through a lazy mapping per page; the pager is another JVM (see {@link Remote}). */
+    @Benchmark
+    @OperationsPerInvocation(PAGES)
+    public int zx_first_touch_lazy(Remote r) {
+        MemorySegment w = r.window;
+        int sum = 0;
+        for (int i = 0; i < PAGES; i++) {
+            sum += w.get(ValueLayout.JAVA_BYTE, i * P);
+        }
+        return sum;
     }
 
     /** The C userfaultfd round trip the zx_ benchmarks compare with (report.py pairs them by name). */

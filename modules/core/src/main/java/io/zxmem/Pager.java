@@ -210,7 +210,7 @@ public final class Pager extends Handle {
      * {@code zx_pager_op_range}: {@link #OP_DIRTY} (lets writes waiting on DIRTY requests go on; every
      * page of the range must have been supplied, else NOT_FOUND), {@link #OP_FAIL} (accessors waiting
      * for pages of the range throw a {@link ZxException} with status {@code data}: one of IO,
-     * BAD_STATE, BUFFER_TOO_SMALL), {@link #OP_WRITEBACK_BEGIN} (dirty pages await clean; {@code data}
+     * IO_DATA_INTEGRITY, BAD_STATE, NO_SPACE, BUFFER_TOO_SMALL, as Zircon accepts), {@link #OP_WRITEBACK_BEGIN} (dirty pages await clean; {@code data}
      * 0 or {@link DirtyRange#IS_ZERO}) and {@link #OP_WRITEBACK_END} (pages awaiting clean are clean).
      *
      * @param op     {@link #OP_DIRTY}, {@link #OP_FAIL}, {@link #OP_WRITEBACK_BEGIN} or {@link #OP_WRITEBACK_END}
@@ -231,10 +231,9 @@ public final class Pager extends Handle {
         PagerStore store = storeOf(name, vmo);
         switch (op) {
             case OP_FAIL -> {
-                if (data != Status.ERR_IO.value() && data != Status.ERR_BAD_STATE.value()
-                        && data != Status.ERR_BUFFER_TOO_SMALL.value()) {
-                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "data must be the status ERR_IO, ERR_BAD_STATE"
-                            + " or ERR_BUFFER_TOO_SMALL");
+                if (!failureStatus(data)) {
+                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "data must be the status ERR_IO,"
+                            + " ERR_IO_DATA_INTEGRITY, ERR_BAD_STATE, ERR_NO_SPACE or ERR_BUFFER_TOO_SMALL");
                 }
             }
             case OP_DIRTY, OP_WRITEBACK_END -> {
@@ -332,6 +331,13 @@ public final class Pager extends Handle {
             base = base.parent();
         }
         return base.store() instanceof io.zxmem.spi.PagerBacked;
+    }
+
+    /** The statuses Zircon's {@code zx_pager_op_range(ZX_PAGER_OP_FAIL)} accepts as {@code data}. */
+    private static boolean failureStatus(long data) {
+        return data == Status.ERR_IO.value() || data == Status.ERR_IO_DATA_INTEGRITY.value()
+                || data == Status.ERR_BAD_STATE.value() || data == Status.ERR_NO_SPACE.value()
+                || data == Status.ERR_BUFFER_TOO_SMALL.value();
     }
 
     private static String opName(int op) {

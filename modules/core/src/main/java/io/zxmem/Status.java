@@ -41,7 +41,17 @@ public enum Status {
     /** The handle lacks a right the operation needs. */
     ERR_ACCESS_DENIED(-30),
     /** An input/output error, or a malformed message. */
-    ERR_IO(-40);
+    ERR_IO(-40),
+    /**
+     * The data failed an integrity check and is possibly corrupted ({@code ZX_ERR_IO_DATA_INTEGRITY}).
+     * zxmem itself never returns it; a user pager may fail page requests with it ({@code Pager.OP_FAIL}).
+     */
+    ERR_IO_DATA_INTEGRITY(-42),
+    /**
+     * No room left on the storage behind the data ({@code ZX_ERR_NO_SPACE}). zxmem itself never returns
+     * it; a user pager may fail page requests with it ({@code Pager.OP_FAIL}).
+     */
+    ERR_NO_SPACE(-54);
 
     private final int value;
 

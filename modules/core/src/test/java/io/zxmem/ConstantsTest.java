@@ -19,7 +19,8 @@ class ConstantsTest {
             {Status.ERR_BUFFER_TOO_SMALL, -15}, {Status.ERR_BAD_STATE, -20}, {Status.ERR_TIMED_OUT, -21},
             {Status.ERR_SHOULD_WAIT, -22}, {Status.ERR_CANCELED, -23}, {Status.ERR_PEER_CLOSED, -24},
             {Status.ERR_NOT_FOUND, -25}, {Status.ERR_ALREADY_EXISTS, -26}, {Status.ERR_UNAVAILABLE, -28},
-            {Status.ERR_ACCESS_DENIED, -30}, {Status.ERR_IO, -40}};
+            {Status.ERR_ACCESS_DENIED, -30}, {Status.ERR_IO, -40}, {Status.ERR_IO_DATA_INTEGRITY, -42},
+            {Status.ERR_NO_SPACE, -54}};
         assertEquals(expected.length, Status.values().length);
         for (Object[] e : expected) {
             Status s = (Status) e[0];

@@ -32,12 +32,12 @@ import java.nio.file.StandardCopyOption;
 final class Zxuffd {
     private static final MethodHandle INIT, DEAD, NODE_NEW, NODE_FREE, ADD_WINDOW, REMOVE_WINDOW, CUT, SAVE, PREPARE,
             READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP,
-            ENGINE_FD;
+            ENGINE_FD, RELAY_CONNECT, RELAY_FREE, RELAY_STATUS, RELAY_COUNT, SET_FAULT_TIMEOUT, ADD_LAZY_WINDOW;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle[] h = new MethodHandle[19];
+        MethodHandle[] h = new MethodHandle[25];
         Throwable why = null;
         try {
             Path path = locate();
@@ -65,6 +65,13 @@ final class Zxuffd {
             h[16] = Downcalls.plain(lib, "zxu_debug_fork_sleep", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
             h[17] = Downcalls.plain(lib, "zxu_debug_reap", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
             h[18] = Downcalls.plain(lib, "zxu_engine_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            h[19] = Downcalls.plain(lib, "zxu_relay_connect", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+            h[20] = Downcalls.plain(lib, "zxu_relay_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[21] = Downcalls.plain(lib, "zxu_relay_status", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[22] = Downcalls.plain(lib, "zxu_relay_count", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
+            h[23] = Downcalls.plain(lib, "zxu_set_fault_timeout", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+            h[24] = Downcalls.plain(lib, "zxu_add_lazy_window",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
         }
@@ -87,6 +94,12 @@ final class Zxuffd {
         DEBUG_FORK = h[16];
         DEBUG_REAP = h[17];
         ENGINE_FD = h[18];
+        RELAY_CONNECT = h[19];
+        RELAY_FREE = h[20];
+        RELAY_STATUS = h[21];
+        RELAY_COUNT = h[22];
+        SET_FAULT_TIMEOUT = h[23];
+        ADD_LAZY_WINDOW = h[24];
         UNAVAILABLE = why;
     }
 
@@ -146,7 +159,7 @@ final class Zxuffd {
             int rc = (int) INIT.invokeExact(page);
             if (rc > 0 && System.getProperty(ENGINE_FDS_PROPERTY) == null) {
                 StringBuilder fds = new StringBuilder();
-                for (int which = 0; which < 3; which++) {
+                for (int which = 0; which < 4; which++) {
                     int fd = (int) ENGINE_FD.invokeExact(which);
                     if (fd >= 0) {
                         fds.append(fds.isEmpty() ? "" : ",").append(fd);
@@ -267,6 +280,55 @@ final class Zxuffd {
     static int windows() {
         try {
             return (int) WINDOWS.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @return a relay connected to the socket at {@code path} ({@code err} gets an errno), or NULL */
+    static MemorySegment relayConnect(MemorySegment path, MemorySegment err) {
+        try {
+            return (MemorySegment) RELAY_CONNECT.invokeExact(path, err);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int relayFree(MemorySegment r) {
+        try {
+            return (int) RELAY_FREE.invokeExact(r);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int relayStatus(MemorySegment r) {
+        try {
+            return (int) RELAY_STATUS.invokeExact(r);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long relayCount(MemorySegment r, int which) {
+        try {
+            return (long) RELAY_COUNT.invokeExact(r, which);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int setFaultTimeout(long ms) {
+        try {
+            return (int) SET_FAULT_TIMEOUT.invokeExact(ms);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int addLazyWindow(MemorySegment r, long start, long len, long off) {
+        try {
+            return (int) ADD_LAZY_WINDOW.invokeExact(r, start, len, off);
         } catch (Throwable t) {
             throw rethrow(t);
         }

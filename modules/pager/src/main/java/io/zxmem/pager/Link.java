@@ -1,7 +1,13 @@
 package io.zxmem.pager;
 
+import io.zxmem.Channel;
+import io.zxmem.Handle;
+import io.zxmem.Message;
+import io.zxmem.Status;
+import io.zxmem.ZxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 
 /**
  * One message of the pager link between a process that received a pager VMO and the pager's process.
@@ -22,12 +28,49 @@ record Link(int op, int flags, long id, long offset, long length, int status) {
     /** Window {@code id} becomes writable ({@link #WRITE}) or read-only. */
     static final int PROTECT = 5;
     static final int REPLY = 6;
+    /**
+     * The receiver's fault relay: the message carries one channel handle over which the receiver's
+     * native fault handler sends {@link #NEED} requests (and gets their replies); {@code offset} is the
+     * receiver's pid (a receiver in the pager's own process is refused: NOT_SUPPORTED).
+     */
+    static final int FAULTS = 7;
     static final int WRITE = 1;
+    /**
+     * On {@link #MAP} and {@link #PROTECT}: the receiver faults the window's pages in lazily through
+     * its relay, if the pager's process agrees; the {@link #REPLY} carries LAZY when it does (else it
+     * supplied the whole window, as without the flag).
+     */
+    static final int LAZY = 2;
 
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(op).putInt(flags).putLong(id).putLong(offset).putLong(length).putInt(status).putInt(0);
         return b.array();
+    }
+
+    /**
+     * Waits for the next message on {@code ch}, closing any handles that came with it (only the main
+     * link's {@link #FAULTS} carries one, which {@code LinkServer} reads itself).
+     *
+     * @return the message, or null for a record that is not one
+     * @throws ZxException once the channel is closed here or there (PEER_CLOSED, BAD_HANDLE, IO)
+     */
+    static Link next(Channel ch, Duration poll) {
+        while (true) {
+            Message m;
+            try {
+                m = ch.read(poll);
+            } catch (ZxException e) {
+                if (e.status() == Status.ERR_TIMED_OUT) {
+                    continue;
+                }
+                throw e;
+            }
+            for (Handle h : m.handles()) {
+                h.close();
+            }
+            return decode(m.data());
+        }
     }
 
     /** @return the message, or null when {@code data} is not one */

@@ -24,6 +24,8 @@ final class LinkServer {
     private final Runnable onClose;
     /** Writable windows of the other process, by id: their pages stay dirty while they exist. */
     private final Map<Long, long[]> holds = new HashMap<>();
+    /** The receiver's fault relay (lazy windows), or null. */
+    private Channel faults;
     private boolean gone;
 
     LinkServer(PagedStore store, Channel server, Channel client, Runnable onClose) {
@@ -64,15 +66,20 @@ final class LinkServer {
                     }
                     return; // PEER_CLOSED (the other process is gone), BAD_HANDLE (closed here), IO
                 }
-                for (Handle h : m.handles()) {
-                    h.close(); // the link carries no handles; never keep what a peer pushes
-                }
                 Link q = Link.decode(m.data());
+                Channel relay = q != null && q.op() == Link.FAULTS && m.handles().size() == 1
+                        && m.handles().get(0) instanceof Channel c ? c : null;
+                for (Handle h : m.handles()) {
+                    if (h != relay) {
+                        h.close(); // never keep what a peer pushes, but for a FAULTS relay
+                    }
+                }
                 if (q == null) {
                     continue;
                 }
                 switch (q.op()) {
                     case Link.HELLO -> closeClient();
+                    case Link.FAULTS -> relay(q, relay);
                     case Link.NEED, Link.MAP, Link.PROTECT -> Thread.ofVirtual().name("zxmem-pager-request").start(() -> answer(q));
                     case Link.UNMAP -> release(q.id());
                     default -> { }
@@ -83,6 +90,9 @@ final class LinkServer {
             server.close();
             synchronized (this) {
                 gone = true;
+                if (faults != null) {
+                    faults.close(); // the receiver's handler fails its waiting faults
+                }
                 for (long[] h : holds.values()) {
                     store.releaseHold(h);
                 }
@@ -93,21 +103,98 @@ final class LinkServer {
         }
     }
 
+    /**
+     * The receiver's fault relay: its native handler asks for the pages of lazy windows there. Refused
+     * (NOT_SUPPORTED) for a receiver in this very process: its faults would wait for this JVM's Java
+     * pager, and a fault holds a safepoint open (see the README).
+     */
+    private void relay(Link q, Channel relay) {
+        int status = 0;
+        if (relay == null) {
+            status = Status.ERR_INVALID_ARGS.value();
+        } else if (q.offset() == ProcessHandle.current().pid()) {
+            relay.close();
+            status = Status.ERR_NOT_SUPPORTED.value();
+        } else {
+            synchronized (this) {
+                if (gone) {
+                    relay.close();
+                    status = Status.ERR_BAD_STATE.value();
+                } else {
+                    if (faults != null) {
+                        faults.close();
+                    }
+                    faults = relay;
+                }
+            }
+            if (status == 0) {
+                Thread t = new Thread(() -> serveRelay(relay), "zxmem-pager-relay");
+                t.setDaemon(true);
+                t.start();
+            }
+        }
+        try {
+            server.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+        } catch (ZxException ignored) {
+            // The other process left; run() cleans up.
+        }
+    }
+
+    private synchronized boolean lazyAllowed() {
+        return faults != null && !gone;
+    }
+
+    /**
+     * Answers the relay's requests (NEED only) until either side closes it. No thread waits per
+     * request: the answer goes out from whichever thread settles it (the pager's thread supplying the
+     * page, usually), which saves the receiver's fault two thread hand-offs.
+     */
+    private void serveRelay(Channel relay) {
+        try {
+            while (true) {
+                Link q = Link.next(relay, POLL);
+                if (q != null && q.op() == Link.NEED) {
+                    store.serveNeedAsync(q.offset(), q.length(), (q.flags() & Link.WRITE) != 0, relay, status -> {
+                        try {
+                            relay.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+                        } catch (ZxException ignored) {
+                            // the receiver left: its handler failed the fault by itself
+                        }
+                    });
+                }
+            }
+        } catch (ZxException gone) {
+            // the receiver closed the relay, or this side did (the link is gone)
+        } finally {
+            relay.close();
+            store.forgetAsync(relay);
+        }
+    }
+
     private void answer(Link q) {
         int status = 0;
+        int flags = 0;
         try {
             boolean write = (q.flags() & Link.WRITE) != 0;
+            boolean lazy = (q.flags() & Link.LAZY) != 0 && lazyAllowed();
             switch (q.op()) {
                 case Link.NEED -> store.serveNeed(q.offset(), q.length(), write);
                 case Link.MAP -> {
-                    long[] hold = store.serveMap(q.offset(), q.length(), write);
+                    long[] hold;
+                    if (lazy && store.lazyWindowAllowed(write)) {
+                        hold = write ? store.lazyHold(q.offset(), q.length()) : null;
+                        flags = Link.LAZY;
+                    } else {
+                        hold = store.serveMap(q.offset(), q.length(), write);
+                    }
                     if (hold != null) {
                         keep(q.id(), hold);
                     }
                 }
                 case Link.PROTECT -> {
                     if (write) {
-                        long[] hold = store.serveMap(q.offset(), q.length(), true);
+                        long[] hold = lazy && store.lazyWindowAllowed(true) ? store.lazyHold(q.offset(), q.length())
+                                : store.serveMap(q.offset(), q.length(), true);
                         if (hold != null) {
                             keep(q.id(), hold);
                         }
@@ -123,7 +210,7 @@ final class LinkServer {
             status = Status.ERR_INTERNAL.value();
         }
         try {
-            server.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+            server.write(new Link(Link.REPLY, flags, q.id(), 0, 0, status).encode());
         } catch (ZxException ignored) {
             // The other process left; run() cleans up.
         }

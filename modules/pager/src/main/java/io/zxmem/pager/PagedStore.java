@@ -51,19 +51,30 @@ final class PagedStore implements PagerStore {
     private boolean detached;
     private boolean closed;
 
-    /** An accessor waiting for pages {@code [start, end)}; {@code failed} is the status OP_FAIL gave it. */
+    /**
+     * An accessor waiting for pages {@code [start, end)}; {@code failed} is the status OP_FAIL gave it.
+     * With {@code done}, nobody blocks: a fault relay's request, answered by whoever settles it.
+     */
     private static final class Waiter {
         final long start;
         final long end;
         final boolean write;
+        final java.util.function.IntConsumer done;
+        /** Whose request it is (the relay), for {@link #forgetAsync}; null for a blocked accessor. */
+        final Object owner;
         int failed;
 
-        Waiter(long start, long end, boolean write) {
+        Waiter(long start, long end, boolean write, java.util.function.IntConsumer done, Object owner) {
             this.start = start;
             this.end = end;
             this.write = write;
+            this.done = done;
+            this.owner = owner;
         }
     }
+
+    /** {@link #step}'s answer while the waiter still needs the pager. */
+    private static final int PENDING = 1;
 
     PagedStore(Engine engine, int options, long size) {
         this.engine = engine;
@@ -125,41 +136,20 @@ final class PagedStore implements PagerStore {
         long start = floor(offset);
         long end = ceil(offset + length);
         engine.lock.lock();
-        Waiter w = new Waiter(start, end, write);
+        Waiter w = new Waiter(start, end, write, null, null);
         waiters.add(w);
         try {
             while (true) {
-                if (w.failed != 0) {
-                    throw new ZxException(Status.of(w.failed), op + "(offset=" + hex(offset) + ", length=" + hex(length)
-                            + "): the pager failed the request with " + Status.of(w.failed));
-                }
-                if (closed) {
-                    throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the VMO was destroyed");
-                }
-                List<long[]> missing = supplied.gaps(start, end);
-                int command = PageRequest.READ;
-                PageRuns requested = readRequested;
-                if (missing.isEmpty() && write && trapDirty) {
-                    missing = dirty.gaps(start, end);
-                    command = PageRequest.DIRTY;
-                    requested = dirtyRequested;
-                }
-                if (missing.isEmpty()) {
-                    if (write) {
-                        markWritten(start, end);
-                    }
+                int status = step(w);
+                if (status == 0) {
                     return;
                 }
-                if (detached) {
-                    throw new ZxException(Status.ERR_BAD_STATE, op + "(offset=" + hex(offset) + ", length=" + hex(length)
-                            + "): the VMO was detached from its pager, which can no longer "
-                            + (command == PageRequest.READ ? "supply its pages" : "let clean pages be dirtied"));
-                }
-                for (long[] m : missing) {
-                    for (long[] g : requested.gaps(m[0], m[1])) {
-                        requested.add(g[0], g[1]);
-                        engine.post(command, koid, g[0], g[1] - g[0]);
-                    }
+                if (status != PENDING) {
+                    String what = op + "(offset=" + hex(offset) + ", length=" + hex(length) + ")";
+                    throw new ZxException(Status.of(status), w.failed != 0 ? what + ": the pager failed the request with "
+                            + Status.of(status) : status == Status.ERR_BAD_HANDLE.value() ? op + ": the VMO was destroyed"
+                            : what + ": the VMO was detached from its pager, which can no longer supply its pages"
+                            + (write && trapDirty ? " or let clean pages be dirtied" : ""));
                 }
                 try {
                     engine.changed.await();
@@ -170,6 +160,103 @@ final class PagedStore implements PagerStore {
             }
         } finally {
             waiters.remove(w);
+            engine.lock.unlock();
+        }
+    }
+
+    /**
+     * One look at what waiter {@code w} needs: sends the READ and DIRTY requests that are not
+     * outstanding yet. A write marks the pages dirty once they may change. Caller holds the lock.
+     *
+     * @return 0 when every page is there (and dirty, for a write to a TRAP_DIRTY VMO), {@link #PENDING}
+     *         while the pager owes pages, else the failing status value
+     */
+    private int step(Waiter w) {
+        if (w.failed != 0) {
+            return w.failed;
+        }
+        if (closed) {
+            return Status.ERR_BAD_HANDLE.value();
+        }
+        List<long[]> missing = supplied.gaps(w.start, w.end);
+        int command = PageRequest.READ;
+        PageRuns requested = readRequested;
+        if (missing.isEmpty() && w.write && trapDirty) {
+            missing = dirty.gaps(w.start, w.end);
+            command = PageRequest.DIRTY;
+            requested = dirtyRequested;
+        }
+        if (missing.isEmpty()) {
+            if (w.write) {
+                markWritten(w.start, w.end);
+            }
+            return 0;
+        }
+        if (detached) {
+            return Status.ERR_BAD_STATE.value();
+        }
+        for (long[] m : missing) {
+            for (long[] g : requested.gaps(m[0], m[1])) {
+                requested.add(g[0], g[1]);
+                engine.post(command, koid, g[0], g[1] - g[0]);
+            }
+        }
+        return PENDING;
+    }
+
+    /**
+     * Page state changed: wakes the blocked accessors and answers the relay requests that are settled
+     * now. The answers (a socket write each) run here, under the lock: the pager's supplying thread
+     * sends them itself, with no thread hand-off. Caller holds the lock.
+     */
+    private void changed() {
+        engine.changed.signalAll();
+        for (int i = 0; i < waiters.size();) {
+            Waiter w = waiters.get(i);
+            int status = w.done == null ? PENDING : step(w);
+            if (status == PENDING) {
+                i++;
+                continue;
+            }
+            waiters.remove(i);
+            try {
+                w.done.accept(status);
+            } catch (RuntimeException e) {
+                // the relay is gone: its process's handler fails the fault by itself
+            }
+        }
+    }
+
+    /**
+     * The other process's fault handler needs pages {@code [offset, offset+length)}: {@code done} gets
+     * the status once they are there or fail, from whichever thread settles it (at once when they
+     * are there already). Nothing blocks: no thread per request.
+     */
+    void serveNeedAsync(long offset, long length, boolean write, Object owner, java.util.function.IntConsumer done) {
+        int status;
+        engine.lock.lock();
+        try {
+            checkRange("pager link", offset, length);
+            Waiter w = new Waiter(floor(offset), ceil(offset + length), write, done, owner);
+            status = step(w);
+            if (status == PENDING) {
+                waiters.add(w);
+                return;
+            }
+        } catch (ZxException e) {
+            status = e.status().value();
+        } finally {
+            engine.lock.unlock();
+        }
+        done.accept(status);
+    }
+
+    /** The relay {@code owner} is gone: its unanswered requests are dropped (nobody waits for them). */
+    void forgetAsync(Object owner) {
+        engine.lock.lock();
+        try {
+            waiters.removeIf(w -> w.owner == owner);
+        } finally {
             engine.lock.unlock();
         }
     }
@@ -257,7 +344,7 @@ final class PagedStore implements PagerStore {
             }
             bytes.resize(newSize);
             size = newSize;
-            engine.changed.signalAll();
+            changed();
         } finally {
             engine.lock.unlock();
         }
@@ -358,17 +445,38 @@ final class PagedStore implements PagerStore {
         }
     }
 
-    /** Keeps {@code [start, end)} dirty until {@link #releaseHold}. @return the hold */
+    /**
+     * Keeps the supplied pages of {@code [start, end)} dirty until {@link #releaseHold}, including pages
+     * supplied later (a lazy window in another process gets its pages one by one). @return the hold
+     */
     long[] hold(long start, long end) {
         long[] h = {start, end};
         engine.lock.lock();
         try {
             holds.add(h);
-            markWritten(start, end);
+            markSuppliedWritten(start, end);
         } finally {
             engine.lock.unlock();
         }
         return h;
+    }
+
+    /** The supplied pages of {@code [start, end)} are dirty (a writable window holds them). Caller holds the lock. */
+    private void markSuppliedWritten(long start, long end) {
+        for (long[] c : supplied.covered(start, end)) {
+            markWritten(c[0], c[1]);
+        }
+    }
+
+    /** Pages just supplied inside writable windows are dirty at once. Caller holds the lock. */
+    private void holdsCover(long start, long end) {
+        for (long[] h : holds) {
+            long s = Long.compareUnsigned(h[0], start) > 0 ? h[0] : start;
+            long e = Long.compareUnsigned(h[1], end) < 0 ? h[1] : end;
+            if (Long.compareUnsigned(s, e) < 0) {
+                markWritten(s, e);
+            }
+        }
     }
 
     void releaseHold(long[] h) {
@@ -431,6 +539,21 @@ final class PagedStore implements PagerStore {
         return write ? hold(offset, end) : null;
     }
 
+    /**
+     * Whether another process may map a window lazily (its native handler asks for each page as it is
+     * first touched): not for a writable window of a TRAP_DIRTY VMO, whose first write to each clean
+     * page must ask the pager (the receiver's handler sees missing pages only, not writes to present ones).
+     */
+    boolean lazyWindowAllowed(boolean write) {
+        return !(write && trapDirty);
+    }
+
+    /** A writable lazy window of another process: its supplied pages, now and later, stay dirty. @return the hold, or null */
+    long[] lazyHold(long offset, long length) {
+        long end = clip(offset, length);
+        return Long.compareUnsigned(offset, end) < 0 ? hold(offset, end) : null;
+    }
+
     @Override
     public int sharedFd() {
         return bytes.sharedFd();
@@ -466,6 +589,7 @@ final class PagedStore implements PagerStore {
                 engine.post(PageRequest.COMPLETE, koid, 0, 0);
             }
             closed = true;
+            changed();
             engine.forget(this);
             bytes.close();
         } finally {
@@ -509,9 +633,10 @@ final class PagedStore implements PagerStore {
             for (long[] g : supplied.gaps(offset, offset + length)) {
                 bytes.write(g[0], src, g[0] - offset, g[1] - g[0]);
                 supplied.add(g[0], g[1]);
+                holdsCover(g[0], g[1]);
             }
             readRequested.remove(offset, offset + length);
-            engine.changed.signalAll();
+            changed();
         } finally {
             engine.lock.unlock();
         }
@@ -566,12 +691,16 @@ final class PagedStore implements PagerStore {
                     for (long[] w : holds) {
                         long s = Long.compareUnsigned(w[0], offset) > 0 ? w[0] : offset;
                         long e = Long.compareUnsigned(w[1], end) < 0 ? w[1] : end;
-                        dirty.add(s, e);
+                        if (Long.compareUnsigned(s, e) < 0) {
+                            for (long[] c : supplied.covered(s, e)) {
+                                dirty.add(c[0], c[1]);
+                            }
+                        }
                     }
                 }
                 default -> throw new ZxException(Status.ERR_NOT_SUPPORTED, name + ": unknown op " + op);
             }
-            engine.changed.signalAll();
+            changed();
         } finally {
             engine.lock.unlock();
         }
@@ -629,7 +758,7 @@ final class PagedStore implements PagerStore {
         detached = true;
         readRequested.clear();
         dirtyRequested.clear();
-        engine.changed.signalAll();
+        changed();
     }
 
     @Override

@@ -1,13 +1,18 @@
 package io.zxmem.pager;
 
 import io.zxmem.Channel;
+import io.zxmem.ChannelServer;
 import io.zxmem.Handle;
-import io.zxmem.Message;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.cow.LazyFaults;
+import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PagerBacked;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,7 +24,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * A pager VMO received from the pager's process: its bytes are the pager VMO's memfd, shared; pages
  * are asked for over the link ({@link Link}) before they are touched. Reads remember which pages
  * were supplied (they stay so); writes ask every time, since the pager's process keeps the dirty
- * state. A mapping asks for its whole window first, so no fault on it ever waits for the pager.
+ * state.
+ *
+ * <p>Mappings are lazy where the copy-on-write engine's native userfaultfd handler runs
+ * ({@link LazyFaults}): the window is registered for missing pages, and each page's first touch is
+ * asked of the pager's process by that native thread over a relay socket of this store, with no Java
+ * thread of this process involved. Elsewhere (no userfaultfd, a VMO without WRITE, the pager in this
+ * very process, a writable window of a TRAP_DIRTY VMO, {@code -Dzxmem.pager.lazy=false}) a mapping
+ * asks for its whole window first, so no fault on it ever waits for the pager.
  */
 final class RemoteStore implements PagerBacked {
     private static final Duration POLL = Duration.ofMillis(500);
@@ -28,10 +40,22 @@ final class RemoteStore implements PagerBacked {
     private final MemfdStore bytes;
     private final Channel link;
     private final long page = io.zxmem.Zx.pageSize();
-    private final Map<Long, CompletableFuture<Integer>> pending = new ConcurrentHashMap<>();
+    /** Whether mappings may be lazy at all ({@code -Dzxmem.pager.lazy=false}: every window is eager). */
+    private static final boolean LAZY = !"false".equals(System.getProperty("zxmem.pager.lazy"));
+    /**
+     * A lazy fault that waits longer than this for the pager's process fails (the access raises SIGBUS):
+     * while it waits, the faulting thread holds every safepoint of this JVM open. 0: no limit.
+     */
+    static final long FAULT_TIMEOUT_MILLIS = Long.getLong("zxmem.pager.faultTimeoutMillis", 30_000L);
+    private static volatile boolean timeoutSet;
+    private final Map<Long, CompletableFuture<Link>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(1);
     private final PageRuns supplied = new PageRuns();
     private volatile boolean dead;
+    /** The native fault relay, once made; NULL when lazy windows are not possible here. */
+    private MemorySegment relay;
+    private boolean relayTried;
+    private boolean closed;
 
     RemoteStore(MemfdStore bytes, Channel link) {
         this.bytes = bytes;
@@ -49,30 +73,20 @@ final class RemoteStore implements PagerBacked {
     private void readReplies() {
         try {
             while (true) {
-                Message m;
-                try {
-                    m = link.read(POLL);
-                } catch (ZxException e) {
-                    if (e.status() == Status.ERR_TIMED_OUT) {
-                        continue;
-                    }
-                    return;
-                }
-                for (Handle h : m.handles()) {
-                    h.close();
-                }
-                Link r = Link.decode(m.data());
+                Link r = Link.next(link, POLL);
                 if (r != null && r.op() == Link.REPLY) {
-                    CompletableFuture<Integer> f = pending.remove(r.id());
+                    CompletableFuture<Link> f = pending.remove(r.id());
                     if (f != null) {
-                        f.complete(r.status());
+                        f.complete(r);
                     }
                 }
             }
+        } catch (ZxException gone) {
+            // the pager's process is gone, or this store closed the link
         } finally {
             dead = true;
-            for (CompletableFuture<Integer> f : pending.values()) {
-                f.complete(GONE);
+            for (CompletableFuture<Link> f : pending.values()) {
+                f.complete(new Link(Link.REPLY, 0, 0, 0, 0, GONE));
             }
         }
     }
@@ -81,26 +95,34 @@ final class RemoteStore implements PagerBacked {
         return "0x" + Long.toHexString(x);
     }
 
-    /** Sends a request and waits for its answer; throws the pager's status. */
-    private void ask(String op, int kind, int flags, long id, long offset, long length) {
+    /** Sends a request and waits for its answer; throws the pager's status. @return the answer */
+    private Link ask(String op, int kind, int flags, long id, long offset, long length, Handle... handles) {
         if (dead) {
+            for (Handle h : handles) {
+                h.close();
+            }
             throw gone(op);
         }
-        CompletableFuture<Integer> f = new CompletableFuture<>();
+        CompletableFuture<Link> f = new CompletableFuture<>();
         pending.put(id, f);
         try {
-            link.write(new Link(kind, flags, id, offset, length, 0).encode());
+            link.write(new Link(kind, flags, id, offset, length, 0).encode(), handles);
         } catch (ZxException e) {
             pending.remove(id);
+            for (Handle h : handles) {
+                h.close();
+            }
             throw gone(op);
         }
         if (dead) {
             pending.remove(id);
             throw gone(op);
         }
+        Link answer;
         int status;
         try {
-            status = f.get();
+            answer = f.get();
+            status = answer.status();
         } catch (InterruptedException e) {
             pending.remove(id);
             Thread.currentThread().interrupt();
@@ -121,6 +143,7 @@ final class RemoteStore implements PagerBacked {
             throw new ZxException(s, op + "(offset=" + hex(offset) + ", length=" + hex(length)
                     + "): the pager's process answered " + s);
         }
+        return answer;
     }
 
     private static ZxException gone(String op) {
@@ -194,11 +217,67 @@ final class RemoteStore implements PagerBacked {
         throw new UnsupportedOperationException("pager VMOs are mapped through mapWindow only");
     }
 
+    /**
+     * The relay for lazy windows, made on first use: a socket pair between this process's native fault
+     * handler and the pager's process. The handler connects to a channel listener in a private
+     * directory, and the accepted end travels to the pager's process over the link ({@link Link#FAULTS}).
+     * @return the relay, or null when lazy windows are not possible (the reason is no error: mappings
+     *         are then eager)
+     */
+    private synchronized MemorySegment relay() {
+        if (relayTried) {
+            return relay;
+        }
+        relayTried = true;
+        if (!LAZY || dead || closed || LazyFaults.mode() == 0) {
+            return null;
+        }
+        if (!timeoutSet) {
+            LazyFaults.faultTimeout(FAULT_TIMEOUT_MILLIS);
+            timeoutSet = true;
+        }
+        Path dir = null;
+        MemorySegment r = null;
+        try {
+            dir = Files.createTempDirectory("zxmem-relay"); // 0700: nobody else can connect
+            Path sock = dir.resolve("s");
+            Channel end;
+            try (ChannelServer server = Channel.listen(sock)) {
+                r = LazyFaults.connect(sock);
+                end = server.accept(Duration.ofSeconds(10));
+            }
+            ask("vmar.map (fault relay)", Link.FAULTS, 0, ids.getAndIncrement(), ProcessHandle.current().pid(), 0, end);
+            relay = r;
+            return r;
+        } catch (ZxException | IOException e) {
+            // NOT_SUPPORTED: the pager is in this very process; anything else: no relay. Eager windows.
+            if (r != null) {
+                LazyFaults.free(r);
+            }
+            return null;
+        } finally {
+            if (dir != null) {
+                try {
+                    Files.deleteIfExists(dir.resolve("s"));
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // a temporary directory left behind: harmless
+                }
+            }
+        }
+    }
+
+    /** @return page requests this store's lazy windows sent, or -1 without a relay (tests) */
+    synchronized long lazyRequests() {
+        return relay == null ? -1 : LazyFaults.requests(relay);
+    }
+
     @Override
     public Window mapWindow(long offset, long length, int prot, int cachePolicy) {
-        boolean writable = (prot & io.zxmem.linux.sys.Linux.PROT_WRITE) != 0;
+        boolean writable = (prot & Linux.PROT_WRITE) != 0;
         long id = ids.getAndIncrement();
-        ask("vmar.map", Link.MAP, writable ? Link.WRITE : 0, id, offset, length);
+        MemorySegment r = relay();
+        Link answer = ask("vmar.map", Link.MAP, (writable ? Link.WRITE : 0) | (r != null ? Link.LAZY : 0), id, offset, length);
         Window w;
         try {
             w = bytes.mapWindow(offset, length, prot, cachePolicy);
@@ -206,6 +285,19 @@ final class RemoteStore implements PagerBacked {
             unmapped(id);
             throw e;
         }
+        boolean lazy = (answer.flags() & Link.LAZY) != 0 && r != null;
+        if (lazy && LazyFaults.register(r, w.address(), w.length(), offset) != 0) {
+            // Not registered (another registration overlaps, the kernel refused): fetch the window now.
+            lazy = false;
+            try {
+                ask("vmar.map", Link.MAP, writable ? Link.WRITE : 0, id, offset, length);
+            } catch (RuntimeException | Error e) {
+                w.unmap();
+                unmapped(id);
+                throw e;
+            }
+        }
+        boolean isLazy = lazy;
         return new Window() {
             @Override
             public long address() {
@@ -219,8 +311,8 @@ final class RemoteStore implements PagerBacked {
 
             @Override
             public void protect(int p) {
-                if ((p & io.zxmem.linux.sys.Linux.PROT_WRITE) != 0) {
-                    ask("mapping.protect", Link.PROTECT, Link.WRITE, id, offset, length);
+                if ((p & Linux.PROT_WRITE) != 0) {
+                    ask("mapping.protect", Link.PROTECT, Link.WRITE | (isLazy ? Link.LAZY : 0), id, offset, length);
                     w.protect(p);
                 } else {
                     w.protect(p);
@@ -236,7 +328,15 @@ final class RemoteStore implements PagerBacked {
 
             @Override
             public void unmap() {
-                w.unmap();
+                if (isLazy && !LazyFaults.unregister(w.address())) {
+                    // A touch may still wait in the window (closed while the pager had not answered):
+                    // the range stays reserved, mapping an empty file, so that the touch fails (SIGBUS)
+                    // instead of reaching unmapped memory (SIGSEGV).
+                    System.getLogger("io.zxmem.pager").log(System.Logger.Level.DEBUG, "zxmem: a lazy window at 0x"
+                            + Long.toHexString(w.address()) + " closed while a touch waited; its range stays reserved");
+                } else {
+                    w.unmap();
+                }
                 unmapped(id);
             }
         };
@@ -254,6 +354,15 @@ final class RemoteStore implements PagerBacked {
 
     @Override
     public void close() {
+        MemorySegment r;
+        synchronized (this) {
+            closed = true;
+            r = relay;
+            relay = null;
+        }
+        if (r != null) {
+            LazyFaults.free(r);
+        }
         link.close();
         bytes.close();
     }

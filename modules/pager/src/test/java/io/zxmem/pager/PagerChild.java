@@ -13,11 +13,47 @@ import java.time.Duration;
 
 /**
  * The other JVM of {@link PagerCrossProcessTest}: holds a pager VMO it received and touches it on
- * command, one message each, answering each with one message (the bytes it saw, {@code ok}, or
- * {@code error STATUS}).
+ * command, one message each, answering each with one message (the bytes it saw, {@code ok},
+ * {@code error STATUS}, or {@code fault} when a touch of a mapping raised the JVM's unsafe-access
+ * {@link InternalError}).
  */
 public final class PagerChild {
+    private static final long P = io.zxmem.Zx.pageSize();
+    private static final Object PROBE = new Object();
+
     private PagerChild() {}
+
+    /** Reads page {@code page} of the mapping; {@code null} when the touch faulted. */
+    static byte[] touch(Mapping mapping, long page) {
+        try {
+            byte[] b = mapping.segment().asSlice(page * P, P).toArray(ValueLayout.JAVA_BYTE);
+            Thread.holdsLock(PROBE); // a late (compiled-code) fault is delivered here at the latest
+            return b;
+        } catch (InternalError e) {
+            if (e.getMessage() == null || !e.getMessage().contains("unsafe memory access")) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    /** Rss of this process's mappings inside {@code [address, address+length)}, in KiB (/proc/self/smaps). */
+    static long rssKib(long address, long length) throws java.io.IOException {
+        long total = 0;
+        boolean inside = false;
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash > 0 && space > dash && line.substring(0, dash).matches("[0-9a-f]+")) {
+                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                inside = start >= address && end <= address + length;
+            } else if (inside && line.startsWith("Rss:")) {
+                total += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return total;
+    }
 
     public static void main(String[] args) throws Exception {
         Vmo vmo = null;
@@ -39,6 +75,62 @@ public final class PagerChild {
                             vmo = m.handle(0, Vmo.class);
                             reply = ("ok " + vmo.size()).getBytes(StandardCharsets.UTF_8);
                         }
+                        case "lazymode" -> reply = ("" + io.zxmem.cow.LazyFaults.mode()).getBytes(StandardCharsets.UTF_8);
+                        case "mapr" -> {
+                            // Maps without touching anything.
+                            mapping = vmo.map(Vmar.PERM_READ | (cmd.length > 3 ? Vmar.PERM_WRITE : 0),
+                                    Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
+                            reply = "ok".getBytes(StandardCharsets.UTF_8);
+                        }
+                        case "touch" -> {
+                            byte[] b = touch(mapping, Long.parseLong(cmd[1]));
+                            reply = b == null ? "fault".getBytes(StandardCharsets.UTF_8) : b;
+                        }
+                        case "poke" -> {
+                            // A write of one byte at the start of a page, through the mapping.
+                            long at = Long.parseLong(cmd[1]) * P;
+                            try {
+                                mapping.segment().set(ValueLayout.JAVA_BYTE, at, (byte) cmd[2].charAt(0));
+                                Thread.holdsLock(PROBE);
+                                reply = "ok".getBytes(StandardCharsets.UTF_8);
+                            } catch (InternalError e) {
+                                reply = "fault".getBytes(StandardCharsets.UTF_8);
+                            }
+                        }
+                        case "kernelread" -> {
+                            // The kernel writes into the mapping (pread of another VMO's file into it): a
+                            // system call, not a user-mode touch, reaches the lazy page first.
+                            long page = Long.parseLong(cmd[1]);
+                            // Larger than 64 GiB: zxmem copies with pread/pwrite, never through a mapping.
+                            try (Vmo src = Vmo.create(1L << 37)) {
+                                src.write(new byte[] {'K', 'R'}, 0);
+                                src.read(mapping.segment().asSlice(page * P, P), 0);
+                            }
+                            reply = touch(mapping, page);
+                        }
+                        case "rss" -> reply = ("" + rssKib(mapping.segment().address(), mapping.length()))
+                                .getBytes(StandardCharsets.UTF_8);
+                        case "touchclose" -> {
+                            // One thread touches a page (its fault waits for the pager) while this one
+                            // closes the mapping.
+                            Mapping target = mapping;
+                            long page = Long.parseLong(cmd[1]);
+                            String[] seen = new String[1];
+                            Thread t = new Thread(() -> {
+                                try {
+                                    byte[] b = touch(target, page);
+                                    seen[0] = b == null ? "fault" : "" + b[0];
+                                } catch (IllegalStateException e) {
+                                    seen[0] = "closed"; // the segment's arena closed under the access
+                                }
+                            });
+                            t.start();
+                            Thread.sleep(300);
+                            target.close();
+                            mapping = null;
+                            t.join();
+                            reply = ("closed " + seen[0]).getBytes(StandardCharsets.UTF_8);
+                        }
                         case "read" -> {
                             byte[] b = new byte[Integer.parseInt(cmd[2])];
                             vmo.read(b, Long.parseLong(cmd[1]));
@@ -46,7 +138,12 @@ public final class PagerChild {
                         }
                         case "map" -> {
                             mapping = vmo.map(Vmar.PERM_READ, Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
-                            reply = mapping.segment().toArray(ValueLayout.JAVA_BYTE);
+                            try {
+                                reply = mapping.segment().toArray(ValueLayout.JAVA_BYTE);
+                                Thread.holdsLock(PROBE);
+                            } catch (InternalError e) {
+                                reply = "fault".getBytes(StandardCharsets.UTF_8);
+                            }
                         }
                         case "mapw" -> {
                             mapping = vmo.map(Vmar.PERM_READ | Vmar.PERM_WRITE, Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));

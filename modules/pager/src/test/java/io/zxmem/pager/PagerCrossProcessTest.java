@@ -38,6 +38,8 @@ class PagerCrossProcessTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final long P = Zx.pageSize();
     private static final int PI = (int) P;
+    /** The child's limit on a lazy fault's wait for this pager (a pager that never answers). */
+    private static final Duration FAULT_TIMEOUT = Duration.ofSeconds(8);
 
     @TempDir
     Path dir;
@@ -70,7 +72,8 @@ class PagerCrossProcessTest {
         server = Channel.listen(sock);
         String java = ProcessHandle.current().info().command().orElseThrow();
         log = dir.resolve("child.log");
-        child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath(),
+        child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                "-Dzxmem.pager.faultTimeoutMillis=" + FAULT_TIMEOUT.toMillis(), "-cp", classPath(),
                 PagerChild.class.getName(), sock.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -146,8 +149,10 @@ class PagerCrossProcessTest {
             PagerTest.supply(pager, vmo, 5, 1, 1);
             assertArrayEquals(PagerTest.content(5, 1, 1), answer("read"));
 
+            boolean lazy = lazy();
             send("map 0 " + 4 * P);
-            expect(next(), PageRequest.READ, vmo, 0, 4);
+            // A lazy window asks for the page its first touch needs; an eager one for all of it.
+            expect(next(), PageRequest.READ, vmo, 0, lazy ? 1 : 4);
             PagerTest.supply(pager, vmo, 0, 4, 2);
             assertArrayEquals(PagerTest.content(0, 4, 2), answer("map"));
             // Memory in use there is what was supplied, not the VMO's 16 pages.
@@ -165,10 +170,12 @@ class PagerCrossProcessTest {
             pager.opRange(Pager.OP_FAIL, vmo, 2 * P, P, Status.ERR_IO.value());
             assertEquals("error ERR_IO", text("failed read"));
 
+            boolean lazy = lazy();
             send("map 0 " + 2 * P);
-            expect(next(), PageRequest.READ, vmo, 0, 2);
+            expect(next(), PageRequest.READ, vmo, 0, lazy ? 1 : 2);
             pager.opRange(Pager.OP_FAIL, vmo, 0, 2 * P, Status.ERR_BAD_STATE.value());
-            assertEquals("error ERR_BAD_STATE", text("failed map"));
+            // Lazily, the failure reaches the touch of the mapping itself: the JVM's unsafe-access error.
+            assertEquals(lazy ? "fault" : "error ERR_BAD_STATE", text("failed map"));
 
             PagerTest.supply(pager, vmo, 3, 1, 3);
             pager.detach(vmo);
@@ -206,6 +213,183 @@ class PagerCrossProcessTest {
                 Thread.sleep(10);
             } while (System.nanoTime() < deadline);
             assertEquals(List.of(), left, "unmapped in the other JVM: the pages may turn clean");
+        }
+    }
+
+    /** Whether the child maps pager VMOs lazily (its userfaultfd engine runs). */
+    private boolean lazy() {
+        send("lazymode");
+        return !"0".equals(text("lazymode"));
+    }
+
+    private void assumeLazy() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(lazy(), "no userfaultfd engine in the child: mappings are eager");
+    }
+
+    private Vmo giveChildBytes(long size) {
+        Vmo vmo = pager.createVmo(0, size);
+        send("take", vmo.duplicate(Rights.SAME_RIGHTS));
+        assertEquals("ok " + size, text("take"));
+        return vmo;
+    }
+
+    /** The child touches page {@code page}; this pager serves the one READ request it must cause. */
+    private void touchServed(Vmo vmo, long page, int seed) {
+        send("touch " + page);
+        expect(next(), PageRequest.READ, vmo, page, 1);
+        PagerTest.supply(pager, vmo, page, 1, seed);
+        assertArrayEquals(PagerTest.content(page, 1, seed), answer("touch " + page));
+    }
+
+    /**
+     * The snapshot-restore case: the other JVM maps 1 GiB of a pager VMO and touches 3 pages. The pager
+     * hears of exactly those pages, one request each, and the other JVM's memory grew by those pages.
+     */
+    @Test
+    void aLazyMappingAsksOnlyForTheTouchedPages() throws Exception {
+        assumeLazy();
+        long size = 1L << 30;
+        try (Vmo vmo = giveChildBytes(size)) {
+            send("mapr 0 " + size);
+            assertEquals("ok", text("mapr"));
+            assertEquals(0, pager.pendingRequests(), "mapping asked for pages");
+            send("rss");
+            assertEquals(0, Long.parseLong(text("rss")), "resident before any touch");
+            long[] pages = {7, 4096, size / P - 1};
+            for (int i = 0; i < pages.length; i++) {
+                touchServed(vmo, pages[i], 10 + i);
+            }
+            send("touch " + pages[1]);
+            assertArrayEquals(PagerTest.content(pages[1], 1, 11), answer("touch again"), "a second touch needs no pager");
+            assertEquals(0, pager.pendingRequests());
+            send("rss");
+            assertEquals(3 * P / 1024, Long.parseLong(text("rss")), "resident in the other JVM: the 3 touched pages");
+            assertEquals(3 * P, vmo.info().committedBytes());
+            send("committed");
+            assertEquals(3 * P, Long.parseLong(text("committed")));
+        }
+    }
+
+    /** OP_FAIL on a page a touch waits for: the touching thread gets the JVM's unsafe-access error, the JVM lives on. */
+    @Test
+    void aFailedLazyPageFailsTheTouchNotTheJvm() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(8)) {
+            send("mapr 0 " + 8 * P);
+            assertEquals("ok", text("mapr"));
+            send("touch 2");
+            expect(next(), PageRequest.READ, vmo, 2, 1);
+            pager.opRange(Pager.OP_FAIL, vmo, 2 * P, P, Status.ERR_IO_DATA_INTEGRITY.value());
+            assertEquals("fault", text("failed touch"));
+            // The failed page stays failed in this mapping (no new request); the others work.
+            send("touch 2");
+            assertEquals("fault", text("failed page again"));
+            touchServed(vmo, 3, 4);
+            assertEquals(0, pager.pendingRequests());
+            // A new mapping asks again.
+            send("unmap");
+            assertEquals("ok", text("unmap"));
+            send("mapr 0 " + 8 * P);
+            assertEquals("ok", text("mapr"));
+            touchServed(vmo, 2, 5);
+        }
+    }
+
+    /** Detaching (and closing the pager) while a touch waits: BAD_STATE there, a fault of the touch here. */
+    @Test
+    void detachingWhileATouchWaitsFailsTheTouch() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(4)) {
+            PagerTest.supply(pager, vmo, 0, 1, 6);
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            send("touch 1");
+            expect(next(), PageRequest.READ, vmo, 1, 1);
+            pager.detach(vmo);
+            assertEquals("fault", text("touch after detach"));
+            send("touch 0");
+            assertArrayEquals(PagerTest.content(0, 1, 6), answer("a page supplied before the detach"));
+        }
+    }
+
+    /** A pager that never answers: the touch fails after the child's fault timeout instead of hanging its JVM. */
+    @Test
+    void aPagerThatNeverAnswersFailsTheTouchAfterTheTimeout() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(4)) {
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            long t0 = System.nanoTime();
+            send("touch 3");
+            expect(next(), PageRequest.READ, vmo, 3, 1);
+            assertEquals("fault", text("unanswered touch"));
+            assertTrue(System.nanoTime() - t0 >= FAULT_TIMEOUT.toNanos() / 2, "failed before the timeout");
+        }
+    }
+
+    /**
+     * Closing the mapping while a touch of it waits for this pager (which does not answer): the close
+     * completes, the touch fails with the unsafe-access error, the other JVM lives on, and the VMO
+     * still works there.
+     */
+    @Test
+    void closingAMappingWhileATouchWaits() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(4)) {
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            send("touchclose 1");
+            expect(next(), PageRequest.READ, vmo, 1, 1);
+            String r = text("touch during close");
+            assertTrue(r.equals("closed fault") || r.equals("closed closed"), r);
+            PagerTest.supply(pager, vmo, 1, 1, 7); // a late answer finds nobody waiting: harmless
+            send("read " + P + " " + PI);
+            assertArrayEquals(PagerTest.content(1, 1, 7), answer("read after the close"));
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            send("touch 1");
+            assertArrayEquals(PagerTest.content(1, 1, 7), answer("touch of a new mapping"));
+        }
+    }
+
+    /** Writes through a lazy writable window: pages fault in on demand and are dirty here. */
+    @Test
+    void writesThroughALazyWindowAreDirtyHere() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(8)) {
+            PagerTest.supply(pager, vmo, 0, 1, 8);
+            send("mapr 0 " + 8 * P + " w");
+            assertEquals("ok", text("mapw"));
+            assertEquals(0, pager.pendingRequests());
+            assertEquals(List.of(new DirtyRange(0, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P),
+                    "supplied pages of a writable window are dirty");
+            send("poke 5 Z");
+            expect(next(), PageRequest.READ, vmo, 5, 1);
+            PagerTest.supply(pager, vmo, 5, 1, 9);
+            assertEquals("ok", text("poke"));
+            assertEquals('Z', PagerTest.read(vmo, 5 * P, 1)[0]);
+            assertEquals(List.of(new DirtyRange(0, P, 0), new DirtyRange(5 * P, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P));
+        }
+    }
+
+    /**
+     * A system call that writes into a lazy page (a VMO read into the mapping): with a full userfaultfd
+     * the kernel's fault is served as a touch is; with a user-mode-only one (ordinary users) the call
+     * gets EFAULT and zxmem copies through a bounce buffer. Either way the bytes land.
+     */
+    @Test
+    void aSystemCallIntoALazyPageIsServed() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(4)) {
+            send("mapr 0 " + 4 * P + " w");
+            assertEquals("ok", text("mapw"));
+            send("kernelread 2");
+            expect(next(), PageRequest.READ, vmo, 2, 1);
+            PagerTest.supply(pager, vmo, 2, 1, 3);
+            byte[] seen = answer("kernelread");
+            assertEquals('K', seen[0]);
+            assertEquals('R', seen[1]);
+            assertEquals(0, seen[2], "the rest of the page is what the read brought: zeros");
         }
     }
 

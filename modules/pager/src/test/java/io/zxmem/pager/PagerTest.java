@@ -310,7 +310,8 @@ class PagerTest {
     /** pager.cc {@code FailErrorCode}: the accessor sees exactly the status OP_FAIL carried, for each allowed one. */
     @Test
     void failErrorCode() throws Exception {
-        for (Status s : new Status[] {Status.ERR_IO, Status.ERR_BAD_STATE, Status.ERR_BUFFER_TOO_SMALL}) {
+        for (Status s : new Status[] {Status.ERR_IO, Status.ERR_IO_DATA_INTEGRITY, Status.ERR_BAD_STATE,
+            Status.ERR_NO_SPACE, Status.ERR_BUFFER_TOO_SMALL}) {
             Pager pager = pager();
             Vmo vmo = vmo(pager, 0, 1);
             Future<byte[]> r = asyncRead(vmo, 0, PI);
@@ -469,6 +470,14 @@ class PagerTest {
         status(Status.ERR_NOT_SUPPORTED, () -> pager.opRange(99, vmo, 0, P, 0));
         status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_FAIL, vmo, 0, P, Status.ERR_NOT_FOUND.value()));
         status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_FAIL, vmo, 0, P, 0));
+        // Zircon accepts exactly IO, IO_DATA_INTEGRITY, BAD_STATE, NO_SPACE and BUFFER_TOO_SMALL.
+        for (Status other : Status.values()) {
+            if (other != Status.ERR_IO && other != Status.ERR_IO_DATA_INTEGRITY && other != Status.ERR_BAD_STATE
+                    && other != Status.ERR_NO_SPACE && other != Status.ERR_BUFFER_TOO_SMALL) {
+                status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_FAIL, vmo, 0, P, other.value()));
+            }
+        }
+        status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_FAIL, vmo, 0, P, -41)); // IO_REFUSED: not a pager's
         status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_DIRTY, vmo, 0, P, 1));
         status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_WRITEBACK_BEGIN, vmo, 0, P, 2));
         status(Status.ERR_INVALID_ARGS, () -> pager.opRange(Pager.OP_FAIL, vmo, 1, P, Status.ERR_IO.value()));
@@ -707,7 +716,9 @@ class PagerTest {
         done(w);
         assertEquals(9, read(vmo, 5, 1)[0]);
         assertEquals(List.of(new DirtyRange(0, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P));
-        // A mapping asks for its window first, then shows the pager's bytes.
+        // A mapping asks for its window first, then shows the pager's bytes. It stays eager even where
+        // the userfaultfd engine runs: the pager is in this JVM, so the pager's side refuses the fault
+        // relay (a lazy fault would wait for this JVM's Java pager while holding its safepoints).
         Future<Mapping> m = async(() -> Vmar.root().map(Vmar.PERM_READ, got, 0, 4 * P));
         expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 1);
         supply(pager, vmo, 1, 1, 3);

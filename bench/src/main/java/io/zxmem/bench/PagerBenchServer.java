@@ -1,0 +1,84 @@
+package io.zxmem.bench;
+
+import io.zxmem.Channel;
+import io.zxmem.Message;
+import io.zxmem.PageRequest;
+import io.zxmem.Pager;
+import io.zxmem.Rights;
+import io.zxmem.Status;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import io.zxmem.ZxException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The pager process of {@link PagerBench}'s cross-process rows: connects to {@code args[0]}; each
+ * message it reads ("new PAGES") gets a fresh pager VMO of that many pages in return; a Java pager
+ * thread supplies every READ request as {@link PagerBench}'s in-process pager does
+ * ({@link #serve}). Exits when the channel closes.
+ */
+public final class PagerBenchServer {
+    private static volatile Vmo current;
+
+    private PagerBenchServer() {}
+
+    public static void main(String[] args) throws Exception {
+        long p = Zx.pageSize();
+        try (Channel ch = Channel.connect(Path.of(args[0])); Pager pager = Pager.create()) {
+            Thread serve = new Thread(() -> serve(pager, () -> current, () -> false), "bench-remote-pager");
+            serve.setDaemon(true);
+            serve.start();
+            while (true) {
+                Message m;
+                try {
+                    m = ch.read(Duration.ofSeconds(600));
+                } catch (ZxException e) {
+                    return; // the benchmark JVM is gone
+                }
+                long pages = Long.parseLong(new String(m.data()).split(" ")[1]);
+                Vmo old = current;
+                Vmo vmo = pager.createVmo(0, pages * p);
+                current = vmo;
+                ch.write(new byte[0], vmo.duplicate(Rights.SAME_RIGHTS));
+                if (old != null) {
+                    old.close(); // its receiver closed it before asking for the next one
+                }
+            }
+        }
+    }
+
+    /**
+     * A pager thread: supplies every READ request for {@code target}'s current VMO, page by page, with
+     * one page of bytes each through a reused aux VMO, until {@code stop} or the pager closes.
+     */
+    static void serve(Pager pager, java.util.function.Supplier<Vmo> target, java.util.function.BooleanSupplier stop) {
+        byte[] page = new byte[(int) Zx.pageSize()];
+        java.util.Arrays.fill(page, (byte) 0x5a);
+        try (Vmo aux = Vmo.create(Zx.pageSize())) {
+            while (!stop.getAsBoolean()) {
+                PageRequest r;
+                try {
+                    r = pager.next(Duration.ofMillis(100));
+                } catch (ZxException e) {
+                    if (e.status() == Status.ERR_TIMED_OUT) {
+                        continue;
+                    }
+                    return;
+                }
+                Vmo v = target.get();
+                if (r.command() != PageRequest.READ || v == null || !r.isFor(v)) {
+                    continue; // a request of an earlier invocation's VMO, closed meanwhile
+                }
+                try {
+                    for (long at = r.offset(); at < r.offset() + r.length(); at += Zx.pageSize()) {
+                        aux.write(page, 0);
+                        pager.supplyPages(v, at, Zx.pageSize(), aux, 0);
+                    }
+                } catch (ZxException e) {
+                    // the VMO closed while we supplied it: its reader is gone too
+                }
+            }
+        }
+    }
+}

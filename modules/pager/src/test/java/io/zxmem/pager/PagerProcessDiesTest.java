@@ -1,0 +1,80 @@
+package io.zxmem.pager;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.zxmem.Channel;
+import io.zxmem.ChannelServer;
+import io.zxmem.Mapping;
+import io.zxmem.Message;
+import io.zxmem.Vmar;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pager's process dies while this JVM (the receiver) waits in a lazy fault of a mapping: the
+ * touch fails with the JVM's unsafe-access error, promptly (long before the fault timeout), and this
+ * JVM lives on.
+ */
+class PagerProcessDiesTest {
+    private static final long P = Zx.pageSize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aTouchWaitingForAPagerProcessThatDiesFails() throws Exception {
+        Assumptions.assumeTrue(io.zxmem.cow.LazyFaults.mode() > 0, "no userfaultfd engine here: mappings are eager");
+        Path sock = dir.resolve("pager.sock");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process pager;
+        Vmo vmo;
+        try (ChannelServer server = Channel.listen(sock)) {
+            pager = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", PagerCrossProcessTest.classPath(),
+                    PagerProcess.class.getName(), sock.toString(), "64", "9")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
+            try (Channel ch = server.accept(Duration.ofSeconds(60))) {
+                Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
+                vmo = m.handle(0, Vmo.class);
+            }
+        }
+        try (vmo; Mapping mapping = vmo.map(Vmar.PERM_READ, 0, 64 * P)) {
+            assertArrayEquals(PagerTest.content(3, 1, 1), touch(mapping, 3).get(60, TimeUnit.SECONDS));
+            long t0 = System.nanoTime();
+            CompletableFuture<byte[]> dying = touch(mapping, 9);
+            assertEquals(3, pager.waitFor() , "the pager process exit status");
+            byte[] seen = dying.get(60, TimeUnit.SECONDS);
+            assertEquals(null, seen, "a touch answered by nobody");
+            assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(RemoteStore.FAULT_TIMEOUT_MILLIS),
+                    "the touch failed because the pager died, not by the timeout");
+            // Pages supplied before stay readable; others fail at once now.
+            assertArrayEquals(PagerTest.content(3, 1, 1), touch(mapping, 3).get(60, TimeUnit.SECONDS));
+            assertEquals(null, touch(mapping, 20).get(60, TimeUnit.SECONDS));
+        } finally {
+            pager.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Touches a page on another thread. @return its bytes, or null when the touch faulted */
+    private static CompletableFuture<byte[]> touch(Mapping mapping, long page) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(PagerChild.touch(mapping, page));
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        t.start();
+        return f;
+    }
+}
