@@ -9,6 +9,7 @@ module io.zxmem {
     exports io.zxmem;
     exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical, io.zxmem.pager;
     exports io.zxmem.internal to io.zxmem.physical;
+    exports io.zxmem.internal.store to io.zxmem.cow, io.zxmem.pager;
 
     uses io.zxmem.spi.ChildEngine;
     // Channels between processes: the transport comes from io.zxmem.share.

@@ -9,7 +9,7 @@ import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PhysicalProvider;
 import io.zxmem.spi.PhysicalRegion;
 import io.zxmem.spi.Resources;
-import io.zxmem.spi.SimulatedRegion;
+import io.zxmem.internal.store.SimulatedRegion;
 import java.util.Iterator;
 import java.util.ServiceLoader;
 

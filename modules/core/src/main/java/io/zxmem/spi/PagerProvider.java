@@ -1,5 +1,6 @@
 package io.zxmem.spi;
 
+import io.zxmem.internal.store.MemfdStore;
 import java.util.ServiceLoader;
 
 /**

@@ -5,7 +5,7 @@ import io.zxmem.Handle;
 import io.zxmem.Message;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PagerBacked;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.zxmem.pager;
 
 import io.zxmem.Channel;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
