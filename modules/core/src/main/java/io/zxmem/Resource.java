@@ -29,7 +29,7 @@ public final class Resource extends Handle {
     public static final int DEFAULT_RIGHTS = Rights.BASIC;
 
     static {
-        Resources.install(r -> r.resource.region());
+        Resources.install(Resource.class, r -> r.isValid() ? r.resource.region() : null);
     }
 
     private final ResourceObject resource;

@@ -21,7 +21,7 @@ import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
-import io.zxmem.spi.SharedFile;
+import io.zxmem.spi.SharedStore;
 import io.zxmem.spi.WatchedFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -44,7 +44,7 @@ import java.lang.foreign.ValueLayout;
  * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
  * Larger VMOs use {@code pread}/{@code pwrite} throughout.
  */
-public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
+public final class MemfdStore implements SharedStore, WatchedFile {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = 62;
     public static final long SEGMENT = 1L << SEGMENT_SHIFT;
