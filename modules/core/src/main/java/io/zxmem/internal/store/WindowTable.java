@@ -2,7 +2,7 @@ package io.zxmem.internal.store;
 
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
-import io.zxmem.spi.PageStore.Window;
+import io.zxmem.spi.MappableStore.Window;
 import io.zxmem.spi.WatchedFile.Watcher;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
