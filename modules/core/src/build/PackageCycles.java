@@ -16,7 +16,8 @@ import java.util.spi.ToolProvider;
  * Checks that core's packages form no cycle, from {@code jdeps -verbose:class} on the built jar.
  *
  * <p>Run from the repository root after {@code mvn install -DskipTests}:
- * {@code java modules/core/src/build/PackageCycles.java modules/core/target/zxmem-core-*.jar modules/linux/target/zxmem-linux-*.jar}
+ * {@code java modules/core/src/build/PackageCycles.java modules/core/target modules/linux/target}
+ * (a directory stands for the one jar in it without a classifier such as {@code -sources}).
  *
  * <p>The public package {@code io.zxmem} holds two layers: the handles (Vmo, Channel, ...), which call
  * down into the VM objects, and the API's values ({@code Status}, {@code ZxException}, records such as
@@ -31,8 +32,11 @@ public final class PackageCycles {
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: PackageCycles core.jar [linux.jar]");
+            System.err.println("usage: PackageCycles core.jar|core-target-dir [linux.jar|linux-target-dir]");
             System.exit(2);
+        }
+        for (int i = 0; i < args.length; i++) {
+            args[i] = jar(args[i]);
         }
         List<String> cmd = new ArrayList<>(List.of("--multi-release", String.valueOf(Runtime.version().feature()),
                 "-verbose:class"));
@@ -61,6 +65,10 @@ public final class PackageCycles {
                 uses.computeIfAbsent(from, k -> new TreeSet<>()).add(to);
             }
             uses.computeIfAbsent(to, k -> new TreeSet<>());
+        }
+        if (uses.isEmpty()) {
+            System.err.println("jdeps found no class of core in " + args[0]);
+            System.exit(2);
         }
         Set<String> values = values(uses);
         Map<String, Map<String, Set<String>>> graph = new TreeMap<>();   // node -> node -> "A -> B" class edges
@@ -93,6 +101,20 @@ public final class PackageCycles {
         }
         System.out.println(cycles == 0 ? "no package cycle" : cycles + " package cycle(s)");
         System.exit(cycles == 0 ? 0 : 1);
+    }
+
+    /** {@code path} itself, or for a directory the one {@code .jar} in it without a classifier. */
+    private static String jar(String path) {
+        java.io.File f = new java.io.File(path);
+        if (!f.isDirectory()) {
+            return path;
+        }
+        java.io.File[] jars = f.listFiles((d, n) -> n.endsWith(".jar") && !n.matches(".*-(sources|javadoc|tests)\\.jar"));
+        if (jars == null || jars.length != 1) {
+            System.err.println("want one jar without a classifier in " + path + ", found " + (jars == null ? 0 : jars.length));
+            System.exit(2);
+        }
+        return jars[0].getPath();
     }
 
     private static boolean core(String cls) {
