@@ -1,7 +1,9 @@
 /**
  * zxmem: Fuchsia Zircon virtual memory objects on Linux. The public API is the package
- * {@code io.zxmem}; {@code io.zxmem.internal} and {@code io.zxmem.spi} are implementation, the
- * latter shared only with zxmem's own modules (children, physical memory, sharing).
+ * {@code io.zxmem}; {@code io.zxmem.internal} (the VM objects) and {@code io.zxmem.internal.store}
+ * (where the bytes live) are implementation; {@code io.zxmem.spi} is what zxmem's own modules
+ * (children, sharing, physical memory, pagers) implement and exchange. modules/core/README.md
+ * describes the layers.
  */
 module io.zxmem {
     requires transitive io.zxmem.linux;
@@ -9,6 +11,7 @@ module io.zxmem {
     exports io.zxmem;
     exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical, io.zxmem.pager;
     exports io.zxmem.internal to io.zxmem.physical;
+    exports io.zxmem.internal.store to io.zxmem.cow, io.zxmem.pager;
 
     uses io.zxmem.spi.ChildEngine;
     // Channels between processes: the transport comes from io.zxmem.share.

@@ -7,8 +7,8 @@ import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.cow.LazyFaults;
 import io.zxmem.linux.sys.Linux;
-import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PagerBacked;
+import io.zxmem.spi.SharedStore;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ final class RemoteStore implements PagerBacked {
     private static final Duration POLL = Duration.ofMillis(500);
     /** What a request gets when the link died before its answer. */
     private static final int GONE = Integer.MIN_VALUE;
-    private final MemfdStore bytes;
+    private final SharedStore bytes;
     private final Channel link;
     private final long page = io.zxmem.Zx.pageSize();
     /** Whether mappings may be lazy at all ({@code -Dzxmem.pager.lazy=false}: every window is eager). */
@@ -57,7 +57,7 @@ final class RemoteStore implements PagerBacked {
     private boolean relayTried;
     private boolean closed;
 
-    RemoteStore(MemfdStore bytes, Channel link) {
+    RemoteStore(SharedStore bytes, Channel link) {
         this.bytes = bytes;
         this.link = link;
         try {

@@ -1,15 +1,20 @@
-package io.zxmem.spi;
+package io.zxmem.internal.store;
 
 import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.PageStore;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 
 /**
  * The bytes of a physical VMO: the window {@code [offset, offset+size)} of a {@link PhysicalRegion}.
  * Mapping it maps the device memory itself. A physical VMO is never read, written, committed, resized
- * or discarded through its store (the VMO object refuses those first), so those methods throw.
+ * or discarded through its store (the VMO object refuses those first), so those methods throw. Its
+ * real contract is {@link io.zxmem.spi.MappableStore}; it is a {@code PageStore} only while the VM
+ * object layer holds every store as one, and drops those refusals when physical VMOs become a type
+ * of their own there.
  *
  * <p>The store holds one reference to the resource object that owns the region, so the region (and its
  * VFIO, UIO or file descriptor) outlives the resource handle for as long as any physical VMO of it
@@ -18,18 +23,34 @@ import java.lang.foreign.MemorySegment;
 public final class PhysicalStore implements PageStore {
     private static final LibC C = LibC.get();
 
-    private final KernelObject owner;
+    /** Gives back the reference to the resource object that owns the region. */
+    private final Runnable release;
     private final PhysicalRegion region;
     private final long offset;
     private final long size;
 
-    /** Takes a reference to {@code owner}, given back by {@link #close()}. */
-    public PhysicalStore(KernelObject owner, PhysicalRegion region, long offset, long size) {
-        owner.retain();
-        this.owner = owner;
+    /**
+     * A window onto {@code region}, whose owner the caller has taken a reference to; {@code release}
+     * gives it back, once, from {@link #close()}.
+     */
+    public PhysicalStore(Runnable release, PhysicalRegion region, long offset, long size) {
+        this.release = release;
         this.region = region;
         this.offset = offset;
         this.size = size;
+    }
+
+    /**
+     * Takes a reference to {@code owner}, given back by {@link #close()}. Goes once the object layer
+     * takes the reference itself and passes its release ({@link #PhysicalStore(Runnable, PhysicalRegion, long, long)}).
+     */
+    public PhysicalStore(KernelObject owner, PhysicalRegion region, long offset, long size) {
+        this(retain(owner), region, offset, size);
+    }
+
+    private static Runnable retain(KernelObject owner) {
+        owner.retain();
+        return owner::release;
     }
 
     /**
@@ -106,7 +127,7 @@ public final class PhysicalStore implements PageStore {
 
     @Override
     public void close() {
-        owner.release();
+        release.run();
     }
 
     @Override

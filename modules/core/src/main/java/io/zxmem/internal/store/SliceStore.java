@@ -1,11 +1,14 @@
-package io.zxmem.internal;
+package io.zxmem.internal.store;
 
 import io.zxmem.Status;
-import io.zxmem.ZxException;
+import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The store of a slice: a window {@code [offset, offset+size)} onto its parent's own pages. Every
@@ -21,18 +24,49 @@ import java.lang.foreign.MemorySegment;
 public final class SliceStore implements PageStore {
     private static final LibC C = LibC.get();
 
-    private final VmoObject parent;
+    private final Parent parent;
     private final long offset;
     private final long size;
+
+    /**
+     * What a slice needs of the VMO it windows. The VM object layer implements it, so that this
+     * layer never calls up into a VM object's class.
+     */
+    public interface Parent {
+        /**
+         * Runs {@code op} on the parent's current store under the parent's shared lock; with
+         * {@code mayFault} (a copy that may touch memory past a file's end) a late fault of {@code op}
+         * is thrown before the lock is released.
+         */
+        <R> R withStore(Function<PageStore, R> op, boolean mayFault);
+
+        /** @return whether the file behind the parent's pages may be shared with another process */
+        boolean fileMayBeShared();
+    }
 
     /**
      * A window at {@code offset} of {@code parent}, {@code size} bytes (page-aligned) long; the
      * slice's VMO object holds the parent alive.
      */
-    public SliceStore(VmoObject parent, long offset, long size) {
+    public SliceStore(Parent parent, long offset, long size) {
         this.parent = parent;
         this.offset = offset;
         this.size = size;
+    }
+
+    /** As {@link #SliceStore(Parent, long, long)} for a VM object; goes once the object layer passes a {@link Parent}. */
+    public SliceStore(VmoObject parent, long offset, long size) {
+        this(new Parent() {
+            @Override
+            public <R> R withStore(Function<PageStore, R> op, boolean mayFault) {
+                return parent.withStore(op, mayFault);
+            }
+
+            @Override
+            public boolean fileMayBeShared() {
+                return parent.sharedBase() != null;
+            }
+        }, offset, size);
     }
 
     @Override
@@ -40,7 +74,7 @@ public final class SliceStore implements PageStore {
         parent.withStore(s -> {
             s.read(offset + off, dst, dstOffset, length);
             return null;
-        }, dst.isNative() || parent.sharedBase() != null);
+        }, dst.isNative() || parent.fileMayBeShared());
     }
 
     @Override
@@ -48,7 +82,7 @@ public final class SliceStore implements PageStore {
         parent.withStore(s -> {
             s.write(offset + off, src, srcOffset, length);
             return null;
-        }, src.isNative() || parent.sharedBase() != null);
+        }, src.isNative() || parent.fileMayBeShared());
     }
 
     @Override
@@ -67,11 +101,11 @@ public final class SliceStore implements PageStore {
     }
 
     /** Runs {@code op} on the parent's current store under the parent's shared lock. */
-    private void onParent(java.util.function.Consumer<PageStore> op) {
+    private void onParent(Consumer<PageStore> op) {
         parent.withStore(s -> {
             op.accept(s);
             return null;
-        });
+        }, false);
     }
 
     @Override
@@ -111,13 +145,13 @@ public final class SliceStore implements PageStore {
     public Window mapWindow(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
         if (inside == length) {
-            return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy));
+            return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy), false);
         }
         if (inside == 0) {
             MemorySegment m = EmptyFile.map(MemorySegment.NULL, length, prot, false);
             return new Window.Own(m.address(), length);
         }
-        return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy));
+        return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy), false);
     }
 
     /**
@@ -146,7 +180,7 @@ public final class SliceStore implements PageStore {
         if (t.address() != want) {
             C.munmap(t, tail);
             w.unmap();
-            throw new ZxException(Status.ERR_NO_RESOURCES, "vmar.map: no room to place the " + Ranges.hex(tail)
+            throw Ranges.fail(Status.ERR_NO_RESOURCES, "vmar.map", "no room to place the " + Ranges.hex(tail)
                     + " bytes past the slice's end next to its window");
         }
         return new Window() {
@@ -181,7 +215,7 @@ public final class SliceStore implements PageStore {
     public MemorySegment map(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
         if (inside == length) {
-            return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy));
+            return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy), false);
         }
         if (inside == 0) {
             return EmptyFile.map(MemorySegment.NULL, length, prot, false);
@@ -199,7 +233,7 @@ public final class SliceStore implements PageStore {
                 throw e;
             }
             return m;
-        });
+        }, false);
     }
 
     @Override
