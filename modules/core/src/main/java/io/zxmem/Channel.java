@@ -66,6 +66,26 @@ public final class Channel extends Handle {
         return new Channel((ChannelObject) object, rights);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Channel} handle
+     */
+    @Override
+    public Channel duplicate(int rights) {
+        return (Channel) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Channel} handle
+     */
+    @Override
+    public Channel replace(int rights) {
+        return (Channel) super.replace(rights);
+    }
+
     /** Finds the transport once. */
     private static final class Transport {
         static final ChannelTransport INSTANCE = ServiceLoader.load(ChannelTransport.class, Channel.class.getClassLoader())

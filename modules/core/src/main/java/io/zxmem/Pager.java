@@ -66,6 +66,26 @@ public final class Pager extends Handle {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Pager} handle
+     */
+    @Override
+    public Pager duplicate(int rights) {
+        return (Pager) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Pager} handle
+     */
+    @Override
+    public Pager replace(int rights) {
+        return (Pager) super.replace(rights);
+    }
+
+    /**
      * {@code zx_pager_create}.
      *
      * @return a handle to the new pager, with {@link #DEFAULT_RIGHTS}

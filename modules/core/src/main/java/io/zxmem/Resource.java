@@ -44,6 +44,26 @@ public final class Resource extends Handle {
         return new Resource((ResourceObject) object, rights);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Resource} handle
+     */
+    @Override
+    public Resource duplicate(int rights) {
+        return (Resource) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Resource} handle
+     */
+    @Override
+    public Resource replace(int rights) {
+        return (Resource) super.replace(rights);
+    }
+
     ResourceObject object() {
         return resource;
     }

@@ -103,6 +103,26 @@ public final class Vmo extends Handle {
         return new Vmo((VmoObject) object, rights);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Vmo} handle
+     */
+    @Override
+    public Vmo duplicate(int rights) {
+        return (Vmo) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Vmo} handle
+     */
+    @Override
+    public Vmo replace(int rights) {
+        return (Vmo) super.replace(rights);
+    }
+
     /** The object behind this handle; for zxmem's own modules. */
     VmoObject object() {
         return vmo;
