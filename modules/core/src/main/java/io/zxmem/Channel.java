@@ -101,10 +101,6 @@ public final class Channel extends Handle {
         return t;
     }
 
-    private static ZxException fail(String op, LinuxException e) {
-        return Os.fail(op, e);
-    }
-
     /** {@return two connected channel ends, each with {@link #DEFAULT_RIGHTS}} */
     public static Channel[] createPair() {
         String op = "channel.create";
@@ -112,7 +108,7 @@ public final class Channel extends Handle {
         try {
             e = transport(op).pair();
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
         return new Channel[] {new Channel(new ChannelObject(e[0]), DEFAULT_RIGHTS),
                 new Channel(new ChannelObject(e[1]), DEFAULT_RIGHTS)};
@@ -135,7 +131,7 @@ public final class Channel extends Handle {
         try {
             return new ChannelServer(transport(op).listen(path), path);
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
     }
 
@@ -154,7 +150,7 @@ public final class Channel extends Handle {
         try {
             return new Channel(new ChannelObject(transport(op).connect(path)), DEFAULT_RIGHTS);
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
     }
 
@@ -218,7 +214,7 @@ public final class Channel extends Handle {
                 throw Ranges.fail(Status.ERR_SHOULD_WAIT, op, "the peer's queue is full; wait for WRITABLE");
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             if (!consumed) {
                 // Failed before consuming: consume now, so the handles are gone as Zircon promises.
@@ -305,7 +301,7 @@ public final class Channel extends Handle {
                 }
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             channel.release();
         }
@@ -356,7 +352,7 @@ public final class Channel extends Handle {
         try {
             return object.signals() | channel.endpoint().await(0, 0);
         } catch (LinuxException e) {
-            throw fail("handle.signals", e);
+            throw Os.fail("handle.signals", e);
         } finally {
             channel.release();
         }
@@ -415,7 +411,7 @@ public final class Channel extends Handle {
                 }
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             if (waker >= 0) {
                 channel.unregister(waker);

@@ -2,6 +2,7 @@ package io.zxmem;
 
 import io.zxmem.internal.ChannelObject;
 import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
@@ -170,18 +171,8 @@ final class Transfers {
 
     /** Closes the descriptors of a received handle that was not turned into a handle (a closed one is harmless). */
     static void closeQuietly(TransferredHandle t) {
-        closeQuietly(t.fd());
-        if (t.linkFd() >= 0) {
-            closeQuietly(t.linkFd());
-        }
-    }
-
-    static void closeQuietly(int fd) {
-        try {
-            LibC.get().close(fd);
-        } catch (RuntimeException ignored) {
-            // Already closed, or EIO on close: the descriptor is gone either way.
-        }
+        Os.closeQuietly(t.fd());
+        Os.closeQuietly(t.linkFd());
     }
 
     private record Exported(int fd) implements VmoObject.StoreSwap {
