@@ -11,6 +11,7 @@ module io.zxmem {
     // The errno table and failure helper (Os), unsigned range arithmetic and the page size: shared
     // with the physical backends and the channel transport, so there is one of each.
     exports io.zxmem.internal to io.zxmem.physical, io.zxmem.share;
+    exports io.zxmem.internal.store to io.zxmem.cow, io.zxmem.pager;
 
     uses io.zxmem.spi.ChildEngine;
     // Channels between processes: the transport comes from io.zxmem.share.

@@ -9,7 +9,7 @@ import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PhysicalProvider;
 import io.zxmem.spi.PhysicalRegion;
 import io.zxmem.spi.Resources;
-import io.zxmem.spi.SimulatedRegion;
+import io.zxmem.internal.store.SimulatedRegion;
 import java.util.Iterator;
 import java.util.ServiceLoader;
 
@@ -29,7 +29,7 @@ public final class Resource extends Handle {
     public static final int DEFAULT_RIGHTS = Rights.BASIC;
 
     static {
-        Resources.install(r -> r.resource.region());
+        Resources.install(Resource.class, r -> r.isValid() ? r.resource.region() : null);
     }
 
     private final ResourceObject resource;

@@ -6,7 +6,7 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoObject;
-import io.zxmem.internal.SliceStore;
+import io.zxmem.internal.store.SliceStore;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import java.lang.foreign.Arena;
@@ -14,7 +14,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import io.zxmem.spi.ChannelTransport;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.SharedFile;
 import io.zxmem.spi.TransferredHandle;
 

@@ -4,11 +4,11 @@ import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.SliceStore;
+import io.zxmem.internal.store.SliceStore;
 import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.ChildEngine;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -223,7 +223,7 @@ public final class Vmo extends Handle {
         }
         // The store takes its own reference to the resource: the VMO keeps the device open after the
         // resource handle is closed.
-        io.zxmem.spi.PhysicalStore store = new io.zxmem.spi.PhysicalStore(r.object(), region, paddr - base, size);
+        io.zxmem.internal.store.PhysicalStore store = new io.zxmem.internal.store.PhysicalStore(r.object(), region, paddr - base, size);
         VmoObject obj = new VmoObject(store, VmoObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
         return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
     }

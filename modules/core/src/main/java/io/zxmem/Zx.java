@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.MemfdPool;
+import io.zxmem.internal.store.MemfdPool;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Purger;
 import io.zxmem.internal.VmoManager;

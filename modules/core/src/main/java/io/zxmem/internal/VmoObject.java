@@ -169,7 +169,7 @@ public final class VmoObject extends KernelObject {
         while (base.isSlice()) {
             base = base.parent;
         }
-        return base.store instanceof io.zxmem.spi.MemfdStore m && m.isShared() ? base : null;
+        return base.store instanceof io.zxmem.internal.store.MemfdStore m && m.isShared() ? base : null;
     }
 
     /**
@@ -327,7 +327,7 @@ public final class VmoObject extends KernelObject {
      * every holder sees one size and a range a peer cut off fails as after a local shrink.
      */
     private void syncSharedSize() {
-        if ((options & Vmo.RESIZABLE) == 0 || !(store instanceof io.zxmem.spi.MemfdStore m) || !m.isShared()) {
+        if ((options & Vmo.RESIZABLE) == 0 || !(store instanceof io.zxmem.internal.store.MemfdStore m) || !m.isShared()) {
             return;
         }
         if (fileSize(m) == size) {
@@ -351,7 +351,7 @@ public final class VmoObject extends KernelObject {
     }
 
     /** The memfd's size rounded up to pages (a peer's raw ftruncate need not be page-aligned). */
-    private long fileSize(io.zxmem.spi.MemfdStore m) {
+    private long fileSize(io.zxmem.internal.store.MemfdStore m) {
         long bytes = m.fileSize();
         return Ranges.roundUpOverflows(bytes, page) ? bytes : Ranges.ceil(bytes, page);
     }

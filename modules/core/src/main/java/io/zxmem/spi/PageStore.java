@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Where a VMO's bytes live. The VMO object validates rights, ranges and state and holds its lock;
- * a store only moves bytes and pages. Anonymous VMOs use {@link MemfdStore}; slices, copy-on-write
- * children and physical VMOs plug in their own stores through this interface.
+ * a store only moves bytes and pages. Anonymous VMOs use core's memfd store; slices, copy-on-write
+ * children, pager VMOs and physical VMOs plug in their own stores through this interface.
  *
  * <p>Locking contract: {@link #resize}, {@link #discard} and {@link #close} run under the VMO's
  * exclusive lock; everything else under its shared lock, possibly from several threads at once.

@@ -19,7 +19,7 @@ public interface PagerProvider {
      * {@link PagerStore#serve} serves. Takes ownership of both and never throws: a link that is already
      * dead makes every later request fail with BAD_STATE.
      */
-    PageStore remote(MemfdStore bytes, io.zxmem.Channel link);
+    PageStore remote(SharedStore bytes, io.zxmem.Channel link);
 
     /** @return the provider on the module or class path, or null when none is there */
     static PagerProvider find() {

@@ -1,6 +1,6 @@
 package io.zxmem.cow;
 
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.SharedFile;
 import io.zxmem.spi.WatchedFile;

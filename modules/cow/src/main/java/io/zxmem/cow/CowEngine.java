@@ -3,7 +3,7 @@ package io.zxmem.cow;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.spi.ChildEngine;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.WatchedFile;
 import java.util.concurrent.atomic.AtomicLong;

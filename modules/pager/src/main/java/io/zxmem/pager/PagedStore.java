@@ -7,7 +7,7 @@ import io.zxmem.Status;
 import io.zxmem.Zx;
 import io.zxmem.ZxException;
 import io.zxmem.linux.sys.Linux;
-import io.zxmem.spi.MemfdStore;
+import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerStore;
 import java.lang.foreign.MemorySegment;

@@ -5,8 +5,8 @@ import io.zxmem.Handle;
 import io.zxmem.Message;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
-import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PagerBacked;
+import io.zxmem.spi.SharedStore;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Map;
@@ -25,7 +25,7 @@ final class RemoteStore implements PagerBacked {
     private static final Duration POLL = Duration.ofMillis(500);
     /** What a request gets when the link died before its answer. */
     private static final int GONE = Integer.MIN_VALUE;
-    private final MemfdStore bytes;
+    private final SharedStore bytes;
     private final Channel link;
     private final long page = io.zxmem.Zx.pageSize();
     private final Map<Long, CompletableFuture<Integer>> pending = new ConcurrentHashMap<>();
@@ -33,7 +33,7 @@ final class RemoteStore implements PagerBacked {
     private final PageRuns supplied = new PageRuns();
     private volatile boolean dead;
 
-    RemoteStore(MemfdStore bytes, Channel link) {
+    RemoteStore(SharedStore bytes, Channel link) {
         this.bytes = bytes;
         this.link = link;
         try {

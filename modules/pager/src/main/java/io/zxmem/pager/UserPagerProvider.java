@@ -1,10 +1,10 @@
 package io.zxmem.pager;
 
 import io.zxmem.Channel;
-import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
+import io.zxmem.spi.SharedStore;
 
 /** What core's {@code Pager.create()} finds with {@link java.util.ServiceLoader}. */
 public final class UserPagerProvider implements PagerProvider {
@@ -17,7 +17,7 @@ public final class UserPagerProvider implements PagerProvider {
     }
 
     @Override
-    public PageStore remote(MemfdStore bytes, Channel link) {
+    public PageStore remote(SharedStore bytes, Channel link) {
         return new RemoteStore(bytes, link);
     }
 }

@@ -1,7 +1,9 @@
-package io.zxmem.internal;
+package io.zxmem.internal.store;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;

@@ -1,4 +1,4 @@
-package io.zxmem.spi;
+package io.zxmem.internal.store;
 
 import static io.zxmem.linux.sys.Linux.FALLOC_FL_KEEP_SIZE;
 import static io.zxmem.linux.sys.Linux.FALLOC_FL_PUNCH_HOLE;
@@ -13,14 +13,16 @@ import static io.zxmem.linux.sys.Linux.PROT_WRITE;
 
 import io.zxmem.Status;
 import io.zxmem.internal.Copies;
-import io.zxmem.internal.MemfdPool;
-import io.zxmem.internal.MemoryHeadroom;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Errno;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
+import io.zxmem.spi.EmptyFile;
+import io.zxmem.spi.PageStore;
+import io.zxmem.spi.SharedStore;
+import io.zxmem.spi.WatchedFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -42,7 +44,7 @@ import java.lang.foreign.ValueLayout;
  * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
  * Larger VMOs use {@code pread}/{@code pwrite} throughout.
  */
-public final class MemfdStore implements PageStore, SharedFile, WatchedFile {
+public final class MemfdStore implements SharedStore, WatchedFile {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = 62;
     public static final long SEGMENT = 1L << SEGMENT_SHIFT;

@@ -1,9 +1,11 @@
-package io.zxmem.spi;
+package io.zxmem.internal.store;
 
 import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.PageStore;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.store;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.zxmem.spi;
+package io.zxmem.internal.store;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;

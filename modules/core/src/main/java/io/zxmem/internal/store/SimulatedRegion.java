@@ -1,7 +1,9 @@
-package io.zxmem.spi;
+package io.zxmem.internal.store;
 
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
+import io.zxmem.spi.AbstractRegion;
+import io.zxmem.spi.PhysicalRegion;
 import java.lang.foreign.MemorySegment;
 
 /**

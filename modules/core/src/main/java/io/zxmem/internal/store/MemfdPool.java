@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.store;
 
 import static io.zxmem.linux.sys.Linux.FALLOC_FL_KEEP_SIZE;
 import static io.zxmem.linux.sys.Linux.FALLOC_FL_PUNCH_HOLE;
