@@ -1,7 +1,7 @@
 package io.zxmem;
 
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.NativeAccess;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.Arena;
@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * unmapped, and a confined arena's segment refuses other threads ({@link WrongThreadException}).
  */
 final class ArenaMapping implements Consumer<MemorySegment> {
-    private final VmoObject vmo;
+    private final VmObject vmo;
     private final PageStore.Window window;
     private final long listing;
     private boolean done;
@@ -29,7 +29,7 @@ final class ArenaMapping implements Consumer<MemorySegment> {
     /** A thread that is never the owner of a confined arena: a segment it may access is shared. */
     private static final Thread OTHER_THREAD = Thread.ofVirtual().unstarted(() -> {});
 
-    private ArenaMapping(VmoObject vmo, PageStore.Window window, long listing) {
+    private ArenaMapping(VmObject vmo, PageStore.Window window, long listing) {
         this.vmo = vmo;
         this.window = window;
         this.listing = listing;
@@ -39,7 +39,7 @@ final class ArenaMapping implements Consumer<MemorySegment> {
      * Maps the checked window and ties it to {@code arena}. On any failure (the arena closed meanwhile,
      * or a confined arena of another thread) the window is unmapped again before the exception leaves.
      */
-    static MemorySegment map(VmoObject obj, long vmoOffset, long len, int perms, Arena arena) {
+    static MemorySegment map(VmObject obj, long vmoOffset, long len, int perms, Arena arena) {
         PageStore.Window window = obj.map(vmoOffset, len, Vmar.prot(perms));
         ArenaMapping m;
         try {

@@ -1,7 +1,7 @@
 package io.zxmem;
 
-import io.zxmem.internal.ChannelObject;
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.ChannelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;

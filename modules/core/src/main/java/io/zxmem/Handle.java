@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import java.lang.ref.Cleaner;
 import java.time.Duration;

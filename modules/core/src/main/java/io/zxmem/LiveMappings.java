@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,13 +19,13 @@ final class LiveMappings {
     /** One listed mapping. {@code perms} follows {@code Mapping.protect}. */
     static final class Entry {
         private final long id;
-        final VmoObject vmo;
+        final VmObject vmo;
         final long address;
         final long length;
         final long vmoOffset;
         volatile int perms;
 
-        Entry(long id, VmoObject vmo, long address, long length, long vmoOffset, int perms) {
+        Entry(long id, VmObject vmo, long address, long length, long vmoOffset, int perms) {
             this.id = id;
             this.vmo = vmo;
             this.address = address;
@@ -41,7 +41,7 @@ final class LiveMappings {
 
     private LiveMappings() {}
 
-    static Entry add(VmoObject vmo, long address, long length, long vmoOffset, int perms) {
+    static Entry add(VmObject vmo, long address, long length, long vmoOffset, int perms) {
         Entry e = new Entry(NEXT_ID.incrementAndGet(), vmo, address, length, vmoOffset, perms);
         LIVE.put(e.id, e);
         return e;

@@ -4,7 +4,7 @@ import io.zxmem.internal.Faults;
 import io.zxmem.internal.Handshakes;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
@@ -30,7 +30,7 @@ import java.lang.ref.Cleaner;
 public final class Mapping implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
-    private final VmoObject vmo;
+    private final VmObject vmo;
     private final long address;
     private final long length;
     private final long vmoOffset;
@@ -47,7 +47,7 @@ public final class Mapping implements AutoCloseable {
 
     /** Unmaps once: from close(), or from the cleaner when a mapping was dropped without ever giving out a segment. */
     private static final class Unmapper implements Runnable {
-        final VmoObject vmo;
+        final VmObject vmo;
         final long address;
         final long length;
         final long id;
@@ -56,7 +56,7 @@ public final class Mapping implements AutoCloseable {
 
         final PageStore.Window window;
 
-        Unmapper(VmoObject vmo, PageStore.Window window, long id) {
+        Unmapper(VmObject vmo, PageStore.Window window, long id) {
             this.id = id;
             this.vmo = vmo;
             this.window = window;
@@ -87,7 +87,7 @@ public final class Mapping implements AutoCloseable {
         }
     }
 
-    Mapping(VmoObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
+    Mapping(VmObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
         this.vmo = vmo;
         this.address = window.address();
         this.length = window.length();

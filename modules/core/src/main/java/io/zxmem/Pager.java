@@ -1,9 +1,9 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
 import io.zxmem.spi.PagerStore;
@@ -132,9 +132,9 @@ public final class Pager extends Handle {
             rounded = Ranges.ceil(size, page);
         }
         PagerStore store = pager.engine.createStore(options, rounded);
-        VmoObject obj;
+        VmObject obj;
         try {
-            obj = new VmoObject(store, VmoObject.KIND_PAGED, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size,
+            obj = new VmObject(store, VmObject.KIND_PAGED, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size,
                     Vmo.CACHE_CACHED, null);
         } catch (RuntimeException | Error e) {
             store.close();
@@ -191,8 +191,8 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "aux is null");
         }
         aux.require(op, Rights.READ | Rights.WRITE);
-        VmoObject from = aux.object();
-        if (from.kind() == VmoObject.KIND_PHYSICAL) {
+        VmObject from = aux.object();
+        if (from.kind() == VmObject.KIND_PHYSICAL) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "aux is a physical VMO");
         }
         if (pagerBacked(from)) {
@@ -346,8 +346,8 @@ public final class Pager extends Handle {
     }
 
     /** Whether {@code vmo}'s pages (through slices) come from a user pager. */
-    static boolean pagerBacked(VmoObject vmo) {
-        VmoObject base = vmo;
+    static boolean pagerBacked(VmObject vmo) {
+        VmObject base = vmo;
         while (base.isSlice()) {
             base = base.parent();
         }

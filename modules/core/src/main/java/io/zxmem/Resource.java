@@ -1,10 +1,10 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.ResourceObject;
+import io.zxmem.internal.object.ResourceObject;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PhysicalProvider;
 import io.zxmem.spi.PhysicalRegion;

@@ -2,7 +2,7 @@ package io.zxmem;
 
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.PageStore;
@@ -66,7 +66,7 @@ public final class Vmar {
         int checked = check(options, vmo, vmoOffset, length);
         int perms = checked & PERM_MASK;
         long len = Ranges.ceil(length, Pages.size());
-        VmoObject obj = vmo.object();
+        VmObject obj = vmo.object();
         PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
         Mapping m;
         try {
@@ -174,7 +174,7 @@ public final class Vmar {
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
-        VmoObject obj = vmo.object();
+        VmObject obj = vmo.object();
         if ((options & REQUIRE_NON_RESIZABLE) != 0 && obj.resizable()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
                     "REQUIRE_NON_RESIZABLE, but the VMO is resizable");

@@ -1,11 +1,11 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.store.SliceStore;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.ChildEngine;
 import io.zxmem.internal.store.MemfdStore;
@@ -91,16 +91,16 @@ public final class Vmo extends Handle {
         }
     }
 
-    private final VmoObject vmo;
+    private final VmObject vmo;
 
-    Vmo(VmoObject vmo, int rights) {
+    Vmo(VmObject vmo, int rights) {
         super(vmo, rights);
         this.vmo = vmo;
     }
 
     @Override
     Handle newHandle(KernelObject object, int rights) {
-        return new Vmo((VmoObject) object, rights);
+        return new Vmo((VmObject) object, rights);
     }
 
     /**
@@ -124,7 +124,7 @@ public final class Vmo extends Handle {
     }
 
     /** The object behind this handle; for zxmem's own modules. */
-    VmoObject object() {
+    VmObject object() {
         return vmo;
     }
 
@@ -161,7 +161,7 @@ public final class Vmo extends Handle {
         } catch (LinuxException e) {
             throw Os.fail(createOp(size, options), e);
         }
-        VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
+        VmObject obj = new VmObject(store, VmObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
         int rights = Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0);
         return new Vmo(obj, rights);
     }
@@ -224,7 +224,7 @@ public final class Vmo extends Handle {
         // The store takes its own reference to the resource: the VMO keeps the device open after the
         // resource handle is closed.
         io.zxmem.internal.store.PhysicalStore store = new io.zxmem.internal.store.PhysicalStore(r.object(), region, paddr - base, size);
-        VmoObject obj = new VmoObject(store, VmoObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
+        VmObject obj = new VmObject(store, VmObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
         return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
     }
 
@@ -301,7 +301,7 @@ public final class Vmo extends Handle {
                 throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
             }
         } else {
-            if (vmo.kind() == VmoObject.KIND_PHYSICAL) {
+            if (vmo.kind() == VmObject.KIND_PHYSICAL) {
                 throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO (or a slice of one) cannot be snapshotted");
             }
             if (kind == CHILD_SNAPSHOT && Pager.pagerBacked(vmo)) {
@@ -334,9 +334,9 @@ public final class Vmo extends Handle {
             PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset, rounded)
                     : cutCopyOnWrite(op, kind, offset, rounded);
             int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
-            VmoObject child;
+            VmObject child;
             try {
-                child = new VmoObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
+                child = new VmObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
             } catch (RuntimeException | Error e) {
                 store.close();
                 throw e;
@@ -360,7 +360,7 @@ public final class Vmo extends Handle {
         if (engine == null) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "copy-on-write children need the io.zxmem.cow module");
         }
-        VmoObject base = vmo;
+        VmObject base = vmo;
         long off = offset;
         long limit = -1; // -1: the base's own size, read under its lock
         while (base.isSlice()) {
@@ -372,7 +372,7 @@ public final class Vmo extends Handle {
         }
         long start = off;
         long end = limit;
-        VmoObject from = base;
+        VmObject from = base;
         try {
             // Under the exclusive lock: no library write, resize, export or new mapping of the parent
             // (or of a slice of it) can interleave with the cut.
@@ -385,7 +385,7 @@ public final class Vmo extends Handle {
         }
     }
 
-    private record Cut(PageStore child) implements VmoObject.StoreSwap {
+    private record Cut(PageStore child) implements VmObject.StoreSwap {
         @Override
         public PageStore replacement() {
             return null;
@@ -585,7 +585,7 @@ public final class Vmo extends Handle {
     public LockState opRange(int op, long offset, long size, MemorySegment buffer) {
         String name = "vmo.op_range(" + opName(op) + ", offset=" + Ranges.hex(offset) + ", size=" + Ranges.hex(size) + ")";
         checkValid(name);
-        boolean physical = vmo.kind() == VmoObject.KIND_PHYSICAL;
+        boolean physical = vmo.kind() == VmObject.KIND_PHYSICAL;
         long page = Pages.size();
         switch (op) {
             case OP_COMMIT, OP_ZERO -> {
@@ -604,7 +604,7 @@ public final class Vmo extends Handle {
                 if (!Ranges.aligned(offset, page) || !Ranges.aligned(size, page)) {
                     throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
                 }
-                VmoObject pages = vmo;
+                VmObject pages = vmo;
                 while (pages.isSlice()) {
                     pages = pages.parent();
                 }
@@ -769,7 +769,7 @@ public final class Vmo extends Handle {
     /** {@return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}.} */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
-        VmoObject parent = vmo.parent();
+        VmObject parent = vmo.parent();
         int flags = vmo.childFlags() | (Pager.pagerBacked(vmo) ? VmoInfo.PAGER_BACKED : 0);
         return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
     }

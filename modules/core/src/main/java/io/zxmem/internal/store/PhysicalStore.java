@@ -1,6 +1,6 @@
 package io.zxmem.internal.store;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;

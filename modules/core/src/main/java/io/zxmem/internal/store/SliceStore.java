@@ -3,7 +3,7 @@ package io.zxmem.internal.store;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
@@ -23,7 +23,7 @@ import java.lang.foreign.MemorySegment;
 public final class SliceStore implements PageStore {
     private static final LibC C = LibC.get();
 
-    private final VmoObject parent;
+    private final VmObject parent;
     private final long offset;
     private final long size;
 
@@ -31,7 +31,7 @@ public final class SliceStore implements PageStore {
      * A window at {@code offset} of {@code parent}, {@code size} bytes (page-aligned) long; the
      * slice's VMO object holds the parent alive.
      */
-    public SliceStore(VmoObject parent, long offset, long size) {
+    public SliceStore(VmObject parent, long offset, long size) {
         this.parent = parent;
         this.offset = offset;
         this.size = size;

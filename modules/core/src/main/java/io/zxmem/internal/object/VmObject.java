@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.object;
 
 import io.zxmem.LockState;
 import io.zxmem.Signals;
@@ -6,6 +6,10 @@ import io.zxmem.Status;
 import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Faults;
+import io.zxmem.internal.Os;
+import io.zxmem.internal.Pages;
+import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +26,7 @@ import java.util.concurrent.locks.StampedLock;
  * destruction. So a store is never freed or shrunk under a copy in progress, which is what keeps
  * {@code read}/{@code write} from touching unmapped memory when a handle is closed on another thread.
  */
-public final class VmoObject extends KernelObject {
+public final class VmObject extends KernelObject {
     public static final int KIND_PAGED = 0;
     public static final int KIND_PHYSICAL = 1;
 
@@ -34,7 +38,7 @@ public final class VmoObject extends KernelObject {
     private final Discardable discardable;
     private final AtomicInteger mappings = new AtomicInteger();
     private final AtomicInteger children = new AtomicInteger();
-    private final VmoObject parent;
+    private final VmObject parent;
     private volatile long size;
     private volatile long contentSize;
     private volatile String name = "";
@@ -49,8 +53,8 @@ public final class VmoObject extends KernelObject {
     /**
      * @param parent the parent whose ZERO_CHILDREN signal this object holds cleared, or null
      */
-    public VmoObject(PageStore store, int kind, int options, long size, long contentSize, int cachePolicy,
-            VmoObject parent) {
+    public VmObject(PageStore store, int kind, int options, long size, long contentSize, int cachePolicy,
+            VmObject parent) {
         super(Signals.VMO_ZERO_CHILDREN);
         this.store = store;
         this.kind = kind;
@@ -65,7 +69,7 @@ public final class VmoObject extends KernelObject {
             parent.retain();
             parent.childCreated();
         }
-        VmoManager.register(this);
+        KoidTable.register(this);
         if (discardable != null) {
             Purger.get().track(this);
         }
@@ -91,7 +95,7 @@ public final class VmoObject extends KernelObject {
         return name;
     }
 
-    public VmoObject parent() {
+    public VmObject parent() {
         return parent;
     }
 
@@ -101,7 +105,7 @@ public final class VmoObject extends KernelObject {
         this.chainOffset = chainOffset;
         if (isCowChild()) {
             // A snapshot of a slice counts on every VMO whose pages the slice windows.
-            for (VmoObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
+            for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
                 o.cowChildren.incrementAndGet();
             }
         }
@@ -164,8 +168,8 @@ public final class VmoObject extends KernelObject {
      *         file may be shared with another process; null otherwise. Another process holding RESIZE
      *         may shrink a shared file under a copy, or change its size.
      */
-    public VmoObject sharedBase() {
-        VmoObject base = this;
+    public VmObject sharedBase() {
+        VmObject base = this;
         while (base.isSlice()) {
             base = base.parent;
         }
@@ -598,7 +602,7 @@ public final class VmoObject extends KernelObject {
         }
         // A slice's mapping counts on the VMOs whose pages it shows before it exists, so no cut
         // under their locks can miss it.
-        for (VmoObject o = this; o.isSlice(); o = o.parent) {
+        for (VmObject o = this; o.isSlice(); o = o.parent) {
             o.parent.sliceMappings.incrementAndGet();
         }
         try {
@@ -610,7 +614,7 @@ public final class VmoObject extends KernelObject {
             throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
         } finally {
             if (!mapped) {
-                for (VmoObject o = this; o.isSlice(); o = o.parent) {
+                for (VmObject o = this; o.isSlice(); o = o.parent) {
                     o.parent.sliceMappings.decrementAndGet();
                 }
             }
@@ -624,7 +628,7 @@ public final class VmoObject extends KernelObject {
     /** Called by a mapping after it unmapped itself. */
     public void unmapped() {
         mappings.decrementAndGet();
-        for (VmoObject o = this; o.isSlice(); o = o.parent) {
+        for (VmObject o = this; o.isSlice(); o = o.parent) {
             o.parent.sliceMappings.decrementAndGet();
         }
         release();
@@ -650,14 +654,14 @@ public final class VmoObject extends KernelObject {
             store.close();
         } finally {
             lock.unlockWrite(stamp);
-            VmoManager.unregister(this);
+            KoidTable.unregister(this);
             if (discardable != null) {
                 Purger.get().untrack(this);
             }
         }
         if (parent != null) {
             if (isCowChild()) {
-                for (VmoObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
+                for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
                     o.cowChildren.decrementAndGet();
                 }
             }

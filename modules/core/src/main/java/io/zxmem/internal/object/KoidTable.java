@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.object;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,22 +9,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * discardable purger enumerate. An object is listed from creation until its last handle, mapping
  * and child are gone.
  */
-public final class VmoManager {
-    private static final ConcurrentHashMap<Long, VmoObject> LIVE = new ConcurrentHashMap<>();
+public final class KoidTable {
+    private static final ConcurrentHashMap<Long, VmObject> LIVE = new ConcurrentHashMap<>();
 
-    private VmoManager() {}
+    private KoidTable() {}
 
-    static void register(VmoObject vmo) {
+    static void register(VmObject vmo) {
         LIVE.put(vmo.koid(), vmo);
     }
 
-    static void unregister(VmoObject vmo) {
+    static void unregister(VmObject vmo) {
         LIVE.remove(vmo.koid());
     }
 
     /** @return the live VMO objects, in koid order */
-    public static List<VmoObject> live() {
-        List<VmoObject> l = new ArrayList<>(LIVE.values());
+    public static List<VmObject> live() {
+        List<VmObject> l = new ArrayList<>(LIVE.values());
         l.sort((a, b) -> Long.compare(a.koid(), b.koid()));
         return l;
     }
