@@ -4,6 +4,8 @@ import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.VmObject;
+import io.zxmem.internal.object.VmObjectPaged;
+import io.zxmem.internal.object.VmObjectPhysical;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
 import io.zxmem.spi.PagerStore;
@@ -132,16 +134,9 @@ public final class Pager extends Handle {
             rounded = Ranges.ceil(size, page);
         }
         PagerStore store = pager.engine.createStore(options, rounded);
-        VmObject obj;
-        try {
-            obj = new VmObject(store, VmObject.KIND_PAGED, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size,
-                    Vmo.CACHE_CACHED, null);
-        } catch (RuntimeException | Error e) {
-            store.close();
-            throw e;
-        }
+        VmObject obj = VmObjectPaged.adopt(store, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size, "");
         store.attach(obj.koid());
-        return new Vmo(obj, Rights.DEFAULT_VMO | ((options & Vmo.RESIZABLE) != 0 ? Rights.RESIZE : 0));
+        return Vmo.own(obj, Rights.DEFAULT_VMO | ((options & Vmo.RESIZABLE) != 0 ? Rights.RESIZE : 0));
     }
 
     /**
@@ -192,10 +187,10 @@ public final class Pager extends Handle {
         }
         aux.require(op, Rights.READ | Rights.WRITE);
         VmObject from = aux.object();
-        if (from.kind() == VmObject.KIND_PHYSICAL) {
+        if (from instanceof VmObjectPhysical) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "aux is a physical VMO");
         }
-        if (pagerBacked(from)) {
+        if (from.pagerBacked()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "aux is itself backed by a pager");
         }
         if (from.cachePolicy() != Vmo.CACHE_CACHED) {
@@ -223,7 +218,7 @@ public final class Pager extends Handle {
             }
         }
         // Zircon moves the aux VMO's pages into the pager VMO: the aux range is empty afterwards.
-        from.pageOp(Vmo.OP_ZERO, op, auxOffset, length);
+        from.opRange(Vmo.OP_ZERO, op, auxOffset, length, null);
     }
 
     /**
@@ -343,15 +338,6 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the VMO was not created by this pager");
         }
         return s;
-    }
-
-    /** Whether {@code vmo}'s pages (through slices) come from a user pager. */
-    static boolean pagerBacked(VmObject vmo) {
-        VmObject base = vmo;
-        while (base.isSlice()) {
-            base = base.parent();
-        }
-        return base.store() instanceof io.zxmem.spi.PagerBacked;
     }
 
     private static String opName(int op) {

@@ -6,7 +6,7 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.VmObject;
-import io.zxmem.internal.store.SliceStore;
+import io.zxmem.internal.object.VmObjectPaged;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import java.lang.foreign.Arena;
@@ -40,17 +40,14 @@ final class Transfers {
     }
 
     private static TransferredHandle exportVmo(String op, int index, VmObject v, int rights) {
-        if (v.kind() != VmObject.KIND_PAGED) {
+        if (!(v instanceof VmObjectPaged)) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
         if (v.isDiscardable()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is discardable; its lock state cannot be shared");
         }
         // A slice travels as a window of the file of the VMO whose pages it shows.
-        VmObject base = v;
-        while (base.isSlice()) {
-            base = base.parent();
-        }
+        VmObject base = v.base();
         long window = v.chainOffset() - base.chainOffset();
         // Under the exclusive lock: a copy-on-write cut of the same VMO is either wholly before the
         // export (its child then takes its pages first) or wholly after (it sees a shared file).
@@ -123,20 +120,12 @@ final class Transfers {
         }
         // From here the store owns the descriptor.
         if (t.fileOffset() == 0) {
-            VmObject obj = new VmObject(store, VmObject.KIND_PAGED, t.options() & Vmo.RESIZABLE, t.size(),
-                    t.contentSize(), Vmo.CACHE_CACHED, null);
-            obj.setName(t.name());
-            return new Vmo(obj, t.rights());
+            return Vmo.own(VmObjectPaged.adopt(store, t.options() & Vmo.RESIZABLE, t.size(), t.contentSize(), t.name()),
+                    t.rights());
         }
-        VmObject whole = new VmObject(store, VmObject.KIND_PAGED, 0, fileSize, fileSize, Vmo.CACHE_CACHED, null);
+        VmObject whole = VmObjectPaged.adopt(store, 0, fileSize, fileSize, t.name());
         try {
-            whole.setName(t.name());
-            VmObject slice = new VmObject(new SliceStore(whole, t.fileOffset(),
-                    Ranges.roundUpOverflows(t.size(), page) ? t.size() : Ranges.ceil(t.size(), page)), VmObject.KIND_PAGED, 0, t.size(),
-                    t.contentSize(), Vmo.CACHE_CACHED, whole);
-            slice.markChild(Vmo.CHILD_SLICE, t.fileOffset());
-            slice.setName(t.name());
-            return new Vmo(slice, t.rights());
+            return Vmo.own(whole.slice(t.fileOffset(), t.size(), t.contentSize()), t.rights());
         } finally {
             whole.release(); // the slice holds the whole-file VMO alive
         }

@@ -2,6 +2,7 @@ package io.zxmem;
 
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.object.VmMapping;
 import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -66,16 +67,16 @@ public final class Vmar {
         int checked = check(options, vmo, vmoOffset, length);
         int perms = checked & PERM_MASK;
         long len = Ranges.ceil(length, Pages.size());
-        VmObject obj = vmo.object();
-        PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
+        VmMapping mapped = vmo.object().map(vmoOffset, len, prot(perms), perms);
+        PageStore.Window window = mapped.window();
         Mapping m;
         try {
-            m = new Mapping(obj, window, vmoOffset, perms, checked >>> 8);
+            m = new Mapping(mapped, vmoOffset, perms, checked >>> 8);
         } catch (RuntimeException | Error e) {
             try {
                 window.unmap();
             } finally {
-                obj.unmapped();
+                mapped.vmo().unmapped(mapped);
             }
             throw e;
         }

@@ -1,17 +1,14 @@
 package io.zxmem;
 
-import io.zxmem.internal.object.KernelObject;
-import io.zxmem.internal.Os;
+import io.zxmem.internal.Copies;
+import io.zxmem.internal.Faults;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.store.SliceStore;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.object.VmObject;
-import io.zxmem.linux.LinuxException;
-import io.zxmem.spi.ChildEngine;
-import io.zxmem.internal.store.MemfdStore;
-import io.zxmem.spi.PageStore;
+import io.zxmem.internal.object.VmObjectPaged;
+import io.zxmem.internal.object.VmObjectPhysical;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A handle to a virtual memory object ({@code zx_vmo_*}): a container of zero to {@link #size()}
@@ -83,8 +80,6 @@ public final class Vmo extends Handle {
     /** How many bytes of a name are kept. */
     public static final int MAX_NAME_BYTES = 31;
 
-    private static final int CREATE_OPTIONS = RESIZABLE | DISCARDABLE | UNBOUNDED;
-
     static {
         if (Boolean.getBoolean("zxmem.inspect")) {
             Zx.enableInspection();
@@ -123,6 +118,19 @@ public final class Vmo extends Handle {
         return (Vmo) super.replace(rights);
     }
 
+    /**
+     * The first handle to a new object, taking over the reference its maker holds; when making the
+     * handle fails the object is released, so its store is closed rather than leaked.
+     */
+    static Vmo own(VmObject object, int rights) {
+        try {
+            return new Vmo(object, rights);
+        } catch (RuntimeException | Error e) {
+            object.release();
+            throw e;
+        }
+    }
+
     /** The object behind this handle; for zxmem's own modules. */
     VmObject object() {
         return vmo;
@@ -141,34 +149,7 @@ public final class Vmo extends Handle {
      *                     when the system has no memfd to give
      */
     public static Vmo create(long size, int options) {
-        long page = Pages.size();
-        // Zircon's order (VmObjectDispatcher::parse_create_syscall_flags): the size is rounded first,
-        // with or without UNBOUNDED (then it is the content size, which cannot exceed the VMO), and
-        // only then are the option bits looked at.
-        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
-        }
-        if ((options & RESIZABLE) != 0 && (options & UNBOUNDED) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "RESIZABLE and UNBOUNDED exclude each other");
-        }
-        if ((options & ~CREATE_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
-        }
-        long rounded = (options & UNBOUNDED) != 0 ? MAX_SIZE : Ranges.ceil(size, page);
-        MemfdStore store;
-        try {
-            store = new MemfdStore("zxmem-vmo", rounded, page);
-        } catch (LinuxException e) {
-            throw Os.fail(createOp(size, options), e);
-        }
-        VmObject obj = new VmObject(store, VmObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
-        int rights = Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0);
-        return new Vmo(obj, rights);
-    }
-
-    /** The operation as error messages name it; built only when something failed. */
-    private static String createOp(long size, int options) {
-        return "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
+        return own(VmObjectPaged.create(size, options), Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0));
     }
 
     /**
@@ -211,25 +192,8 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_WRONG_TYPE, op, "the handle is a " + resource.getClass().getSimpleName()
                     + ", not a Resource");
         }
-        io.zxmem.spi.PhysicalRegion region = r.object().region();
-        long base = region.base();
-        if (Long.compareUnsigned(paddr, base) < 0 || !Ranges.inside(paddr - base, size, region.size())) {
-            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "the resource grants only [" + Ranges.hex(base) + ", "
-                    + Ranges.hex(base + region.size()) + ")");
-        }
-        long page = Pages.size();
-        if (size == 0 || !Ranges.aligned(paddr, page) || !Ranges.aligned(size, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
-        }
-        // The store takes its own reference to the resource: the VMO keeps the device open after the
-        // resource handle is closed.
-        io.zxmem.internal.store.PhysicalStore store = new io.zxmem.internal.store.PhysicalStore(r.object(), region, paddr - base, size);
-        VmObject obj = new VmObject(store, VmObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
-        return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
+        return own(VmObjectPhysical.create(op, r.object(), paddr, size), Rights.DEFAULT_VMO | Rights.EXECUTE);
     }
-
-    private static final int CHILD_KINDS = CHILD_SNAPSHOT | CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | CHILD_SLICE;
-    private static final int CHILD_OPTIONS = CHILD_KINDS | CHILD_RESIZABLE | CHILD_NO_WRITE;
 
     /**
      * {@code zx_vmo_create_child}: a new VMO of {@code size} bytes (rounded up to the page size) whose
@@ -276,54 +240,13 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "CHILD_NO_WRITE and CHILD_RESIZABLE exclude each other");
         }
         require(op, Rights.DUPLICATE | Rights.READ);
-        if ((options & ~CHILD_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CHILD_OPTIONS));
-        }
-        int kind = options & CHILD_KINDS;
-        if (Integer.bitCount(kind) != 1) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
-                    "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
-        }
-        if (kind == CHILD_SLICE && (options & CHILD_RESIZABLE) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
-        }
-        if (vmo.isDiscardable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO cannot have children");
-        }
-        if (!Ranges.aligned(offset, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
-        }
-        if (kind == CHILD_SLICE) {
-            if (!Ranges.inside(offset, rounded, vmo.size())) {
-                throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice must lie inside the parent's size " + Ranges.hex(vmo.size()));
-            }
-            if (vmo.resizable()) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
-            }
-        } else {
-            if (vmo.kind() == VmObject.KIND_PHYSICAL) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO (or a slice of one) cannot be snapshotted");
-            }
-            if (kind == CHILD_SNAPSHOT && Pager.pagerBacked(vmo)) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a pager-backed VMO cannot be SNAPSHOT (its pages are"
-                        + " the pager's; use CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)");
-            }
-            if (vmo.cachePolicy() != CACHE_CACHED) {
-                throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
-            }
-        }
-        long chain = vmo.chainOffset();
-        if (Ranges.overflows(chain, offset) || Ranges.overflows(chain + offset, rounded)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
-                    + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
-        }
         // Computed from this handle's own rights now: rights() fails once another thread closed the
         // handle, and by then the child would exist with nobody to release it.
         int rights = (rightsOf() & ~Rights.RESIZE) | Rights.GET_PROPERTY | Rights.SET_PROPERTY
                 | ((options & CHILD_RESIZABLE) != 0 ? Rights.RESIZE : 0);
         if ((options & CHILD_NO_WRITE) != 0) {
             rights &= ~Rights.WRITE;
-        } else if (kind != CHILD_SLICE) {
+        } else if ((options & CHILD_SLICE) == 0) {
             rights = (rights | Rights.WRITE) & ~Rights.EXECUTE;
         }
         // A reference for the duration of the call: a close of this handle racing the call cannot
@@ -331,64 +254,9 @@ public final class Vmo extends Handle {
         // or the child it makes is owned by the handle it returns.
         acquire(op);
         try {
-            PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset, rounded)
-                    : cutCopyOnWrite(op, kind, offset, rounded);
-            int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
-            VmObject child;
-            try {
-                child = new VmObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
-            } catch (RuntimeException | Error e) {
-                store.close();
-                throw e;
-            }
-            try {
-                child.markChild(options, chain + offset);
-                child.setName(vmo.name());
-                return new Vmo(child, rights);
-            } catch (RuntimeException | Error e) {
-                child.release();
-                throw e;
-            }
+            return own(vmo.createChild(op, options, offset, size), rights);
         } finally {
             vmo.release();
-        }
-    }
-
-    /** Resolves slices to the VMO whose pages they window, then lets the engine cut the child under its lock. */
-    private PageStore cutCopyOnWrite(String op, int kind, long offset, long size) {
-        ChildEngine engine = ChildEngine.find();
-        if (engine == null) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "copy-on-write children need the io.zxmem.cow module");
-        }
-        VmObject base = vmo;
-        long off = offset;
-        long limit = -1; // -1: the base's own size, read under its lock
-        while (base.isSlice()) {
-            long sliceOffset = base.chainOffset() - base.parent().chainOffset();
-            long visible = limit == -1 ? base.size() : limit;
-            limit = sliceOffset + visible;
-            off += sliceOffset;
-            base = base.parent();
-        }
-        long start = off;
-        long end = limit;
-        VmObject from = base;
-        try {
-            // Under the exclusive lock: no library write, resize, export or new mapping of the parent
-            // (or of a slice of it) can interleave with the cut.
-            return from.withStoreExclusive(s -> {
-                long visible = end == -1 ? from.size() : end;
-                return new Cut(engine.cut(s, start, visible, size, "zxmem-child"));
-            }).child;
-        } catch (LinuxException e) {
-            throw Os.fail(op, e);
-        }
-    }
-
-    private record Cut(PageStore child) implements VmObject.StoreSwap {
-        @Override
-        public PageStore replacement() {
-            return null;
         }
     }
 
@@ -412,7 +280,7 @@ public final class Vmo extends Handle {
         if (dst.isReadOnly()) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination segment is read-only");
         }
-        checkUsable("vmo.read", "destination", dst);
+        Copies.checkUsable("vmo.read", "destination", dst);
         vmo.read(offset, dst, 0, dst.byteSize());
     }
 
@@ -450,7 +318,7 @@ public final class Vmo extends Handle {
         if (src == null) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
         }
-        checkUsable("vmo.write", "source", src);
+        Copies.checkUsable("vmo.write", "source", src);
         vmo.write(offset, src, 0, src.byteSize());
     }
 
@@ -469,17 +337,6 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
         }
         vmo.write(offset, MemorySegment.ofArray(src), 0, src.length);
-    }
-
-    /** INVALID_ARGS for a segment this thread may not touch: its arena is closed, or confined to another thread. */
-    static void checkUsable(String op, String what, MemorySegment s) {
-        if (!s.scope().isAlive()) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment's arena is closed");
-        }
-        if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment belongs to an arena confined to"
-                    + " another thread");
-        }
     }
 
     /**
@@ -511,17 +368,13 @@ public final class Vmo extends Handle {
     public void setSize(long size) {
         // A handler over the first bytecode: a pending late fault may be delivered on entry.
         try {
-            io.zxmem.internal.Faults.discardPending();
+            Faults.discardPending();
         } catch (InternalError e) {
-            io.zxmem.internal.Faults.discard(e);
+            Faults.discard(e);
         }
         require("vmo.set_size", Rights.WRITE);
         if (vmo.resizable() && (rightsOf() & Rights.RESIZE) == 0) {
             throw Ranges.fail(Status.ERR_ACCESS_DENIED, "vmo.set_size", "the handle lacks RESIZE");
-        }
-        if (!vmo.resizable()) {
-            throw Ranges.fail(Status.ERR_UNAVAILABLE, "vmo.set_size(" + Ranges.hex(size) + ")",
-                    "the VMO was not created RESIZABLE");
         }
         vmo.setSize(size);
     }
@@ -585,94 +438,18 @@ public final class Vmo extends Handle {
     public LockState opRange(int op, long offset, long size, MemorySegment buffer) {
         String name = "vmo.op_range(" + opName(op) + ", offset=" + Ranges.hex(offset) + ", size=" + Ranges.hex(size) + ")";
         checkValid(name);
-        boolean physical = vmo.kind() == VmObject.KIND_PHYSICAL;
-        long page = Pages.size();
         switch (op) {
-            case OP_COMMIT, OP_ZERO -> {
-                require(name, Rights.WRITE);
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
-                }
-                vmo.pageOp(op, name, offset, size);
-                return null;
-            }
-            case OP_DECOMMIT -> {
-                require(name, Rights.WRITE);
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
-                }
-                if (!Ranges.aligned(offset, page) || !Ranges.aligned(size, page)) {
-                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
-                }
-                VmObject pages = vmo;
-                while (pages.isSlice()) {
-                    pages = pages.parent();
-                }
-                if (pages.isCowChild() || pages.cowChildCount() > 0) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name,
-                            "DECOMMIT is not supported on a copy-on-write child or a VMO that has one");
-                }
-                vmo.pageOp(op, name, offset, size);
-                return null;
-            }
+            case OP_COMMIT, OP_DECOMMIT, OP_ZERO -> require(name, Rights.WRITE);
             case OP_LOCK, OP_TRY_LOCK, OP_UNLOCK -> {
-                checkValid(name);
                 if ((rightsOf() & (Rights.READ | Rights.WRITE)) == 0) {
                     throw Ranges.fail(Status.ERR_ACCESS_DENIED, name, "the handle has neither READ nor WRITE");
                 }
-                boolean none = buffer == null || buffer.equals(MemorySegment.NULL);
-                // Zircon locks, then copies the state out and undoes the lock if that fails; here the
-                // buffer is checked after NOT_SUPPORTED and OUT_OF_RANGE but before the lock is taken.
-                Runnable checkBuffer = () -> {
-                    if (op == OP_UNLOCK) {
-                        return;
-                    }
-                    if (none ? op == OP_LOCK : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
-                        throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "needs a writable buffer of at least "
-                                + LockState.BYTES + " bytes for the lock state");
-                    }
-                    if (!none) {
-                        checkUsable(name, "buffer", buffer);
-                    }
-                };
-                LockState s = vmo.lockOp(op, name, offset, size, checkBuffer);
-                if (s != null && !none) {
-                    try {
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s.offset());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, s.size());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, s.discardedOffset());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, s.discardedSize());
-                    } catch (IllegalStateException | WrongThreadException e) {
-                        // The buffer's arena was closed meanwhile: undo the lock, as Zircon does.
-                        vmo.lockOp(OP_UNLOCK, name, offset, size);
-                        throw new ZxException(Status.ERR_INVALID_ARGS, name + ": the buffer's arena was closed", e);
-                    }
-                }
-                return s;
             }
-            case OP_CACHE_SYNC, OP_CACHE_CLEAN, OP_CACHE_CLEAN_INVALIDATE, OP_CACHE_INVALIDATE -> {
-                require(name, Rights.READ);
-                if (size == 0) {
-                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "cache operations need a non-empty range");
-                }
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "cache operations are not supported on a physical VMO");
-                }
-                if (op == OP_CACHE_INVALIDATE) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "CACHE_INVALIDATE is not supported");
-                }
-                vmo.checkOpRange(name, offset, size);
-                // x86 and arm64 Linux keep user memory coherent for the CPU; what remains is ordering.
-                java.lang.invoke.VarHandle.fullFence();
-                return null;
-            }
-            case OP_DONT_NEED, OP_ALWAYS_NEED, OP_PREFETCH -> {
-                require(name, Rights.READ);
-                vmo.checkOpRange(name, offset, size);
-                return null;
-            }
+            case OP_CACHE_SYNC, OP_CACHE_CLEAN, OP_CACHE_CLEAN_INVALIDATE, OP_CACHE_INVALIDATE,
+                    OP_DONT_NEED, OP_ALWAYS_NEED, OP_PREFETCH -> require(name, Rights.READ);
             default -> throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "unknown op " + op);
         }
+        return vmo.opRange(op, name, offset, size, buffer);
     }
 
     private static String opName(int op) {
@@ -763,15 +540,13 @@ public final class Vmo extends Handle {
         if (policy < CACHE_CACHED || policy > CACHE_WRITE_COMBINING) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_cache_policy(" + policy + ")", "unknown cache policy");
         }
-        vmo.setCachePolicy(policy, vmo.isCowChild() || vmo.cowChildCount() > 0);
+        vmo.setCachePolicy(policy);
     }
 
     /** {@return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}.} */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
-        VmObject parent = vmo.parent();
-        int flags = vmo.childFlags() | (Pager.pagerBacked(vmo) ? VmoInfo.PAGER_BACKED : 0);
-        return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
+        return vmo.info(rights());
     }
 
     /**

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Every live VMO object of this process, by koid: what {@code zx inspect}, leak checks and the
- * discardable purger enumerate. An object is listed from creation until its last handle, mapping
- * and child are gone.
+ * Every live VM object of this process, by koid: what {@code zx inspect} and leak checks enumerate.
+ * An object is listed from the moment it is made until its last handle, mapping and child are gone.
+ * (Not Fuchsia's {@code VmoManager}: that name belongs to the store layer's segment manager.)
  */
 public final class KoidTable {
     private static final ConcurrentHashMap<Long, VmObject> LIVE = new ConcurrentHashMap<>();

@@ -5,152 +5,291 @@ import io.zxmem.Signals;
 import io.zxmem.Status;
 import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
+import io.zxmem.VmoSnapshot;
 import io.zxmem.ZxException;
 import io.zxmem.internal.Faults;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.store.MemfdStore;
+import io.zxmem.internal.store.SliceStore;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PageStore;
+import io.zxmem.spi.PagerBacked;
+import io.zxmem.spi.PagerStore;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * A virtual memory object: its size, content size, name, cache policy, lock state and the
- * {@link PageStore} that holds its bytes.
+ * A virtual memory object, Zircon's {@code VmObject}: its size, content size, name, cache policy,
+ * its place in a tree of children, its mappings and the {@link PageStore} that holds its bytes. The
+ * kinds are types: {@link VmObjectPaged} (memory of this process: anonymous, children, pager-backed)
+ * and {@link VmObjectPhysical} (device memory granted by a resource).
+ *
+ * <p>A {@link Vmo} handle checks rights and the shape of its arguments, then makes one call here;
+ * every further check of a Zircon call, in Zircon's order, is made here and nowhere else.
  *
  * <p>Every operation that touches the store holds {@link #lock}: shared for reads, writes and page
  * operations (which may run in parallel, as on Zircon), exclusive for resizing, discarding and
  * destruction. So a store is never freed or shrunk under a copy in progress, which is what keeps
  * {@code read}/{@code write} from touching unmapped memory when a handle is closed on another thread.
+ *
+ * <p>Every VM object is made by {@link #make}: when making it fails, the store it was to own is
+ * closed, and an object half linked into its parent and the {@link KoidTable} is unlinked again.
  */
-public final class VmObject extends KernelObject {
-    public static final int KIND_PAGED = 0;
-    public static final int KIND_PHYSICAL = 1;
-
+public abstract sealed class VmObject extends KernelObject permits VmObjectPaged, VmObjectPhysical {
     private final StampedLock lock = new StampedLock();
     private volatile PageStore store;
-    private final int kind;
     private final int options;
-    private final long page;
-    private final Discardable discardable;
-    private final AtomicInteger mappings = new AtomicInteger();
+    final long page = Pages.size();
+    private final Set<VmMapping> mappings = ConcurrentHashMap.newKeySet();
     private final AtomicInteger children = new AtomicInteger();
     private final VmObject parent;
-    private volatile long size;
-    private volatile long contentSize;
-    private volatile String name = "";
+    volatile long size;
+    volatile long contentSize;
+    private volatile String name;
     private volatile int cachePolicy;
     private boolean destroyed;
-    // Children (issue 3): how this VMO was made and what hangs below it.
-    private volatile int childOptions;
-    private volatile long chainOffset;
+    /** How this VMO was made ({@code Vmo.CHILD_*}, 0 for a root) and its offset in its root. */
+    private final int childOptions;
+    private final long chainOffset;
     private final AtomicInteger cowChildren = new AtomicInteger();
     private final AtomicInteger sliceMappings = new AtomicInteger();
 
     /**
-     * @param parent the parent whose ZERO_CHILDREN signal this object holds cleared, or null
+     * Takes a reference to {@code parent} first: the one step that can fail (BAD_HANDLE once the
+     * parent is gone), before anything needs undoing. {@link #publish} links the object in.
      */
-    public VmObject(PageStore store, int kind, int options, long size, long contentSize, int cachePolicy,
-            VmObject parent) {
+    VmObject(PageStore store, int options, long size, long contentSize, int cachePolicy, String name,
+            VmObject parent, int childOptions, long chainOffset) {
         super(Signals.VMO_ZERO_CHILDREN);
+        if (parent != null) {
+            parent.retain();
+        }
+        this.parent = parent;
         this.store = store;
-        this.kind = kind;
         this.options = options;
         this.size = size;
         this.contentSize = contentSize;
         this.cachePolicy = cachePolicy;
-        this.page = Pages.size();
-        this.parent = parent;
-        this.discardable = (options & Vmo.DISCARDABLE) != 0 ? new Discardable() : null;
+        this.name = truncate(name);
+        this.childOptions = childOptions;
+        this.chainOffset = chainOffset;
+    }
+
+    /**
+     * Makes a VM object that owns {@code store}; the one place objects are made. When the constructor
+     * fails the store is closed; when linking the object in fails, the object is released (which
+     * closes the store and unlinks what was linked).
+     */
+    static <T extends VmObject> T make(PageStore store, Supplier<T> constructor) {
+        T o;
+        try {
+            o = constructor.get();
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
+        try {
+            o.publish();
+        } catch (RuntimeException | Error e) {
+            o.release();
+            throw e;
+        }
+        return o;
+    }
+
+    /** Links the new object into its parent and the koid table: what {@link #destroy} undoes. */
+    final void publish() {
         if (parent != null) {
-            parent.retain();
             parent.childCreated();
+            if (isCowChild()) {
+                // A snapshot of a slice counts on every VMO whose pages the slice windows.
+                for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
+                    o.cowChildren.incrementAndGet();
+                }
+            }
         }
         KoidTable.register(this);
-        if (discardable != null) {
-            Purger.get().track(this);
+        published();
+    }
+
+    /** Called last while the object is made; may fail (the object is then released). */
+    void published() {
+    }
+
+    /** A child of this VMO's own type over {@code store}, with this VMO's name and cache policy; see {@link #newChild}. */
+    abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
+            long chainOffset);
+
+    /**
+     * The one child factory: a child over {@code store} at {@code offset} of this VMO, made as
+     * {@code childOptions} ({@code Vmo.CHILD_*}) say, with this VMO's name and cache policy. The
+     * child holds this VMO alive and keeps its ZERO_CHILDREN signal cleared until it is gone.
+     */
+    final VmObject newChild(PageStore store, int childOptions, long offset, long size, long contentSize) {
+        int childVmoOptions = (childOptions & Vmo.CHILD_RESIZABLE) != 0 ? Vmo.RESIZABLE : 0;
+        return make(store, () -> constructChild(store, childVmoOptions, size, contentSize, childOptions,
+                chainOffset + offset));
+    }
+
+    // ---- the tree ----
+
+    private static final int CHILD_KINDS = Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | Vmo.CHILD_SLICE;
+    private static final int CHILD_OPTIONS = CHILD_KINDS | Vmo.CHILD_RESIZABLE | Vmo.CHILD_NO_WRITE;
+
+    /**
+     * {@code zx_vmo_create_child} after the handle's checks (size, overflow, NO_WRITE|RESIZABLE and
+     * rights): the rest in Zircon's order. The caller holds a reference to this object for the call.
+     *
+     * @return the child, whose one reference the caller owns
+     */
+    public final VmObject createChild(String op, int options, long offset, long size) {
+        if ((options & ~CHILD_OPTIONS) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CHILD_OPTIONS));
+        }
+        int kind = options & CHILD_KINDS;
+        if (Integer.bitCount(kind) != 1) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
+                    "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
+        }
+        if (kind == Vmo.CHILD_SLICE && (options & Vmo.CHILD_RESIZABLE) != 0) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
+        }
+        if (isDiscardable()) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO cannot have children");
+        }
+        if (!Ranges.aligned(offset, page)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
+        }
+        long rounded = Ranges.ceil(size, page);
+        if (kind != Vmo.CHILD_SLICE) {
+            return createSnapshot(op, options, offset, rounded, size);
+        }
+        if (!Ranges.inside(offset, rounded, this.size)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice must lie inside the parent's size " + Ranges.hex(this.size));
+        }
+        if (resizable()) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
+        }
+        checkChainOffset(op, offset, rounded);
+        return newChild(new SliceStore(this, offset, rounded), options, offset, rounded, size);
+    }
+
+    /** A snapshot or at-least-on-write child: the checks of this kind of VMO, then the cut. */
+    abstract VmObject createSnapshot(String op, int options, long offset, long rounded, long size);
+
+    /** INVALID_ARGS when the child's offset added to this VMO's offset in its root overflows. */
+    final void checkChainOffset(String op, long offset, long rounded) {
+        long chain = chainOffset;
+        if (Ranges.overflows(chain, offset) || Ranges.overflows(chain + offset, rounded)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
+                    + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
         }
     }
 
-    public PageStore store() {
-        return store;
+    /**
+     * A slice of this VMO made without the checks of {@link #createChild}, for a VMO received from
+     * another process as a window of a larger file.
+     */
+    public final VmObject slice(long offset, long size, long contentSize) {
+        long rounded = Ranges.roundUpOverflows(size, page) ? size : Ranges.ceil(size, page);
+        return newChild(new SliceStore(this, offset, rounded), Vmo.CHILD_SLICE, offset, size, contentSize);
     }
 
-    public int kind() {
-        return kind;
-    }
-
-    public int options() {
-        return options;
-    }
-
-    public long size() {
-        return size;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public VmObject parent() {
+    public final VmObject parent() {
         return parent;
     }
 
-    /** Records how a child was made: its {@code Vmo.CHILD_*} options and its offset added to its ancestors'. */
-    public void markChild(int childOptions, long chainOffset) {
-        this.childOptions = childOptions;
-        this.chainOffset = chainOffset;
-        if (isCowChild()) {
-            // A snapshot of a slice counts on every VMO whose pages the slice windows.
-            for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
-                o.cowChildren.incrementAndGet();
-            }
-        }
-    }
-
-    /** @return the {@code Vmo.CHILD_*} options this VMO was created with; 0 for a root VMO */
-    public int childOptions() {
-        return childOptions;
-    }
-
-    public boolean isSlice() {
+    public final boolean isSlice() {
         return (childOptions & Vmo.CHILD_SLICE) != 0;
     }
 
     /** @return whether this VMO is a snapshot or at-least-on-write child */
-    public boolean isCowChild() {
+    public final boolean isCowChild() {
         return (childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)) != 0;
     }
 
+    /** @return the VMO whose pages this one shows: itself, or the VMO its slices window */
+    public final VmObject base() {
+        VmObject base = this;
+        while (base.isSlice()) {
+            base = base.parent;
+        }
+        return base;
+    }
+
+    /** @return the {@code Vmo.CHILD_*} options this VMO was created with; 0 for a root VMO */
+    public final int childOptions() {
+        return childOptions;
+    }
+
     /** @return the offset of this VMO in its root, the sum of its and its ancestors' child offsets */
-    public long chainOffset() {
+    public final long chainOffset() {
         return chainOffset;
     }
 
     /** @return how many live copy-on-write children this VMO (or a slice of it) has */
-    public int cowChildCount() {
+    public final int cowChildCount() {
         return cowChildren.get();
     }
 
+    /** @return whether this VMO has or is a copy-on-write child */
+    final boolean inCowTree() {
+        return isCowChild() || cowChildren.get() > 0;
+    }
+
     /** @return mappings of slices that window this VMO's pages (they map this VMO's store directly) */
-    public int sliceMappingCount() {
+    public final int sliceMappingCount() {
         return sliceMappings.get();
     }
 
+    public final int childCount() {
+        return children.get();
+    }
+
+    /** Whether this VMO's pages (through slices) come from a user pager. */
+    public final boolean pagerBacked() {
+        return base().store instanceof PagerBacked;
+    }
+
+    private void childCreated() {
+        if (children.getAndIncrement() == 0) {
+            updateSignals(Signals.VMO_ZERO_CHILDREN, 0);
+        }
+    }
+
+    private void childDestroyed() {
+        if (children.decrementAndGet() == 0) {
+            updateSignals(0, Signals.VMO_ZERO_CHILDREN);
+        }
+    }
+
+    // ---- the store and its lock ----
+
+    public final PageStore store() {
+        return store;
+    }
+
     /** Runs {@code op} on the store under the shared lock: how a slice reaches its parent's pages. */
-    public <R> R withStore(java.util.function.Function<PageStore, R> op) {
+    public final <R> R withStore(Function<PageStore, R> op) {
         return withStore(op, false);
     }
 
     /**
-     * As {@link #withStore(java.util.function.Function)}; with {@code mayFault} (a copy that may touch
-     * memory past a file's end) a late fault of {@code op} is thrown before the lock is released, never
-     * while it is being released (see {@link Faults}).
+     * As {@link #withStore(Function)}; with {@code mayFault} (a copy that may touch memory past a
+     * file's end) a late fault of {@code op} is thrown before the lock is released, never while it is
+     * being released (see {@link Faults}).
      */
-    public <R> R withStore(java.util.function.Function<PageStore, R> op, boolean mayFault) {
+    public final <R> R withStore(Function<PageStore, R> op, boolean mayFault) {
         long stamp = shared();
         try {
             R r = op.apply(store);
@@ -159,29 +298,16 @@ public final class VmObject extends KernelObject {
             }
             return r;
         } finally {
-            lock.unlockRead(stamp);
+            unlockShared(stamp);
         }
-    }
-
-    /**
-     * @return the VMO whose file holds this one's pages (itself, or the VMO a slice windows) when that
-     *         file may be shared with another process; null otherwise. Another process holding RESIZE
-     *         may shrink a shared file under a copy, or change its size.
-     */
-    public VmObject sharedBase() {
-        VmObject base = this;
-        while (base.isSlice()) {
-            base = base.parent;
-        }
-        return base.store instanceof io.zxmem.internal.store.MemfdStore m && m.isShared() ? base : null;
     }
 
     /**
      * Runs {@code op} on the store under the exclusive lock; a non-null {@code replacement()} of its
-     * result becomes the store. How a copy-on-write child is cut from this VMO with no write or
-     * mapping slipping in between.
+     * result becomes the store. How a copy-on-write child is cut from this VMO, or its file exported,
+     * with no write or mapping slipping in between.
      */
-    public <R extends StoreSwap> R withStoreExclusive(java.util.function.Function<PageStore, R> op) {
+    public final <R extends StoreSwap> R withStoreExclusive(Function<PageStore, R> op) {
         long stamp = exclusive();
         try {
             R r = op.apply(store);
@@ -190,7 +316,7 @@ public final class VmObject extends KernelObject {
             }
             return r;
         } finally {
-            lock.unlockWrite(stamp);
+            unlockExclusive(stamp);
         }
     }
 
@@ -199,28 +325,18 @@ public final class VmObject extends KernelObject {
         PageStore replacement();
     }
 
-    public int mappingCount() {
-        return mappings.get();
-    }
-
-    public int childCount() {
-        return children.get();
-    }
-
-    public boolean resizable() {
-        return (options & Vmo.RESIZABLE) != 0;
-    }
-
-    public boolean isDiscardable() {
-        return discardable != null;
-    }
-
-    public int cachePolicy() {
-        return cachePolicy;
+    /**
+     * @return the VMO whose file holds this one's pages (itself, or the VMO a slice windows) when that
+     *         file may be shared with another process; null otherwise. Another process holding RESIZE
+     *         may shrink a shared file under a copy, or change its size.
+     */
+    public final VmObject sharedBase() {
+        VmObject base = base();
+        return base.store instanceof MemfdStore m && m.isShared() ? base : null;
     }
 
     /** Takes the shared lock, failing with BAD_HANDLE if the object is gone. */
-    private long shared() {
+    final long shared() {
         long stamp = lock.readLock();
         if (destroyed) {
             lock.unlockRead(stamp);
@@ -229,7 +345,12 @@ public final class VmObject extends KernelObject {
         return stamp;
     }
 
-    private long exclusive() {
+    final void unlockShared(long stamp) {
+        lock.unlockRead(stamp);
+    }
+
+    /** Takes the exclusive lock, failing with BAD_HANDLE if the object is gone. */
+    final long exclusive() {
         long stamp = lock.writeLock();
         if (destroyed) {
             lock.unlockWrite(stamp);
@@ -238,295 +359,101 @@ public final class VmObject extends KernelObject {
         return stamp;
     }
 
-    private void checkRange(String op, long offset, long length, long size) {
+    /** The exclusive lock unless the object is gone (for the discardable purger); 0 when it is gone. */
+    final long exclusiveIfAlive() {
+        long stamp = lock.writeLock();
+        if (destroyed) {
+            lock.unlockWrite(stamp);
+            return 0;
+        }
+        return stamp;
+    }
+
+    final void unlockExclusive(long stamp) {
+        lock.unlockWrite(stamp);
+    }
+
+    final void checkRange(String op, long offset, long length, long size) {
         if (!Ranges.inside(offset, length, size)) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset " + Ranges.hex(offset) + " + length "
                     + Ranges.hex(length) + " is past the VMO's size " + Ranges.hex(size));
         }
     }
 
-    private void checkReadable(String op) {
-        if (kind == KIND_PHYSICAL) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO cannot be read or written; map it");
-        }
+    // ---- properties ----
+
+    public final int options() {
+        return options;
     }
 
-    private void checkCached(String op) {
-        if (cachePolicy != Vmo.CACHE_CACHED) {
-            throw Ranges.fail(Status.ERR_BAD_STATE, op, "the VMO's cache policy is not CACHED");
-        }
+    public final boolean resizable() {
+        return (options & Vmo.RESIZABLE) != 0;
     }
 
-    /**
-     * Reads into {@code dst}. A fault while copying (the destination is a mapping past the end of its
-     * file, or a peer process truncated this VMO's shared file) is OUT_OF_RANGE; see {@link Faults}.
-     */
-    public void read(long offset, MemorySegment dst, long dstOffset, long length) {
-        copy("vmo.read", false, offset, dst, dstOffset, length);
+    /** @return whether unlocked content may be discarded; only a paged VMO can be */
+    public boolean isDiscardable() {
+        return false;
     }
 
-    /** Writes from {@code src}; a fault while copying is OUT_OF_RANGE, as for {@link #read}. */
-    public void write(long offset, MemorySegment src, long srcOffset, long length) {
-        copy("vmo.write", true, offset, src, srcOffset, length);
-    }
-
-    private void copy(String op, boolean write, long offset, MemorySegment user, long userOffset, long length) {
-        checkReadable(op);
-        syncSharedSize();
-        // Memory that can fault: a native user segment (it may be a mapping past its file's end), or
-        // this VMO's own file when another process may truncate it.
-        boolean mayFault = user.isNative() || sharedBase() != null;
-        if (mayFault) {
-            try {
-                Faults.deliver();
-            } catch (InternalError e) {
-                Faults.discard(e);
-            }
-        }
-        long stamp = shared();
-        try {
-            checkRange(op, offset, length, size);
-            checkCached(op);
-            InternalError fault = null;
-            try {
-                if (write) {
-                    store.write(offset, user, userOffset, length);
-                } else {
-                    store.read(offset, user, userOffset, length);
-                }
-                if (mayFault) {
-                    Faults.deliver(); // compiled code reports the copy's fault late: here, inside this try
-                }
-            } catch (InternalError e) {
-                if (!Faults.isUnsafeAccessFault(e)) {
-                    throw e;
-                }
-                fault = e;
-            } catch (IllegalStateException | WrongThreadException e) {
-                // The caller's arena was closed by another thread during the copy.
-                throw new ZxException(Status.ERR_INVALID_ARGS, op + ": the " + (write ? "source" : "destination")
-                        + " segment's arena was closed during the copy", e);
-            }
-            if (fault != null) {
-                throw new ZxException(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + ", length="
-                        + Ranges.hex(length) + "): the copy faulted: the " + (write ? "source" : "destination")
-                        + " segment reaches past the end of a mapped file (a mapping of a VMO that shrank), or"
-                        + " another process shrank this VMO's file", fault);
-            }
-        } catch (LinuxException e) {
-            if (e.errno() == io.zxmem.linux.sys.Errno.EFAULT) {
-                // pread/pwrite met the same fault in the kernel: the same answer as a faulting copy.
-                throw new ZxException(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + "): the "
-                        + (write ? "source" : "destination") + " segment reaches past the end of a mapped file", e);
-            }
-            throw Os.fail(op + "(offset=" + Ranges.hex(offset) + ")", e);
-        } finally {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    /**
-     * The size of a resizable VMO whose file is shared with another process lives in the file: a
-     * peer holding RESIZE may change it. Takes it from the file ({@code fstat}) when it changed, so
-     * every holder sees one size and a range a peer cut off fails as after a local shrink.
-     */
-    private void syncSharedSize() {
-        if ((options & Vmo.RESIZABLE) == 0 || !(store instanceof io.zxmem.internal.store.MemfdStore m) || !m.isShared()) {
-            return;
-        }
-        if (fileSize(m) == size) {
-            return;
-        }
-        long stamp = exclusive();
-        try {
-            if (store == m) {
-                long now = fileSize(m);
-                if (now != size) {
-                    m.adoptSize(now);
-                    size = now;
-                    if (Ranges.above(contentSize, now)) {
-                        contentSize = now;
-                    }
-                }
-            }
-        } finally {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    /** The memfd's size rounded up to pages (a peer's raw ftruncate need not be page-aligned). */
-    private long fileSize(io.zxmem.internal.store.MemfdStore m) {
-        long bytes = m.fileSize();
-        return Ranges.roundUpOverflows(bytes, page) ? bytes : Ranges.ceil(bytes, page);
-    }
-
-    /** The size for callers outside a lock: for a shared resizable VMO, what the file says now. */
-    public long currentSize() {
-        syncSharedSize();
+    public final long size() {
         return size;
     }
 
-    /** Resizes; the caller checked rights and resizability. */
-    public void setSize(long requested) {
-        if (Ranges.roundUpOverflows(requested, page) || Ranges.above(Ranges.ceil(requested, page), Vmo.MAX_SIZE)) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, "vmo.set_size(" + Ranges.hex(requested) + ")",
-                    "larger than MAX_SIZE " + Ranges.hex(Vmo.MAX_SIZE));
-        }
-        long rounded = Ranges.ceil(requested, page);
-        if (Ranges.overflows(chainOffset, rounded)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_size(" + Ranges.hex(requested) + ")",
-                    "the child's offset in its root " + Ranges.hex(chainOffset) + " + the size overflows");
-        }
-        syncSharedSize();
-        long stamp = exclusive();
-        try {
-            if (rounded != size) {
-                store.resize(rounded);
-            }
-            // Zircon zeroes the tail of the last page, so shrinking to an unaligned size then growing
-            // never shows the old bytes.
-            if (rounded != requested) {
-                store.zero(requested, rounded - requested);
-            }
-            size = rounded;
-            contentSize = requested;
-        } catch (LinuxException e) {
-            throw Os.fail("vmo.set_size(" + Ranges.hex(requested) + ")", e);
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+    /** The size for callers outside a lock: for a shared resizable VMO, what the file says now. */
+    public final long currentSize() {
+        syncSize();
+        return size;
     }
 
-    public long contentSize() {
+    /** Brings {@link #size} up to date before a call reads it; only a paged VMO's can change elsewhere. */
+    void syncSize() {
+    }
+
+    /** {@code zx_vmo_set_size} after the handle's rights checks: UNAVAILABLE unless resizable. */
+    public void setSize(long requested) {
+        throw Ranges.fail(Status.ERR_UNAVAILABLE, "vmo.set_size(" + Ranges.hex(requested) + ")",
+                "the VMO was not created RESIZABLE");
+    }
+
+    public final long contentSize() {
         return contentSize;
     }
 
-    public void setContentSize(long contentSize) {
+    public final void setContentSize(long contentSize) {
         this.contentSize = contentSize;
     }
 
-    public void setName(String name) {
+    public final String name() {
+        return name;
+    }
+
+    public final void setName(String name) {
+        this.name = truncate(name);
+    }
+
+    /** At most {@code Vmo.MAX_NAME_BYTES} bytes of UTF-8, without cutting a character in half. */
+    private static String truncate(String name) {
         byte[] b = name.getBytes(StandardCharsets.UTF_8);
         if (b.length <= Vmo.MAX_NAME_BYTES) {
-            this.name = name;
-            return;
+            return name;
         }
-        // Keep at most 31 bytes, without cutting a character in half.
         int n = Vmo.MAX_NAME_BYTES;
         while (n > 0 && (b[n] & 0xC0) == 0x80) {
             n--;
         }
-        this.name = new String(b, 0, n, StandardCharsets.UTF_8);
+        return new String(b, 0, n, StandardCharsets.UTF_8);
     }
 
-    /** COMMIT, DECOMMIT, ZERO: the caller checked rights, op validity and alignment rules. */
-    public void pageOp(int op, String opName, long offset, long length) {
-        syncSharedSize();
-        long stamp = shared();
-        try {
-            checkRange(opName, offset, length, size);
-            switch (op) {
-                case Vmo.OP_COMMIT -> {
-                    long start = Ranges.floor(offset, page);
-                    long end = Ranges.ceil(offset + length, page);
-                    store.commit(start, end - start);
-                }
-                case Vmo.OP_DECOMMIT -> store.decommit(offset, length);
-                case Vmo.OP_ZERO -> store.zero(offset, length);
-                default -> throw new IllegalArgumentException("not a page op: " + op);
-            }
-        } catch (LinuxException e) {
-            throw Os.fail(opName, e);
-        } finally {
-            lock.unlockRead(stamp);
-        }
+    public final int cachePolicy() {
+        return cachePolicy;
     }
 
-    /** A range op that only checks the range (cache maintenance, hints). */
-    public void checkOpRange(String opName, long offset, long length) {
-        syncSharedSize();
-        long stamp = shared();
-        try {
-            checkRange(opName, offset, length, size);
-        } finally {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    /** LOCK, TRY_LOCK, UNLOCK of a discardable VMO; range must be exactly [0, size). */
-    public LockState lockOp(int op, String opName, long offset, long length) {
-        return lockOp(op, opName, offset, length, () -> { });
-    }
-
-    /**
-     * LOCK, TRY_LOCK, UNLOCK in Zircon's order: NOT_SUPPORTED, then OUT_OF_RANGE, then
-     * {@code checkBuffer} (which throws INVALID_ARGS), all before the lock state changes.
-     */
-    public LockState lockOp(int op, String opName, long offset, long length, Runnable checkBuffer) {
-        if (discardable == null) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, opName, "the VMO is not DISCARDABLE");
-        }
-        LockState result = null;
-        boolean nowUnlocked = false;
-        long stamp = shared();
-        try {
-            if (offset != 0 || length != size) {
-                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, opName, "lock ops cover the whole VMO [0, "
-                        + Ranges.hex(size) + "), not offset " + Ranges.hex(offset) + " length " + Ranges.hex(length));
-            }
-            checkBuffer.run();
-            switch (op) {
-                case Vmo.OP_LOCK -> result = discardable.lock(size);
-                case Vmo.OP_TRY_LOCK -> result = discardable.tryLock(size);
-                case Vmo.OP_UNLOCK -> nowUnlocked = discardable.unlock();
-                default -> throw new IllegalArgumentException("not a lock op: " + op);
-            }
-        } finally {
-            lock.unlockRead(stamp);
-        }
-        // The purger takes this VMO's exclusive lock, so it is told only after the shared one is gone.
-        if (result != null) {
-            Purger.get().locked(this);
-        } else if (nowUnlocked) {
-            Purger.get().unlocked(this);
-        }
-        return result;
-    }
-
-    /** Discards the content if the VMO is unlocked. @return whether it did */
-    boolean discardIfUnlocked() {
-        long stamp = lock.writeLock();
-        try {
-            if (destroyed || !discardable.markDiscarded()) {
-                return false;
-            }
-            store.discard();
-            return true;
-        } finally {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    boolean unlockedAndKept() {
-        return discardable != null && discardable.unlockedAndKept();
-    }
-
-    public long committedBytes() {
-        long stamp = shared();
-        try {
-            return store.committedBytes();
-        } catch (LinuxException e) {
-            throw Os.fail("vmo.info", e);
-        } finally {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    /** Sets the cache policy; BAD_STATE while mapped or part of a copy-on-write tree. */
-    public void setCachePolicy(int policy, boolean inCowTree) {
+    /** Sets the cache policy (the handle checked MAP and the value); BAD_STATE while mapped or in a copy-on-write tree. */
+    public final void setCachePolicy(int policy) {
+        boolean inCowTree = inCowTree();
         long stamp = exclusive();
         try {
-            if (mappings.get() != 0) {
+            if (!mappings.isEmpty()) {
                 throw Ranges.fail(Status.ERR_BAD_STATE, "vmo.set_cache_policy(" + policy + ")", "the VMO is mapped");
             }
             if (inCowTree) {
@@ -535,60 +462,86 @@ public final class VmObject extends KernelObject {
             }
             cachePolicy = policy;
         } finally {
-            lock.unlockWrite(stamp);
+            unlockExclusive(stamp);
         }
     }
 
-    /** The {@code VmoInfo} flags that follow from how the VMO was made (copy-on-write child, immutable). */
-    public int childFlags() {
-        int flags = 0;
-        if (isCowChild()) {
-            flags |= VmoInfo.IS_COW_CLONE;
-            if ((childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) == (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) {
-                flags |= VmoInfo.IMMUTABLE;
+    // ---- bytes ----
+
+    /**
+     * Reads into {@code dst}. A fault while copying (the destination is a mapping past the end of its
+     * file, or a peer process truncated this VMO's shared file) is OUT_OF_RANGE.
+     */
+    public abstract void read(long offset, MemorySegment dst, long dstOffset, long length);
+
+    /** Writes from {@code src}; a fault while copying is OUT_OF_RANGE, as for {@link #read}. */
+    public abstract void write(long offset, MemorySegment src, long srcOffset, long length);
+
+    /**
+     * {@code zx_vmo_op_range} after the handle's rights checks (which also refused an unknown op): the
+     * checks of each op, in Zircon's order, then the op.
+     *
+     * @param buffer for LOCK and TRY_LOCK, where the lock state goes; may be null or NULL
+     * @return the lock state for LOCK and TRY_LOCK, otherwise null
+     */
+    public final LockState opRange(int op, String name, long offset, long length, MemorySegment buffer) {
+        switch (op) {
+            case Vmo.OP_COMMIT, Vmo.OP_DECOMMIT, Vmo.OP_ZERO -> pageOp(op, name, offset, length);
+            case Vmo.OP_LOCK, Vmo.OP_TRY_LOCK, Vmo.OP_UNLOCK -> {
+                return lockOp(op, name, offset, length, buffer);
             }
+            case Vmo.OP_CACHE_SYNC, Vmo.OP_CACHE_CLEAN, Vmo.OP_CACHE_CLEAN_INVALIDATE, Vmo.OP_CACHE_INVALIDATE -> {
+                if (length == 0) {
+                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "cache operations need a non-empty range");
+                }
+                checkCacheOps(name);
+                if (op == Vmo.OP_CACHE_INVALIDATE) {
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "CACHE_INVALIDATE is not supported");
+                }
+                checkOpRange(name, offset, length);
+                // x86 and arm64 Linux keep user memory coherent for the CPU; what remains is ordering.
+                java.lang.invoke.VarHandle.fullFence();
+            }
+            case Vmo.OP_DONT_NEED, Vmo.OP_ALWAYS_NEED, Vmo.OP_PREFETCH -> checkOpRange(name, offset, length);
+            default -> throw new IllegalArgumentException("not an op: " + op);
         }
-        return flags;
+        return null;
     }
 
-    /** @return what kind of VMO this is, for people: paged, physical, slice, snapshot or at-least-on-write */
-    public String kindName() {
-        if (kind == KIND_PHYSICAL) {
-            return "physical";
-        }
-        if (isSlice()) {
-            return "slice";
-        }
-        if (store instanceof io.zxmem.spi.PagerBacked) {
-            return "pager";
-        }
-        if (isCowChild()) {
-            return (childOptions & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
-        }
-        return "paged";
+    /** COMMIT, DECOMMIT, ZERO. */
+    abstract void pageOp(int op, String name, long offset, long length);
+
+    /** LOCK, TRY_LOCK, UNLOCK: NOT_SUPPORTED unless the VMO is discardable. */
+    LockState lockOp(int op, String name, long offset, long length, MemorySegment buffer) {
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "the VMO is not DISCARDABLE");
     }
 
-    public VmoInfo info(int handleRights, int extraFlags, long parentKoid) {
-        int flags = VmoInfo.VIA_HANDLE | extraFlags;
-        if (kind == KIND_PAGED) {
-            flags |= VmoInfo.TYPE_PAGED;
-        } else {
-            flags |= VmoInfo.CONTIGUOUS;
-        }
-        if (resizable()) {
-            flags |= VmoInfo.RESIZABLE;
-        }
-        if (discardable != null) {
-            flags |= VmoInfo.DISCARDABLE;
-        }
-        int m = mappings.get();
-        return new VmoInfo(koid(), name, size, parentKoid, children.get(), m, m > 0 ? 1 : 0, flags,
-                kind == KIND_PAGED ? committedBytes() : 0, handleRights, cachePolicy);
+    /** NOT_SUPPORTED when this kind of VMO has no cache operations. */
+    void checkCacheOps(String name) {
     }
 
-    /** Maps a window for a new {@code Mapping}; takes a reference the mapping gives back when closed. */
-    public PageStore.Window map(long offset, long length, int prot) {
-        syncSharedSize();
+    /** A range op that only checks the range (cache maintenance, hints). */
+    final void checkOpRange(String name, long offset, long length) {
+        syncSize();
+        long stamp = shared();
+        try {
+            checkRange(name, offset, length, size);
+        } finally {
+            unlockShared(stamp);
+        }
+    }
+
+    /** @return the bytes committed to this VMO's own pages; 0 where there are none to count */
+    public abstract long committedBytes();
+
+    // ---- mappings ----
+
+    /**
+     * Maps a window for a new mapping and lists it (what inspection shows); takes a reference that
+     * {@link #unmapped} gives back.
+     */
+    public final VmMapping map(long offset, long length, int prot, int perms) {
+        syncSize();
         // The reference first: when the last handle is closed meanwhile, the map fails with
         // BAD_HANDLE before anything is mapped, instead of mapping a window nobody would unmap.
         retain();
@@ -606,10 +559,10 @@ public final class VmObject extends KernelObject {
             o.parent.sliceMappings.incrementAndGet();
         }
         try {
-            PageStore.Window addr = store.mapWindow(offset, length, prot, cachePolicy);
+            VmMapping m = new VmMapping(this, store.mapWindow(offset, length, prot, cachePolicy), offset, perms);
             mapped = true;
-            mappings.incrementAndGet();
-            return addr;
+            mappings.add(m);
+            return m;
         } catch (LinuxException e) {
             throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
         } finally {
@@ -618,33 +571,65 @@ public final class VmObject extends KernelObject {
                     o.parent.sliceMappings.decrementAndGet();
                 }
             }
-            lock.unlockRead(stamp);
+            unlockShared(stamp);
             if (!mapped) {
                 release();
             }
         }
     }
 
-    /** Called by a mapping after it unmapped itself. */
-    public void unmapped() {
-        mappings.decrementAndGet();
+    /** Called by a mapping after it unmapped its window (or failed to): unlists it, gives back its reference. */
+    public final void unmapped(VmMapping m) {
+        mappings.remove(m);
         for (VmObject o = this; o.isSlice(); o = o.parent) {
             o.parent.sliceMappings.decrementAndGet();
         }
         release();
     }
 
-    void childCreated() {
-        if (children.getAndIncrement() == 0) {
-            updateSignals(Signals.VMO_ZERO_CHILDREN, 0);
-        }
+    public final int mappingCount() {
+        return mappings.size();
     }
 
-    void childDestroyed() {
-        if (children.decrementAndGet() == 0) {
-            updateSignals(0, Signals.VMO_ZERO_CHILDREN);
+    // ---- what it reports ----
+
+    /** @return what kind of VMO this is, for people: paged, physical, pager, slice, snapshot or at-least-on-write */
+    public abstract String kindName();
+
+    /** The {@code VmoInfo} flags of this kind of VMO (TYPE_PAGED or CONTIGUOUS, DISCARDABLE). */
+    abstract int kindFlags();
+
+    /** {@code zx_object_get_info(ZX_INFO_VMO)} as seen through a handle with {@code handleRights}. */
+    public final VmoInfo info(int handleRights) {
+        int flags = VmoInfo.VIA_HANDLE | kindFlags() | (pagerBacked() ? VmoInfo.PAGER_BACKED : 0);
+        if (isCowChild()) {
+            flags |= VmoInfo.IS_COW_CLONE;
+            if ((childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) == (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) {
+                flags |= VmoInfo.IMMUTABLE;
+            }
         }
+        if (resizable()) {
+            flags |= VmoInfo.RESIZABLE;
+        }
+        int m = mappings.size();
+        return new VmoInfo(koid(), name, size, parent == null ? 0 : parent.koid(), children.get(), m, m > 0 ? 1 : 0,
+                flags, committedBytes(), handleRights, cachePolicy);
     }
+
+    /** What inspection shows of this VMO; BAD_HANDLE when it was destroyed meanwhile. */
+    public final VmoSnapshot snapshot() {
+        PagerStore ps = store instanceof PagerStore p ? p : null;
+        List<VmoSnapshot.Mapped> listed = new ArrayList<>();
+        for (VmMapping m : mappings) {
+            listed.add(m.listing());
+        }
+        listed.sort((a, b) -> Long.compareUnsigned(a.address(), b.address()));
+        return new VmoSnapshot(koid(), parent == null ? 0 : parent.koid(), name, kindName(), size, committedBytes(),
+                info(0).flags() & ~VmoInfo.VIA_HANDLE, children.get(), handleRights(), listed,
+                ps == null ? 0 : ps.suppliedBytes(), ps == null ? 0 : ps.dirtyBytes());
+    }
+
+    // ---- the end ----
 
     @Override
     protected void destroy() {
@@ -655,9 +640,7 @@ public final class VmObject extends KernelObject {
         } finally {
             lock.unlockWrite(stamp);
             KoidTable.unregister(this);
-            if (discardable != null) {
-                Purger.get().untrack(this);
-            }
+            unpublished();
         }
         if (parent != null) {
             if (isCowChild()) {
@@ -668,5 +651,9 @@ public final class VmObject extends KernelObject {
             parent.childDestroyed();
             parent.release();
         }
+    }
+
+    /** Undoes {@link #published}; also runs when that failed or never ran. */
+    void unpublished() {
     }
 }
