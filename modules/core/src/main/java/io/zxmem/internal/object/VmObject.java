@@ -12,7 +12,6 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.store.MemfdStore;
-import io.zxmem.internal.store.SliceStore;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerBacked;
@@ -26,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * A virtual memory object, Zircon's {@code VmObject}: its size, content size, name, cache policy,
@@ -42,8 +40,8 @@ import java.util.function.Supplier;
  * destruction. So a store is never freed or shrunk under a copy in progress, which is what keeps
  * {@code read}/{@code write} from touching unmapped memory when a handle is closed on another thread.
  *
- * <p>Every VM object is made by {@link #make}: when making it fails, the store it was to own is
- * closed, and an object half linked into its parent and the {@link KoidTable} is unlinked again.
+ * <p>Every VM object is made by {@link VmObjectFactory}: when making it fails, the store it was to
+ * own is closed, and an object half linked into its parent and the {@link KoidTable} is unlinked again.
  */
 public abstract sealed class VmObject extends KernelObject permits VmObjectPaged, VmObjectPhysical {
     private final StampedLock lock = new StampedLock();
@@ -85,28 +83,6 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
         this.chainOffset = chainOffset;
     }
 
-    /**
-     * Makes a VM object that owns {@code store}; the one place objects are made. When the constructor
-     * fails the store is closed; when linking the object in fails, the object is released (which
-     * closes the store and unlinks what was linked).
-     */
-    static <T extends VmObject> T make(PageStore store, Supplier<T> constructor) {
-        T o;
-        try {
-            o = constructor.get();
-        } catch (RuntimeException | Error e) {
-            store.close();
-            throw e;
-        }
-        try {
-            o.publish();
-        } catch (RuntimeException | Error e) {
-            o.release();
-            throw e;
-        }
-        return o;
-    }
-
     /** Links the new object into its parent and the koid table: what {@link #destroy} undoes. */
     final void publish() {
         if (parent != null) {
@@ -126,74 +102,21 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
     void published() {
     }
 
-    /** A child of this VMO's own type over {@code store}, with this VMO's name and cache policy; see {@link #newChild}. */
+    /** A child of this VMO's own type over {@code store}, with this VMO's name and cache policy; see {@link VmObjectFactory#newChild}. */
     abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
             long chainOffset);
 
-    /**
-     * The one child factory: a child over {@code store} at {@code offset} of this VMO, made as
-     * {@code childOptions} ({@code Vmo.CHILD_*}) say, with this VMO's name and cache policy. The
-     * child holds this VMO alive and keeps its ZERO_CHILDREN signal cleared until it is gone.
-     */
-    final VmObject newChild(PageStore store, int childOptions, long offset, long size, long contentSize) {
-        int childVmoOptions = (childOptions & Vmo.CHILD_RESIZABLE) != 0 ? Vmo.RESIZABLE : 0;
-        return make(store, () -> constructChild(store, childVmoOptions, size, contentSize, childOptions,
-                chainOffset + offset));
-    }
-
     // ---- the tree ----
-
-    private static final int CHILD_KINDS = Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | Vmo.CHILD_SLICE;
-    private static final int CHILD_OPTIONS = CHILD_KINDS | Vmo.CHILD_RESIZABLE | Vmo.CHILD_NO_WRITE;
 
     /**
      * {@code zx_vmo_create_child} after the handle's checks (size, overflow, NO_WRITE|RESIZABLE and
-     * rights): the rest in Zircon's order. The caller holds a reference to this object for the call.
+     * rights): the rest in Zircon's order; see {@link VmObjectFactory}. The caller holds a reference to this
+     * object for the call.
      *
      * @return the child, whose one reference the caller owns
      */
     public final VmObject createChild(String op, int options, long offset, long size) {
-        if ((options & ~CHILD_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CHILD_OPTIONS));
-        }
-        int kind = options & CHILD_KINDS;
-        if (Integer.bitCount(kind) != 1) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
-                    "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
-        }
-        if (kind == Vmo.CHILD_SLICE && (options & Vmo.CHILD_RESIZABLE) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
-        }
-        if (isDiscardable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO cannot have children");
-        }
-        if (!Ranges.aligned(offset, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
-        }
-        long rounded = Ranges.ceil(size, page);
-        if (kind != Vmo.CHILD_SLICE) {
-            return createSnapshot(op, options, offset, rounded, size);
-        }
-        if (!Ranges.inside(offset, rounded, this.size)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice must lie inside the parent's size " + Ranges.hex(this.size));
-        }
-        if (resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
-        }
-        checkChainOffset(op, offset, rounded);
-        return newChild(new SliceStore(this, offset, rounded), options, offset, rounded, size);
-    }
-
-    /** A snapshot or at-least-on-write child: the checks of this kind of VMO, then the cut. */
-    abstract VmObject createSnapshot(String op, int options, long offset, long rounded, long size);
-
-    /** INVALID_ARGS when the child's offset added to this VMO's offset in its root overflows. */
-    final void checkChainOffset(String op, long offset, long rounded) {
-        long chain = chainOffset;
-        if (Ranges.overflows(chain, offset) || Ranges.overflows(chain + offset, rounded)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
-                    + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
-        }
+        return VmObjectFactory.create(this, op, options, offset, size);
     }
 
     /**
@@ -201,9 +124,11 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
      * another process as a window of a larger file.
      */
     public final VmObject slice(long offset, long size, long contentSize) {
-        long rounded = Ranges.roundUpOverflows(size, page) ? size : Ranges.ceil(size, page);
-        return newChild(new SliceStore(this, offset, rounded), Vmo.CHILD_SLICE, offset, size, contentSize);
+        return VmObjectFactory.slice(this, offset, size, contentSize);
     }
+
+    /** A snapshot or at-least-on-write child: the checks of this kind of VMO, then the cut. */
+    abstract VmObject createSnapshot(String op, int options, long offset, long rounded, long size);
 
     public final VmObject parent() {
         return parent;
@@ -538,53 +463,30 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
 
     /**
      * Maps a window for a new mapping and lists it (what inspection shows); takes a reference that
-     * {@link #unmapped} gives back.
+     * {@link #unmapped} gives back. See {@link VmMapping#map}.
      */
     public final VmMapping map(long offset, long length, int prot, int perms) {
         syncSize();
-        // The reference first: when the last handle is closed meanwhile, the map fails with
-        // BAD_HANDLE before anything is mapped, instead of mapping a window nobody would unmap.
-        retain();
-        boolean mapped = false;
-        long stamp;
-        try {
-            stamp = shared();
-        } catch (RuntimeException | Error e) {
-            release();
-            throw e;
-        }
-        // A slice's mapping counts on the VMOs whose pages it shows before it exists, so no cut
-        // under their locks can miss it.
-        for (VmObject o = this; o.isSlice(); o = o.parent) {
-            o.parent.sliceMappings.incrementAndGet();
-        }
-        try {
-            VmMapping m = new VmMapping(this, store.mapWindow(offset, length, prot, cachePolicy), offset, perms);
-            mapped = true;
-            mappings.add(m);
-            return m;
-        } catch (LinuxException e) {
-            throw Os.fail("vmar.map(vmo_offset=" + Ranges.hex(offset) + ", len=" + Ranges.hex(length) + ")", e);
-        } finally {
-            if (!mapped) {
-                for (VmObject o = this; o.isSlice(); o = o.parent) {
-                    o.parent.sliceMappings.decrementAndGet();
-                }
-            }
-            unlockShared(stamp);
-            if (!mapped) {
-                release();
-            }
-        }
+        return VmMapping.map(this, offset, length, prot, perms);
     }
 
     /** Called by a mapping after it unmapped its window (or failed to): unlists it, gives back its reference. */
     public final void unmapped(VmMapping m) {
         mappings.remove(m);
-        for (VmObject o = this; o.isSlice(); o = o.parent) {
-            o.parent.sliceMappings.decrementAndGet();
-        }
+        slicesMapped(-1);
         release();
+    }
+
+    /** Lists a window just mapped (under the shared lock, so a cache-policy change cannot miss it). */
+    final void mapped(VmMapping m) {
+        mappings.add(m);
+    }
+
+    /** Counts a mapping of this slice on every VMO whose pages it shows. */
+    final void slicesMapped(int delta) {
+        for (VmObject o = this; o.isSlice(); o = o.parent) {
+            o.parent.sliceMappings.addAndGet(delta);
+        }
     }
 
     public final int mappingCount() {

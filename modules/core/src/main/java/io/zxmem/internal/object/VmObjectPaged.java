@@ -75,7 +75,7 @@ public final class VmObjectPaged extends VmObject {
      * takes the store, closing it if making the object fails.
      */
     public static VmObjectPaged adopt(PageStore store, int options, long size, long contentSize, String name) {
-        return make(store, () -> new VmObjectPaged(store, options, size, contentSize, Vmo.CACHE_CACHED, name,
+        return VmObjectFactory.make(store, () -> new VmObjectPaged(store, options, size, contentSize, Vmo.CACHE_CACHED, name,
                 null, 0, 0));
     }
 
@@ -111,8 +111,8 @@ public final class VmObjectPaged extends VmObject {
         if (cachePolicy() != Vmo.CACHE_CACHED) {
             throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
         }
-        checkChainOffset(op, offset, rounded);
-        return newChild(cutCopyOnWrite(op, offset, rounded), options, offset, rounded, size);
+        VmObjectFactory.checkChainOffset(this, op, offset, rounded);
+        return VmObjectFactory.newChild(this, cutCopyOnWrite(op, offset, rounded), options, offset, rounded, size);
     }
 
     /** Resolves slices to the VMO whose pages they window, then lets the engine cut the child under its lock. */

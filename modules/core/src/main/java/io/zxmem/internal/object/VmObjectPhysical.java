@@ -39,7 +39,7 @@ public final class VmObjectPhysical extends VmObject {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
         }
         PhysicalStore store = new PhysicalStore(resource, region, paddr - base, size);
-        return make(store, () -> new VmObjectPhysical(store, size, size, Vmo.CACHE_UNCACHED, "", null, 0, 0));
+        return VmObjectFactory.make(store, () -> new VmObjectPhysical(store, size, size, Vmo.CACHE_UNCACHED, "", null, 0, 0));
     }
 
     @Override
