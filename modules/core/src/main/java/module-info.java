@@ -1,7 +1,9 @@
 /**
  * zxmem: Fuchsia Zircon virtual memory objects on Linux. The public API is the package
- * {@code io.zxmem}; {@code io.zxmem.internal} and {@code io.zxmem.spi} are implementation, the
- * latter shared only with zxmem's own modules (children, physical memory, sharing).
+ * {@code io.zxmem}; {@code io.zxmem.internal} (the VM objects) and {@code io.zxmem.internal.store}
+ * (where the bytes live) are implementation; {@code io.zxmem.spi} is what zxmem's own modules
+ * (children, sharing, physical memory, pagers) implement and exchange. modules/core/README.md
+ * describes the layers.
  */
 module io.zxmem {
     requires transitive io.zxmem.linux;

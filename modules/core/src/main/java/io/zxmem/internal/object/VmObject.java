@@ -12,6 +12,7 @@ import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.store.MemfdStore;
+import io.zxmem.internal.store.SliceStore;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerBacked;
@@ -43,7 +44,8 @@ import java.util.function.Function;
  * <p>Every VM object is made by {@link VmObjectFactory}: when making it fails, the store it was to
  * own is closed, and an object half linked into its parent and the {@link KoidTable} is unlinked again.
  */
-public abstract sealed class VmObject extends KernelObject permits VmObjectPaged, VmObjectPhysical {
+public abstract sealed class VmObject extends KernelObject implements SliceStore.Parent
+        permits VmObjectPaged, VmObjectPhysical {
     private final StampedLock lock = new StampedLock();
     private volatile PageStore store;
     private final int options;
@@ -214,6 +216,7 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
      * file's end) a late fault of {@code op} is thrown before the lock is released, never while it is
      * being released (see {@link Faults}).
      */
+    @Override
     public final <R> R withStore(Function<PageStore, R> op, boolean mayFault) {
         long stamp = shared();
         try {
@@ -258,6 +261,12 @@ public abstract sealed class VmObject extends KernelObject permits VmObjectPaged
     public final VmObject sharedBase() {
         VmObject base = base();
         return base.store instanceof MemfdStore m && m.isShared() ? base : null;
+    }
+
+    /** For a slice of this VMO: whether a copy may fault because another process may shrink the file. */
+    @Override
+    public final boolean fileMayBeShared() {
+        return sharedBase() != null;
     }
 
     /** Takes the shared lock, failing with BAD_HANDLE if the object is gone. */

@@ -38,7 +38,8 @@ public final class VmObjectPhysical extends VmObject {
         if (size == 0 || !Ranges.aligned(paddr, page) || !Ranges.aligned(size, page)) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
         }
-        PhysicalStore store = new PhysicalStore(resource, region, paddr - base, size);
+        resource.retain();
+        PhysicalStore store = new PhysicalStore(resource::release, region, paddr - base, size);
         return VmObjectFactory.make(store, () -> new VmObjectPhysical(store, size, size, Vmo.CACHE_UNCACHED, "", null, 0, 0));
     }
 

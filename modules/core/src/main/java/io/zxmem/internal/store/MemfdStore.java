@@ -1,66 +1,41 @@
 package io.zxmem.internal.store;
 
-import static io.zxmem.linux.sys.Linux.FALLOC_FL_KEEP_SIZE;
-import static io.zxmem.linux.sys.Linux.FALLOC_FL_PUNCH_HOLE;
-import static io.zxmem.linux.sys.Linux.MAP_ANONYMOUS;
-import static io.zxmem.linux.sys.Linux.MAP_FIXED;
-import static io.zxmem.linux.sys.Linux.MAP_NORESERVE;
-import static io.zxmem.linux.sys.Linux.MAP_PRIVATE;
-import static io.zxmem.linux.sys.Linux.MAP_SHARED;
-import static io.zxmem.linux.sys.Linux.PROT_NONE;
-import static io.zxmem.linux.sys.Linux.PROT_READ;
-import static io.zxmem.linux.sys.Linux.PROT_WRITE;
-
-import io.zxmem.Status;
 import io.zxmem.internal.Copies;
-import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Errno;
-import io.zxmem.linux.sys.LibC;
-import io.zxmem.linux.sys.Linux;
-import io.zxmem.linux.sys.NativeAccess;
-import io.zxmem.spi.EmptyFile;
-import io.zxmem.spi.PageStore;
 import io.zxmem.spi.SharedStore;
 import io.zxmem.spi.WatchedFile;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Anonymous VMO memory: memfd files, mapped {@code MAP_SHARED}, so that every mapping, {@code read}
- * and {@code write} see the same pages, and other processes can map them too.
+ * and {@code write} see the same pages, and other processes can map them too. The store puts four
+ * parts together, each with one job:
+ * <ul>
+ * <li>{@link VmoManager}: the 2^62-byte memfd segments and the file calls on them;
+ * <li>{@link CanonicalMapping}: the internal whole-VMO mapping that reads and writes copy through,
+ *     and the residency bitmap that keeps reads from committing pages;
+ * <li>{@link WindowTable}: the user windows and the copy-on-write engine's {@link Watcher};
+ * <li>{@link WriteSeal}: how this process keeps writing after sharing the file read-only;
+ * </ul>
+ * and {@link MemoryHeadroom} checks large commits. This class decides which part serves each call.
  *
- * <p><b>Huge sparse VMOs.</b> One Linux file addresses at most 2^63-1 bytes, and a VMO may be almost
- * 2^64. The VMO's range is therefore cut into segments of 2^62 bytes, each its own memfd, created
- * only when something is written, committed or mapped there. Unwritten ranges are file holes and
- * cost nothing.
- *
- * <p><b>Reads and writes.</b> For VMOs up to 64 GiB, {@code read}/{@code write} copy through one
- * internal whole-VMO mapping (memcpy speed, 3-4x {@code pread} at 4 KiB). A read through a shared
- * memfd mapping would allocate the pages it touches, and Zircon's reads do not commit memory, so a
- * read goes through the mapping only for pages known to be resident (a bitmap fed by writes and by
- * {@code mincore}); other reads use {@code pread}, which returns zeros for holes without allocating.
- * Larger VMOs use {@code pread}/{@code pwrite} throughout.
+ * <p>OS failures propagate as {@code LinuxException}: the VM object that called names the Zircon
+ * call in the {@code ZxException} it makes of them ({@code Os.fail}). The store itself throws
+ * {@code ZxException} only for refusals Zircon would make (NO_MEMORY for a commit that cannot fit).
  */
 public final class MemfdStore implements SharedStore, WatchedFile {
     /** log2 of the bytes one memfd covers. */
-    public static final int SEGMENT_SHIFT = 62;
-    public static final long SEGMENT = 1L << SEGMENT_SHIFT;
+    public static final int SEGMENT_SHIFT = VmoManager.SEGMENT_SHIFT;
+    public static final long SEGMENT = VmoManager.SEGMENT;
     /** VMOs up to this size get an internal whole-VMO mapping for read and write. */
-    public static final long CANONICAL_MAX = 1L << 36;
-    private static final int MAX_SEGMENTS = 4;
-    private static final long ST_BLOCKS = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_blocks"));
-    private static final long ST_SIZE = Linux.STAT.byteOffset(MemoryLayout.PathElement.groupElement("st_size"));
-
-    private static final LibC C = LibC.get();
-    /** Commits of at least this many bytes are checked against the memory left (see {@link #checkRoomFor}). */
-    private static final long CHECKED_COMMIT = 16L << 20;
+    public static final long CANONICAL_MAX = CanonicalMapping.MAX;
 
     private final long page;
-    private final String name;
-    private final int[] fds = {-1, -1, -1, -1};
+    private final VmoManager segments;
+    private final CanonicalMapping canonical;
+    private final WindowTable windows = new WindowTable();
     /** False for a memfd received without WRITE: its internal mapping is then read-only. */
     private final boolean writable;
     /**
@@ -73,65 +48,13 @@ public final class MemfdStore implements SharedStore, WatchedFile {
      * not recycled. Every accessor that gives out the descriptor sets this (or {@link #shared}).
      */
     private volatile boolean exposed;
-    private long size;
-    private volatile MemorySegment canonical;
-    private PageBitmap resident;
-    /** Live user windows ({@link #mapWindow}); the monitor also orders them against {@link #watcher}. */
-    private final java.util.Set<Tracked> windows = new java.util.HashSet<>();
-    /** The copy-on-write engine's watcher, installed once ({@link #watch}). */
-    private volatile Watcher watcher;
-
-    @Override
-    public Watcher watcher() {
-        return watcher;
-    }
-
-    @Override
-    public void watch(Watcher w) {
-        synchronized (windows) {
-            if (watcher != null) {
-                throw new IllegalStateException("a store has one watcher");
-            }
-            java.util.List<Tracked> told = new java.util.ArrayList<>();
-            try {
-                for (Tracked t : windows) {
-                    w.mapped(t.address, t.shown, t.offset);
-                    told.add(t);
-                }
-            } catch (RuntimeException | Error e) {
-                for (Tracked t : told) {
-                    w.unmapping(t.address, t.shown, t.offset);
-                }
-                throw e;
-            }
-            watcher = w;
-        }
-    }
-
-    @Override
-    public int file() {
-        // The engine may keep (a dup of) this file as a child's source: it must never be recycled.
-        exposed = true;
-        return fds[1] < 0 && fds[2] < 0 && fds[3] < 0 ? fds[0] : -1;
-    }
-
-    private void modifying(long offset, long length) {
-        Watcher w = watcher;
-        if (w != null && length != 0) {
-            w.modifying(offset, length);
-        }
-    }
 
     /** A store of {@code size} bytes (page-aligned), all zero. */
     public MemfdStore(String name, long size, long page) {
-        this.name = name;
         this.page = page;
-        this.size = size;
         this.writable = true;
-        fds[0] = createFd(0, size);
-        if (size <= CANONICAL_MAX && size >= 0) {
-            resident = new PageBitmap(size / page);
-        }
+        this.segments = new VmoManager(name, size);
+        this.canonical = new CanonicalMapping(size, page, true);
     }
 
     /** A store around an existing memfd of {@code size} bytes (received from another process). */
@@ -144,55 +67,35 @@ public final class MemfdStore implements SharedStore, WatchedFile {
      * without WRITE (the file is then sealed against writes and only read-only mappings of it work).
      */
     public MemfdStore(String name, int fd, long size, long page, boolean writable) {
-        if (Ranges.above(size, SEGMENT)) {
-            throw new IllegalArgumentException("an adopted memfd covers one segment at most");
-        }
-        this.name = name;
+        this.segments = new VmoManager(name, fd, size);
         this.page = page;
-        this.size = size;
         this.writable = writable;
         this.shared = true;
-        fds[0] = fd;
-        if (size <= CANONICAL_MAX) {
-            resident = new PageBitmap(size / page);
-        }
+        this.canonical = new CanonicalMapping(size, page, writable);
     }
 
-    private static int segment(long offset) {
-        return (int) (offset >>> SEGMENT_SHIFT);
+    @Override
+    public Watcher watcher() {
+        return windows.watcher();
     }
 
-    /** Bytes of segment {@code k} that lie below {@code size}. */
-    private static long segmentLength(int k, long size) {
-        long start = (long) k << SEGMENT_SHIFT;
-        if (Long.compareUnsigned(size, start) <= 0) {
-            return 0;
-        }
-        return Ranges.min(size - start, SEGMENT);
+    @Override
+    public void watch(Watcher w) {
+        windows.watch(w);
     }
 
-    private int createFd(int k, long size) {
-        return MemfdPool.open(name, segmentLength(k, size));
-    }
-
-    /** The memfd behind segment {@code k}, created on first use. */
-    private int fd(int k) {
-        int fd = fds[k];
-        if (fd >= 0) {
-            return fd;
-        }
-        synchronized (fds) {
-            if (fds[k] < 0) {
-                fds[k] = createFd(k, size);
-            }
-            return fds[k];
-        }
+    @Override
+    public int file() {
+        // The engine may keep (a dup of) this file as a child's source: it must never be recycled.
+        exposed = true;
+        return segments.onlyFile();
     }
 
     /**
      * @return whether the memfd has left or entered this process: another process may write it (or,
      *         holding RESIZE, resize it) without passing through this store
      */
+    @Override
     public boolean isShared() {
         return shared;
     }
@@ -200,19 +103,16 @@ public final class MemfdStore implements SharedStore, WatchedFile {
     /** @return the memfd of the first segment, for sharing with other processes */
     public int fd() {
         exposed = true;
-        return fds[0];
+        return segments.first();
     }
 
     /** Also marks the store shared, after its watcher let every copy-on-write child take what it needs. */
     @Override
     public int sharedFd() {
-        synchronized (fds) {
-            int fd = fds[1] < 0 && fds[2] < 0 && fds[3] < 0 && !Ranges.above(size, SEGMENT) ? fds[0] : -1;
+        synchronized (segments) {
+            int fd = segments.wholeFile();
             if (fd >= 0) {
-                Watcher w = watcher;
-                if (w != null) {
-                    w.exporting();
-                }
+                windows.exporting();
                 shared = true;
             }
             return fd;
@@ -230,23 +130,7 @@ public final class MemfdStore implements SharedStore, WatchedFile {
      */
     @Override
     public boolean prepareWriteSeal() {
-        return !writable || size == 0 || canonical() != null;
-    }
-
-    /** @return the internal whole-VMO mapping, created on first use, or null if the VMO is too large */
-    private MemorySegment canonical() {
-        MemorySegment m = canonical;
-        if (m != null || resident == null || size == 0) {
-            return m;
-        }
-        synchronized (fds) {
-            if (canonical == null) {
-                int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-                MemorySegment addr = C.mmap(MemorySegment.NULL, size, prot, MAP_SHARED, fds[0], 0);
-                canonical = NativeAccess.segment(addr, size);
-            }
-            return canonical;
-        }
+        return WriteSeal.prepare(canonical, segments.first(), segments.size());
     }
 
     @Override
@@ -254,13 +138,13 @@ public final class MemfdStore implements SharedStore, WatchedFile {
         if (length == 0) {
             return;
         }
-        MemorySegment m = canonical();
-        if (m != null && resident(m, offset, length)) {
+        MemorySegment m = canonical.get(segments.first());
+        if (m != null && canonical.resident(m, offset, length)) {
             Copies.copy(m, offset, dst, dstOffset, length, shared);
             return;
         }
         try {
-            preadInto(offset, dst, dstOffset, length);
+            segments.pread(offset, dst, dstOffset, length);
         } catch (LinuxException e) {
             if (e.errno() != Errno.EFAULT) {
                 throw e;
@@ -271,56 +155,16 @@ public final class MemfdStore implements SharedStore, WatchedFile {
         }
     }
 
-    private void preadInto(long offset, MemorySegment dst, long dstOffset, long length) {
-        pieces(offset, length, (k, in, at, n) -> {
-            int fd = fds[k];
-            long done = 0;
-            while (fd >= 0 && done < n) {
-                long r = C.pread(fd, dst.asSlice(dstOffset + at + done, n - done), n - done, in + done);
-                if (r == 0) {
-                    break;
-                }
-                done += r;
-            }
-            if (done < n) {
-                dst.asSlice(dstOffset + at + done, n - done).fill((byte) 0);
-            }
-        });
-    }
-
     private void bounced(long offset, MemorySegment dst, long dstOffset, long length) {
         long chunk = Math.min(length, 1L << 20);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(chunk, page);
             for (long done = 0; done < length;) {
                 long n = Math.min(chunk, length - done);
-                preadInto(offset + done, buf, 0, n);
+                segments.pread(offset + done, buf, 0, n);
                 MemorySegment.copy(buf, 0, dst, dstOffset + done, n);
                 done += n;
             }
-        }
-    }
-
-    /** Whether every page of the range is in the page cache, asking the kernel for pages not yet known. */
-    private boolean resident(MemorySegment m, long offset, long length) {
-        long first = offset / page;
-        long last = (offset + length - 1) / page;
-        if (resident.allSet(first, last)) {
-            return true;
-        }
-        long pages = last - first + 1;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment vec = a.allocate(pages);
-            C.mincore(m.asSlice(first * page, pages * page), pages * page, vec);
-            boolean all = true;
-            for (long i = 0; i < pages; i++) {
-                if ((vec.get(ValueLayout.JAVA_BYTE, i) & 1) != 0) {
-                    resident.set(first + i, first + i);
-                } else {
-                    all = false;
-                }
-            }
-            return all;
         }
     }
 
@@ -329,120 +173,32 @@ public final class MemfdStore implements SharedStore, WatchedFile {
         if (length == 0) {
             return;
         }
-        modifying(offset, length);
-        MemorySegment m = canonical();
+        windows.modifying(offset, length);
+        MemorySegment m = canonical.get(segments.first());
         if (m != null) {
             Copies.copy(src, srcOffset, m, offset, length, shared);
-            resident.set(offset / page, (offset + length - 1) / page);
+            canonical.touched(offset, length);
             return;
         }
-        pieces(offset, length, (k, in, at, n) -> {
-            int fd = fd(k);
-            long done = 0;
-            while (done < n) {
-                done += C.pwrite(fd, src.asSlice(srcOffset + at + done, n - done), n - done, in + done);
-            }
-        });
-    }
-
-    /**
-     * Cuts {@code [offset, offset+length)} at segment boundaries and runs {@code op} on each piece:
-     * segment index, offset inside that segment's file, offset of the piece from {@code offset}, length.
-     */
-    private static void pieces(long offset, long length, PieceOp op) {
-        long at = 0;
-        while (length != 0) {
-            long in = (offset + at) & (SEGMENT - 1);
-            long n = Ranges.min(length, SEGMENT - in);
-            op.apply(segment(offset + at), in, at, n);
-            at += n;
-            length -= n;
-        }
-    }
-
-    @FunctionalInterface
-    private interface PieceOp {
-        void apply(int segment, long fileOffset, long at, long length);
-    }
-
-    /** Runs {@code op(fd, offsetInFile, length)} for each segment piece, creating missing files if asked. */
-    private void eachSegment(long offset, long length, boolean create, SegmentOp op) {
-        pieces(offset, length, (k, in, at, n) -> {
-            int fd = create ? fd(k) : fds[k];
-            if (fd >= 0) {
-                op.apply(fd, in, n);
-            }
-        });
-    }
-
-    @FunctionalInterface
-    private interface SegmentOp {
-        void apply(int fd, long offset, long length);
+        segments.pwrite(offset, src, srcOffset, length);
     }
 
     /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
     @Override
     public void forEachData(long offset, long length, Extents action) {
-        long at = offset;
-        long left = length;
-        while (left != 0) {
-            int k = segment(at);
-            long in = at & (SEGMENT - 1);
-            long n = Ranges.min(left, SEGMENT - in);
-            int fd = fds[k];
-            long segBase = at - in;
-            long end = in + n;
-            long pos = in;
-            while (fd >= 0 && pos < end) {
-                long data = C.lseek(fd, pos, Linux.SEEK_DATA);
-                if (data < 0 || data >= end) {
-                    break;
-                }
-                long hole = C.lseek(fd, data, Linux.SEEK_HOLE);
-                if (hole < 0 || hole > end) {
-                    hole = end;
-                }
-                action.accept(segBase + data, hole - data);
-                pos = hole;
-            }
-            at += n;
-            left -= n;
-        }
+        segments.forEachData(offset, length, action);
     }
 
     @Override
     public void commit(long offset, long length) {
-        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
-            checkRoomFor(offset, length);
-        }
-        eachSegment(offset, length, true, (fd, off, len) -> C.fallocate(fd, 0, off, len));
-        if (resident != null && length != 0) {
-            resident.set(offset / page, (offset + length - 1) / page);
-        }
+        MemoryHeadroom.checkCommit(offset, length, segments::forEachData);
+        segments.allocate(offset, length);
+        canonical.touched(offset, length);
     }
 
     /** Throws NO_MEMORY when committing the holes of the range would not fit ({@link #commit}'s check). */
     public void ensureRoom(long offset, long length) {
-        if (Long.compareUnsigned(length, CHECKED_COMMIT) >= 0) {
-            checkRoomFor(offset, length);
-        }
-    }
-
-    /**
-     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
-     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
-     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
-     */
-    private void checkRoomFor(long offset, long length) {
-        long[] allocated = {0};
-        forEachData(offset, length, (off, len) -> allocated[0] += len);
-        long needed = length - allocated[0];
-        long room = MemoryHeadroom.bytes();
-        if (Long.compareUnsigned(needed, room) > 0) {
-            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
-                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
-                    + " are left to this process (MemAvailable and cgroup memory limits)");
-        }
+        MemoryHeadroom.checkCommit(offset, length, segments::forEachData);
     }
 
     @Override
@@ -452,76 +208,37 @@ public final class MemfdStore implements SharedStore, WatchedFile {
 
     @Override
     public void zero(long offset, long length) {
-        modifying(offset, length);
+        windows.modifying(offset, length);
         // A hole punched into a partial page zeroes those bytes and keeps the page; whole pages are freed.
         try {
-            eachSegment(offset, length, false,
-                    (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+            segments.punchHole(offset, length);
         } catch (LinuxException e) {
-            // Sealed against writes (shared read-only): punching holes is refused, so write zeros
-            // through the internal mapping instead; the pages stay committed.
-            MemorySegment m = canonical;
-            if (e.errno() != Errno.EPERM || m == null || !writable) {
+            if (!WriteSeal.zero(canonical, e, offset, length)) {
                 throw e;
             }
-            m.asSlice(offset, length).fill((byte) 0);
             return;
         }
-        if (resident != null && length != 0) {
-            long first = Ranges.ceil(offset, page) / page;
-            long end = Ranges.floor(offset + length, page) / page;
-            if (end > first) {
-                resident.clear(first, end - 1);
-            }
-        }
+        canonical.freed(offset, length);
     }
 
     @Override
     public long committedBytes() {
-        long total = 0;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(Linux.STAT);
-            for (int fd : fds) {
-                if (fd >= 0) {
-                    C.fstat(fd, st);
-                    total += st.get(ValueLayout.JAVA_LONG, ST_BLOCKS) * 512;
-                }
-            }
-        }
-        return total;
+        return segments.allocatedBytes();
     }
 
     @Override
     public void resize(long newSize) {
+        long size = segments.size();
         if (Long.compareUnsigned(newSize, size) < 0) {
-            modifying(newSize, size - newSize);
+            windows.modifying(newSize, size - newSize);
         }
-        int keep = newSize == 0 ? 1 : segment(newSize - 1) + 1;
-        for (int k = 0; k < MAX_SEGMENTS; k++) {
-            if (fds[k] < 0) {
-                continue;
-            }
-            if (k >= keep) {
-                // Truncate, do not close: a mapping made earlier still maps this very file. Emptied,
-                // it faults there while the range is gone; kept, the file is what that mapping, read
-                // and write all use again once the VMO grows back (a new file would leave it stale).
-                C.ftruncate(fds[k], 0);
-            } else {
-                C.ftruncate(fds[k], segmentLength(k, newSize));
-            }
-        }
-        dropCanonical();
-        size = newSize;
-        resident = newSize <= CANONICAL_MAX && newSize >= 0 ? new PageBitmap(newSize / page) : null;
+        segments.resize(newSize);
+        canonical.reset(newSize);
     }
 
     /** @return the size of the first segment's memfd as the kernel has it now ({@code fstat}) */
     public long fileSize() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(Linux.STAT);
-            C.fstat(fds[0], st);
-            return st.get(ValueLayout.JAVA_LONG, ST_SIZE);
-        }
+        return segments.firstFileSize();
     }
 
     /**
@@ -530,82 +247,31 @@ public final class MemfdStore implements SharedStore, WatchedFile {
      * exclusive lock.
      */
     public void adoptSize(long newSize) {
-        dropCanonical();
-        size = newSize;
-        resident = newSize <= CANONICAL_MAX && newSize >= 0 ? new PageBitmap(newSize / page) : null;
-    }
-
-    private void dropCanonical() {
-        MemorySegment m = canonical;
-        if (m != null) {
-            canonical = null;
-            C.munmap(m, m.byteSize());
-        }
+        canonical.reset(newSize);
+        segments.adoptSize(newSize);
     }
 
     @Override
     public void discard() {
-        modifying(0, size);
-        eachSegment(0, size, false,
-                (fd, off, len) -> C.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
-        if (resident != null) {
-            resident.clearAll();
-        }
+        windows.modifying(0, segments.size());
+        segments.punchHole(0, segments.size());
+        canonical.freedAll();
     }
 
     @Override
     public MemorySegment map(long offset, long length, int prot, int cachePolicy) {
-        int first = segment(offset);
-        int last = segment(offset + length - 1);
-        if (first == last) {
-            try {
-                return C.mmap(MemorySegment.NULL, length, prot, MAP_SHARED, fd(first), offset & (SEGMENT - 1));
-            } catch (LinuxException e) {
-                MemorySegment dup = sealedWritableWindow(e, offset, length, prot);
-                if (dup == null) {
-                    throw e;
-                }
-                return dup;
-            }
-        }
-        // The window spans two files: reserve the whole range, then place each file's piece into it.
-        MemorySegment base = C.mmap(MemorySegment.NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         try {
-            long at = 0;
-            while (at < length) {
-                long off = offset + at;
-                long n = Math.min(length - at, SEGMENT - (off & (SEGMENT - 1)));
-                C.mmap(MemorySegment.ofAddress(base.address() + at), n, prot, MAP_SHARED | MAP_FIXED,
-                        fd(segment(off)), off & (SEGMENT - 1));
-                at += n;
+            return segments.map(offset, length, prot);
+        } catch (LinuxException e) {
+            // Only a window inside one segment can be the sealed file's (one segment at most is shared).
+            MemorySegment dup = VmoManager.segment(offset) == VmoManager.segment(offset + length - 1)
+                    ? WriteSeal.writableWindow(canonical, e, offset, length, prot)
+                    : null;
+            if (dup == null) {
+                throw e;
             }
-        } catch (RuntimeException e) {
-            C.munmap(base, length);
-            throw e;
+            return dup;
         }
-        return base;
-    }
-
-    /**
-     * After the file was sealed with {@code F_SEAL_FUTURE_WRITE} (a handle without WRITE went to another
-     * process), nobody can map it writable any more; but a mapping of the pages of our own writable
-     * internal mapping, made by {@code mremap} with old size 0, still can. So the sealing process keeps
-     * its full write access to what it shared read-only.
-     *
-     * @return the new mapping, or null when this is not that case
-     */
-    private MemorySegment sealedWritableWindow(LinuxException e, long offset, long length, int prot) {
-        MemorySegment m = canonical;
-        if (e.errno() != Errno.EPERM || (prot & PROT_WRITE) == 0 || m == null
-                || !Ranges.inside(offset, length, m.byteSize())) {
-            return null;
-        }
-        MemorySegment dup = C.mremap(MemorySegment.ofAddress(m.address() + offset), 0, length, Linux.MREMAP_MAYMOVE,
-                MemorySegment.NULL);
-        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0) {
-            C.mprotect(dup, length, prot);
-        }
-        return dup;
     }
 
     /** Like {@link #map}, and the window is known to this store's {@link Watcher}. */
@@ -622,89 +288,13 @@ public final class MemfdStore implements SharedStore, WatchedFile {
     /** The watcher hears only of the {@code shown} part; the rest is an empty file from the start. */
     @Override
     public Window mapWindow(long offset, long length, long shown, int prot, int cachePolicy) {
-        synchronized (windows) {
-            MemorySegment addr = map(offset, length, prot, cachePolicy);
-            try {
-                if (shown != length) {
-                    EmptyFile.map(MemorySegment.ofAddress(addr.address() + shown), length - shown, prot, true);
-                }
-            } catch (RuntimeException | Error e) {
-                C.munmap(addr, length);
-                throw e;
-            }
-            Tracked w = new Tracked(addr.address(), length, offset, shown);
-            Watcher g = watcher;
-            if (g != null) {
-                try {
-                    g.mapped(w.address, shown, offset);
-                } catch (RuntimeException | Error e) {
-                    C.munmap(addr, length);
-                    throw e;
-                }
-            }
-            windows.add(w);
-            return w;
-        }
-    }
-
-    /** A user window: {@code munmap} under the windows' monitor, so a watcher never sees it half gone. */
-    private final class Tracked implements Window {
-        final long address;
-        final long length;
-        final long offset;
-        /** The part that shows this store's file (the rest maps an empty file): all the watcher knows of. */
-        final long shown;
-
-        Tracked(long address, long length, long offset, long shown) {
-            this.address = address;
-            this.length = length;
-            this.offset = offset;
-            this.shown = shown;
-        }
-
-        @Override
-        public long address() {
-            return address;
-        }
-
-        @Override
-        public long length() {
-            return length;
-        }
-
-        @Override
-        public void protect(int prot) {
-            C.mprotect(MemorySegment.ofAddress(address), length, prot);
-        }
-
-        @Override
-        public void unmap() {
-            synchronized (windows) {
-                windows.remove(this);
-                Watcher g = watcher;
-                if (g != null) {
-                    g.unmapping(address, shown, offset);
-                }
-                C.munmap(MemorySegment.ofAddress(address), length);
-            }
-        }
+        return windows.open(this::map, offset, length, shown, prot, cachePolicy);
     }
 
     @Override
     public void close() {
-        Watcher w = watcher;
-        if (w != null) {
-            w.closing(); // the engine saves what dependents still need, then forgets this store
-        }
-        dropCanonical();
-        if (!shared && !exposed && writable && w == null) {
-            MemfdPool.recycle(name, fds, size);
-        }
-        for (int k = 0; k < MAX_SEGMENTS; k++) {
-            if (fds[k] >= 0) {
-                C.close(fds[k]);
-                fds[k] = -1;
-            }
-        }
+        boolean watched = windows.closing(); // the engine saves what dependents still need, then forgets this store
+        canonical.drop();
+        segments.close(!shared && !exposed && writable && !watched);
     }
 }

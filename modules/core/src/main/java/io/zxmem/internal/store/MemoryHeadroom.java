@@ -1,5 +1,8 @@
 package io.zxmem.internal.store;
 
+import io.zxmem.Status;
+import io.zxmem.internal.Ranges;
+import io.zxmem.spi.PageStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,9 +23,41 @@ public final class MemoryHeadroom {
     /** Each limited cgroup level: its limit file, its usage file and its memory.stat. */
     private record Level(Path limit, Path usage, Path stat, String activeFile, String inactiveFile) {}
 
+    /** Commits of at least this many bytes are checked against the memory left ({@link #checkCommit}). */
+    static final long CHECKED_COMMIT = 16L << 20;
+
     private static volatile List<Level> levels;
 
     private MemoryHeadroom() {}
+
+    /** What a store already holds: its data extents, as {@code PageStore.forEachData} reports them. */
+    @FunctionalInterface
+    interface Data {
+        void forEachData(long offset, long length, PageStore.Extents action);
+    }
+
+    /**
+     * Shmem pages never fail to allocate with ENOMEM: past the memory of the machine or of the
+     * cgroup, the kernel kills a process instead (this JVM, most likely). So a large COMMIT first
+     * counts the holes it would fill and, as Zircon does, fails with NO_MEMORY when they do not fit.
+     * Commits below {@link #CHECKED_COMMIT} pass unchecked.
+     *
+     * @throws io.zxmem.ZxException NO_MEMORY when committing the holes of the range would not fit
+     */
+    static void checkCommit(long offset, long length, Data data) {
+        if (Long.compareUnsigned(length, CHECKED_COMMIT) < 0) {
+            return;
+        }
+        long[] allocated = {0};
+        data.forEachData(offset, length, (off, len) -> allocated[0] += len);
+        long needed = length - allocated[0];
+        long room = bytes();
+        if (Long.compareUnsigned(needed, room) > 0) {
+            throw Ranges.fail(Status.ERR_NO_MEMORY, "vmo.op_range(COMMIT, offset=" + Ranges.hex(offset) + ", size="
+                    + Ranges.hex(length) + ")", "needs " + Ranges.hex(needed) + " more bytes but only " + Ranges.hex(room)
+                    + " are left to this process (MemAvailable and cgroup memory limits)");
+        }
+    }
 
     /** @return bytes that can still be committed, {@code Long.MAX_VALUE} when nothing is known */
     public static long bytes() {

@@ -1,6 +1,5 @@
 package io.zxmem.internal.store;
 
-import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -11,7 +10,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * The bytes of a physical VMO: the window {@code [offset, offset+size)} of a {@link PhysicalRegion}.
  * Mapping it maps the device memory itself. A physical VMO is never read, written, committed, resized
- * or discarded through its store (the VMO object refuses those first), so those methods throw.
+ * or discarded through its store (the VMO object refuses those first), so those methods throw. Its
+ * real contract is {@link io.zxmem.spi.MappableStore}; it is a {@code PageStore} only while the VM
+ * object layer holds every store as one, and drops those refusals when physical VMOs become a type
+ * of their own there.
  *
  * <p>The store holds one reference to the resource object that owns the region, so the region (and its
  * VFIO, UIO or file descriptor) outlives the resource handle for as long as any physical VMO of it
@@ -20,15 +22,18 @@ import java.lang.foreign.MemorySegment;
 public final class PhysicalStore implements PageStore {
     private static final LibC C = LibC.get();
 
-    private final KernelObject owner;
+    /** Gives back the reference to the resource object that owns the region. */
+    private final Runnable release;
     private final PhysicalRegion region;
     private final long offset;
     private final long size;
 
-    /** Takes a reference to {@code owner}, given back by {@link #close()}. */
-    public PhysicalStore(KernelObject owner, PhysicalRegion region, long offset, long size) {
-        owner.retain();
-        this.owner = owner;
+    /**
+     * A window onto {@code region}, whose owner the caller has taken a reference to; {@code release}
+     * gives it back, once, from {@link #close()}.
+     */
+    public PhysicalStore(Runnable release, PhysicalRegion region, long offset, long size) {
+        this.release = release;
         this.region = region;
         this.offset = offset;
         this.size = size;
@@ -108,7 +113,7 @@ public final class PhysicalStore implements PageStore {
 
     @Override
     public void close() {
-        owner.release();
+        release.run();
     }
 
     @Override

@@ -1,13 +1,13 @@
 package io.zxmem.internal.store;
 
 import io.zxmem.Status;
-import io.zxmem.ZxException;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The store of a slice: a window {@code [offset, offset+size)} onto its parent's own pages. Every
@@ -23,15 +23,31 @@ import java.lang.foreign.MemorySegment;
 public final class SliceStore implements PageStore {
     private static final LibC C = LibC.get();
 
-    private final VmObject parent;
+    private final Parent parent;
     private final long offset;
     private final long size;
+
+    /**
+     * What a slice needs of the VMO it windows. The VM object layer implements it, so that this
+     * layer never calls up into a VM object's class.
+     */
+    public interface Parent {
+        /**
+         * Runs {@code op} on the parent's current store under the parent's shared lock; with
+         * {@code mayFault} (a copy that may touch memory past a file's end) a late fault of {@code op}
+         * is thrown before the lock is released.
+         */
+        <R> R withStore(Function<PageStore, R> op, boolean mayFault);
+
+        /** @return whether the file behind the parent's pages may be shared with another process */
+        boolean fileMayBeShared();
+    }
 
     /**
      * A window at {@code offset} of {@code parent}, {@code size} bytes (page-aligned) long; the
      * slice's VMO object holds the parent alive.
      */
-    public SliceStore(VmObject parent, long offset, long size) {
+    public SliceStore(Parent parent, long offset, long size) {
         this.parent = parent;
         this.offset = offset;
         this.size = size;
@@ -42,7 +58,7 @@ public final class SliceStore implements PageStore {
         parent.withStore(s -> {
             s.read(offset + off, dst, dstOffset, length);
             return null;
-        }, dst.isNative() || parent.sharedBase() != null);
+        }, dst.isNative() || parent.fileMayBeShared());
     }
 
     @Override
@@ -50,7 +66,7 @@ public final class SliceStore implements PageStore {
         parent.withStore(s -> {
             s.write(offset + off, src, srcOffset, length);
             return null;
-        }, src.isNative() || parent.sharedBase() != null);
+        }, src.isNative() || parent.fileMayBeShared());
     }
 
     @Override
@@ -69,11 +85,11 @@ public final class SliceStore implements PageStore {
     }
 
     /** Runs {@code op} on the parent's current store under the parent's shared lock. */
-    private void onParent(java.util.function.Consumer<PageStore> op) {
+    private void onParent(Consumer<PageStore> op) {
         parent.withStore(s -> {
             op.accept(s);
             return null;
-        });
+        }, false);
     }
 
     @Override
@@ -113,13 +129,13 @@ public final class SliceStore implements PageStore {
     public Window mapWindow(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
         if (inside == length) {
-            return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy));
+            return parent.withStore(s -> s.mapWindow(offset + off, length, prot, cachePolicy), false);
         }
         if (inside == 0) {
             MemorySegment m = EmptyFile.map(MemorySegment.NULL, length, prot, false);
             return new Window.Own(m.address(), length);
         }
-        return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy));
+        return parent.withStore(s -> partialWindow(s, off, length, inside, prot, cachePolicy), false);
     }
 
     /**
@@ -148,7 +164,7 @@ public final class SliceStore implements PageStore {
         if (t.address() != want) {
             C.munmap(t, tail);
             w.unmap();
-            throw new ZxException(Status.ERR_NO_RESOURCES, "vmar.map: no room to place the " + Ranges.hex(tail)
+            throw Ranges.fail(Status.ERR_NO_RESOURCES, "vmar.map", "no room to place the " + Ranges.hex(tail)
                     + " bytes past the slice's end next to its window");
         }
         return new Window() {
@@ -183,7 +199,7 @@ public final class SliceStore implements PageStore {
     public MemorySegment map(long off, long length, int prot, int cachePolicy) {
         long inside = inside(off, length);
         if (inside == length) {
-            return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy));
+            return parent.withStore(s -> s.map(offset + off, length, prot, cachePolicy), false);
         }
         if (inside == 0) {
             return EmptyFile.map(MemorySegment.NULL, length, prot, false);
@@ -201,7 +217,7 @@ public final class SliceStore implements PageStore {
                 throw e;
             }
             return m;
-        });
+        }, false);
     }
 
     @Override
