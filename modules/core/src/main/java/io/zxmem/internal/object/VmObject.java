@@ -6,8 +6,6 @@ import io.zxmem.Status;
 import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.VmoSnapshot;
-import io.zxmem.ZxException;
-import io.zxmem.internal.Faults;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.StampedLock;
 import java.util.function.Function;
 
 /**
@@ -36,18 +33,15 @@ import java.util.function.Function;
  * <p>A {@link Vmo} handle checks rights and the shape of its arguments, then makes one call here;
  * every further check of a Zircon call, in Zircon's order, is made here and nowhere else.
  *
- * <p>Every operation that touches the store holds {@link #lock}: shared for reads, writes and page
- * operations (which may run in parallel, as on Zircon), exclusive for resizing, discarding and
- * destruction. So a store is never freed or shrunk under a copy in progress, which is what keeps
- * {@code read}/{@code write} from touching unmapped memory when a handle is closed on another thread.
+ * <p>Every operation that touches the store holds the store's lock ({@link GuardedStore}): shared
+ * for reads, writes and page operations, exclusive for resizing, discarding and destruction.
  *
  * <p>Every VM object is made by {@link VmObjectFactory}: when making it fails, the store it was to
  * own is closed, and an object half linked into its parent and the {@link KoidTable} is unlinked again.
  */
 public abstract sealed class VmObject extends KernelObject implements SliceStore.Parent
         permits VmObjectPaged, VmObjectPhysical {
-    private final StampedLock lock = new StampedLock();
-    private volatile PageStore store;
+    private final GuardedStore guarded;
     private final int options;
     final long page = Pages.size();
     private final Set<VmMapping> mappings = ConcurrentHashMap.newKeySet();
@@ -57,7 +51,6 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     volatile long contentSize;
     private volatile String name;
     private volatile int cachePolicy;
-    private boolean destroyed;
     /** How this VMO was made ({@code Vmo.CHILD_*}, 0 for a root) and its offset in its root. */
     private final int childOptions;
     private final long chainOffset;
@@ -75,7 +68,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
             parent.retain();
         }
         this.parent = parent;
-        this.store = store;
+        this.guarded = new GuardedStore(koid(), store);
         this.options = options;
         this.size = size;
         this.contentSize = contentSize;
@@ -185,7 +178,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** Whether this VMO's pages (through slices) come from a user pager. */
     public final boolean pagerBacked() {
-        return base().store instanceof PagerBacked;
+        return base().store() instanceof PagerBacked;
     }
 
     private void childCreated() {
@@ -203,31 +196,18 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     // ---- the store and its lock ----
 
     public final PageStore store() {
-        return store;
+        return guarded.store();
     }
 
     /** Runs {@code op} on the store under the shared lock: how a slice reaches its parent's pages. */
     public final <R> R withStore(Function<PageStore, R> op) {
-        return withStore(op, false);
+        return guarded.withStore(op, false);
     }
 
-    /**
-     * As {@link #withStore(Function)}; with {@code mayFault} (a copy that may touch memory past a
-     * file's end) a late fault of {@code op} is thrown before the lock is released, never while it is
-     * being released (see {@link Faults}).
-     */
+    /** As {@link #withStore(Function)}; see {@link GuardedStore#withStore}. */
     @Override
     public final <R> R withStore(Function<PageStore, R> op, boolean mayFault) {
-        long stamp = shared();
-        try {
-            R r = op.apply(store);
-            if (mayFault) {
-                Faults.deliver();
-            }
-            return r;
-        } finally {
-            unlockShared(stamp);
-        }
+        return guarded.withStore(op, mayFault);
     }
 
     /**
@@ -236,16 +216,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
      * with no write or mapping slipping in between.
      */
     public final <R extends StoreSwap> R withStoreExclusive(Function<PageStore, R> op) {
-        long stamp = exclusive();
-        try {
-            R r = op.apply(store);
-            if (r != null && r.replacement() != null) {
-                store = r.replacement();
-            }
-            return r;
-        } finally {
-            unlockExclusive(stamp);
-        }
+        return guarded.withStoreExclusive(op);
     }
 
     /** What {@link #withStoreExclusive} may return: a store to put in place of the current one. */
@@ -260,7 +231,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
      */
     public final VmObject sharedBase() {
         VmObject base = base();
-        return base.store instanceof MemfdStore m && m.isShared() ? base : null;
+        return base.store() instanceof MemfdStore m && m.isShared() ? base : null;
     }
 
     /** For a slice of this VMO: whether a copy may fault because another process may shrink the file. */
@@ -269,42 +240,24 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         return sharedBase() != null;
     }
 
-    /** Takes the shared lock, failing with BAD_HANDLE if the object is gone. */
     final long shared() {
-        long stamp = lock.readLock();
-        if (destroyed) {
-            lock.unlockRead(stamp);
-            throw new ZxException(Status.ERR_BAD_HANDLE, "VMO " + koid() + " was destroyed");
-        }
-        return stamp;
+        return guarded.shared();
     }
 
     final void unlockShared(long stamp) {
-        lock.unlockRead(stamp);
+        guarded.unlockShared(stamp);
     }
 
-    /** Takes the exclusive lock, failing with BAD_HANDLE if the object is gone. */
     final long exclusive() {
-        long stamp = lock.writeLock();
-        if (destroyed) {
-            lock.unlockWrite(stamp);
-            throw new ZxException(Status.ERR_BAD_HANDLE, "VMO " + koid() + " was destroyed");
-        }
-        return stamp;
+        return guarded.exclusive();
     }
 
-    /** The exclusive lock unless the object is gone (for the discardable purger); 0 when it is gone. */
     final long exclusiveIfAlive() {
-        long stamp = lock.writeLock();
-        if (destroyed) {
-            lock.unlockWrite(stamp);
-            return 0;
-        }
-        return stamp;
+        return guarded.exclusiveIfAlive();
     }
 
     final void unlockExclusive(long stamp) {
-        lock.unlockWrite(stamp);
+        guarded.unlockExclusive(stamp);
     }
 
     final void checkRange(String op, long offset, long length, long size) {
@@ -529,7 +482,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** What inspection shows of this VMO; BAD_HANDLE when it was destroyed meanwhile. */
     public final VmoSnapshot snapshot() {
-        PagerStore ps = store instanceof PagerStore p ? p : null;
+        PagerStore ps = store() instanceof PagerStore p ? p : null;
         List<VmoSnapshot.Mapped> listed = new ArrayList<>();
         for (VmMapping m : mappings) {
             listed.add(m.listing());
@@ -544,12 +497,9 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     @Override
     protected void destroy() {
-        long stamp = lock.writeLock();
         try {
-            destroyed = true;
-            store.close();
+            guarded.destroy();
         } finally {
-            lock.unlockWrite(stamp);
             KoidTable.unregister(this);
             unpublished();
         }
