@@ -4,6 +4,7 @@ import io.zxmem.internal.Copies;
 import io.zxmem.internal.Faults;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.object.VmObject;
 import io.zxmem.internal.object.VmObjectPaged;
@@ -20,65 +21,65 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Vmo extends Handle {
     /** Option of {@link #create(long, int)}: the VMO may change size (handles get {@link Rights#RESIZE}). */
-    public static final int RESIZABLE = 1 << 1;
+    public static final int RESIZABLE = VmoConstants.RESIZABLE;
     /** Option: unlocked content may be discarded under memory pressure; see {@link #lock()}. */
-    public static final int DISCARDABLE = 1 << 2;
+    public static final int DISCARDABLE = VmoConstants.DISCARDABLE;
     /** Option: the VMO has the largest possible size; the size argument sets the content size only. */
-    public static final int UNBOUNDED = 1 << 4;
+    public static final int UNBOUNDED = VmoConstants.UNBOUNDED;
 
     /** Child kind: a snapshot, a copy as of now in both directions (made lazily, copy-on-write). */
-    public static final int CHILD_SNAPSHOT = 1 << 0;
+    public static final int CHILD_SNAPSHOT = VmoConstants.CHILD_SNAPSHOT;
     /** Child option: the child may change size. */
-    public static final int CHILD_RESIZABLE = 1 << 2;
+    public static final int CHILD_RESIZABLE = VmoConstants.CHILD_RESIZABLE;
     /** Child kind: a window onto a range of this VMO; writes go through to it. */
-    public static final int CHILD_SLICE = 1 << 3;
+    public static final int CHILD_SLICE = VmoConstants.CHILD_SLICE;
     /** Child kind: the child's writes stay private and the pages it wrote stay stable; other pages may show later writes of the parent. */
-    public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 1 << 4;
+    public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = VmoConstants.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
     /** The former name of {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}. */
     public static final int CHILD_COPY_ON_WRITE = CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
     /** Child option: the child's handle has no {@link Rights#WRITE}. */
-    public static final int CHILD_NO_WRITE = 1 << 5;
+    public static final int CHILD_NO_WRITE = VmoConstants.CHILD_NO_WRITE;
 
     /** {@link #opRange}: allocate the pages of the range. */
-    public static final int OP_COMMIT = 1;
+    public static final int OP_COMMIT = VmoConstants.OP_COMMIT;
     /** {@link #opRange}: release the pages of the range (they read zero). */
-    public static final int OP_DECOMMIT = 2;
+    public static final int OP_DECOMMIT = VmoConstants.OP_DECOMMIT;
     /** {@link #opRange}: lock a discardable VMO against discarding; see {@link #lock()}. */
-    public static final int OP_LOCK = 3;
+    public static final int OP_LOCK = VmoConstants.OP_LOCK;
     /** {@link #opRange}: unlock a discardable VMO; see {@link #unlock()}. */
-    public static final int OP_UNLOCK = 4;
+    public static final int OP_UNLOCK = VmoConstants.OP_UNLOCK;
     /** {@link #opRange}: make the range coherent for instruction fetch. */
-    public static final int OP_CACHE_SYNC = 6;
+    public static final int OP_CACHE_SYNC = VmoConstants.OP_CACHE_SYNC;
     /** {@link #opRange}: invalidate the data cache for the range. */
-    public static final int OP_CACHE_INVALIDATE = 7;
+    public static final int OP_CACHE_INVALIDATE = VmoConstants.OP_CACHE_INVALIDATE;
     /** {@link #opRange}: write the data cache back for the range. */
-    public static final int OP_CACHE_CLEAN = 8;
+    public static final int OP_CACHE_CLEAN = VmoConstants.OP_CACHE_CLEAN;
     /** {@link #opRange}: write back, then invalidate, the data cache for the range. */
-    public static final int OP_CACHE_CLEAN_INVALIDATE = 9;
+    public static final int OP_CACHE_CLEAN_INVALIDATE = VmoConstants.OP_CACHE_CLEAN_INVALIDATE;
     /** {@link #opRange}: zero the range (byte-granular). */
-    public static final int OP_ZERO = 10;
+    public static final int OP_ZERO = VmoConstants.OP_ZERO;
     /** {@link #opRange}: lock a discardable VMO only if nothing was discarded. */
-    public static final int OP_TRY_LOCK = 11;
+    public static final int OP_TRY_LOCK = VmoConstants.OP_TRY_LOCK;
     /** {@link #opRange}: a hint that the range will not be needed soon. */
-    public static final int OP_DONT_NEED = 12;
+    public static final int OP_DONT_NEED = VmoConstants.OP_DONT_NEED;
     /** {@link #opRange}: a hint that the range should stay resident. */
-    public static final int OP_ALWAYS_NEED = 13;
+    public static final int OP_ALWAYS_NEED = VmoConstants.OP_ALWAYS_NEED;
     /** {@link #opRange}: a hint to bring the range in now. */
-    public static final int OP_PREFETCH = 14;
+    public static final int OP_PREFETCH = VmoConstants.OP_PREFETCH;
 
     /** Cache policy: cached (the default). */
-    public static final int CACHE_CACHED = 0;
+    public static final int CACHE_CACHED = VmoConstants.CACHE_CACHED;
     /** Cache policy: uncached. */
-    public static final int CACHE_UNCACHED = 1;
+    public static final int CACHE_UNCACHED = VmoConstants.CACHE_UNCACHED;
     /** Cache policy: uncached device memory. */
-    public static final int CACHE_UNCACHED_DEVICE = 2;
+    public static final int CACHE_UNCACHED_DEVICE = VmoConstants.CACHE_UNCACHED_DEVICE;
     /** Cache policy: write-combining. */
-    public static final int CACHE_WRITE_COMBINING = 3;
+    public static final int CACHE_WRITE_COMBINING = VmoConstants.CACHE_WRITE_COMBINING;
 
     /** The largest size of a VMO. */
-    public static final long MAX_SIZE = 0xFFFF_FFFF_FFFE_0000L;
+    public static final long MAX_SIZE = VmoConstants.MAX_SIZE;
     /** How many bytes of a name are kept. */
-    public static final int MAX_NAME_BYTES = 31;
+    public static final int MAX_NAME_BYTES = VmoConstants.MAX_NAME_BYTES;
 
     static {
         if (Boolean.getBoolean("zxmem.inspect")) {

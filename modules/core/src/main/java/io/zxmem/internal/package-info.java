@@ -1,7 +1,8 @@
 /**
  * Helpers every layer of core shares, holding no state of any object: unsigned 64-bit range
  * arithmetic and the refusal helper ({@link io.zxmem.internal.Ranges}), the page size
- * ({@link io.zxmem.internal.Pages}), zxmem's one errno-to-status table and its one failure helper
+ * ({@link io.zxmem.internal.Pages}), Zircon's VMO numbers ({@link io.zxmem.internal.VmoConstants},
+ * which {@code io.zxmem.Vmo} states as its public constants), zxmem's one errno-to-status table and its one failure helper
  * ({@link io.zxmem.internal.Os}: {@code statusOf}, {@code fail}, {@code closeQuietly}), the JVM's late
  * memory faults ({@link io.zxmem.internal.Faults}), copies between a VMO and a caller's buffer
  * ({@link io.zxmem.internal.Copies}) and settling shared-arena closes

@@ -3,12 +3,12 @@ package io.zxmem.internal.object;
 import io.zxmem.LockState;
 import io.zxmem.Signals;
 import io.zxmem.Status;
-import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.VmoSnapshot;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.internal.store.SliceStore;
 import io.zxmem.linux.LinuxException;
@@ -30,7 +30,7 @@ import java.util.function.Function;
  * kinds are types: {@link VmObjectPaged} (memory of this process: anonymous, children, pager-backed)
  * and {@link VmObjectPhysical} (device memory granted by a resource).
  *
- * <p>A {@link Vmo} handle checks rights and the shape of its arguments, then makes one call here;
+ * <p>A {@code io.zxmem.Vmo} handle checks rights and the shape of its arguments, then makes one call here;
  * every further check of a Zircon call, in Zircon's order, is made here and nowhere else.
  *
  * <p>Every operation that touches the store holds the store's lock ({@link GuardedStore}): shared
@@ -51,7 +51,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     volatile long contentSize;
     private volatile String name;
     private volatile int cachePolicy;
-    /** How this VMO was made ({@code Vmo.CHILD_*}, 0 for a root) and its offset in its root. */
+    /** How this VMO was made ({@code VmoConstants.CHILD_*}, 0 for a root) and its offset in its root. */
     private final int childOptions;
     private final long chainOffset;
     private final AtomicInteger cowChildren = new AtomicInteger();
@@ -130,12 +130,12 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     }
 
     public final boolean isSlice() {
-        return (childOptions & Vmo.CHILD_SLICE) != 0;
+        return (childOptions & VmoConstants.CHILD_SLICE) != 0;
     }
 
     /** @return whether this VMO is a snapshot or at-least-on-write child */
     public final boolean isCowChild() {
-        return (childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)) != 0;
+        return (childOptions & (VmoConstants.CHILD_SNAPSHOT | VmoConstants.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)) != 0;
     }
 
     /** @return the VMO whose pages this one shows: itself, or the VMO its slices window */
@@ -147,7 +147,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         return base;
     }
 
-    /** @return the {@code Vmo.CHILD_*} options this VMO was created with; 0 for a root VMO */
+    /** @return the {@code VmoConstants.CHILD_*} options this VMO was created with; 0 for a root VMO */
     public final int childOptions() {
         return childOptions;
     }
@@ -274,7 +274,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     }
 
     public final boolean resizable() {
-        return (options & Vmo.RESIZABLE) != 0;
+        return (options & VmoConstants.RESIZABLE) != 0;
     }
 
     /** @return whether unlocked content may be discarded; only a paged VMO can be */
@@ -318,13 +318,13 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         this.name = truncate(name);
     }
 
-    /** At most {@code Vmo.MAX_NAME_BYTES} bytes of UTF-8, without cutting a character in half. */
+    /** At most {@code VmoConstants.MAX_NAME_BYTES} bytes of UTF-8, without cutting a character in half. */
     private static String truncate(String name) {
         byte[] b = name.getBytes(StandardCharsets.UTF_8);
-        if (b.length <= Vmo.MAX_NAME_BYTES) {
+        if (b.length <= VmoConstants.MAX_NAME_BYTES) {
             return name;
         }
-        int n = Vmo.MAX_NAME_BYTES;
+        int n = VmoConstants.MAX_NAME_BYTES;
         while (n > 0 && (b[n] & 0xC0) == 0x80) {
             n--;
         }
@@ -373,23 +373,23 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
      */
     public final LockState opRange(int op, String name, long offset, long length, MemorySegment buffer) {
         switch (op) {
-            case Vmo.OP_COMMIT, Vmo.OP_DECOMMIT, Vmo.OP_ZERO -> pageOp(op, name, offset, length);
-            case Vmo.OP_LOCK, Vmo.OP_TRY_LOCK, Vmo.OP_UNLOCK -> {
+            case VmoConstants.OP_COMMIT, VmoConstants.OP_DECOMMIT, VmoConstants.OP_ZERO -> pageOp(op, name, offset, length);
+            case VmoConstants.OP_LOCK, VmoConstants.OP_TRY_LOCK, VmoConstants.OP_UNLOCK -> {
                 return lockOp(op, name, offset, length, buffer);
             }
-            case Vmo.OP_CACHE_SYNC, Vmo.OP_CACHE_CLEAN, Vmo.OP_CACHE_CLEAN_INVALIDATE, Vmo.OP_CACHE_INVALIDATE -> {
+            case VmoConstants.OP_CACHE_SYNC, VmoConstants.OP_CACHE_CLEAN, VmoConstants.OP_CACHE_CLEAN_INVALIDATE, VmoConstants.OP_CACHE_INVALIDATE -> {
                 if (length == 0) {
                     throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "cache operations need a non-empty range");
                 }
                 checkCacheOps(name);
-                if (op == Vmo.OP_CACHE_INVALIDATE) {
+                if (op == VmoConstants.OP_CACHE_INVALIDATE) {
                     throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "CACHE_INVALIDATE is not supported");
                 }
                 checkOpRange(name, offset, length);
                 // x86 and arm64 Linux keep user memory coherent for the CPU; what remains is ordering.
                 java.lang.invoke.VarHandle.fullFence();
             }
-            case Vmo.OP_DONT_NEED, Vmo.OP_ALWAYS_NEED, Vmo.OP_PREFETCH -> checkOpRange(name, offset, length);
+            case VmoConstants.OP_DONT_NEED, VmoConstants.OP_ALWAYS_NEED, VmoConstants.OP_PREFETCH -> checkOpRange(name, offset, length);
             default -> throw new IllegalArgumentException("not an op: " + op);
         }
         return null;
@@ -468,7 +468,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         int flags = VmoInfo.VIA_HANDLE | kindFlags() | (pagerBacked() ? VmoInfo.PAGER_BACKED : 0);
         if (isCowChild()) {
             flags |= VmoInfo.IS_COW_CLONE;
-            if ((childOptions & (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) == (Vmo.CHILD_SNAPSHOT | Vmo.CHILD_NO_WRITE)) {
+            if ((childOptions & (VmoConstants.CHILD_SNAPSHOT | VmoConstants.CHILD_NO_WRITE)) == (VmoConstants.CHILD_SNAPSHOT | VmoConstants.CHILD_NO_WRITE)) {
                 flags |= VmoInfo.IMMUTABLE;
             }
         }

@@ -1,8 +1,8 @@
 package io.zxmem.internal.object;
 
 import io.zxmem.Status;
-import io.zxmem.Vmo;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.SliceStore;
 import io.zxmem.spi.PageStore;
 import java.util.function.Supplier;
@@ -15,8 +15,8 @@ import java.util.function.Supplier;
  * (VmObjectDispatcher::CreateChild, then VmObjectPaged::CreateClone or VmObject::CreateChildSlice).
  */
 final class VmObjectFactory {
-    private static final int CHILD_KINDS = Vmo.CHILD_SNAPSHOT | Vmo.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | Vmo.CHILD_SLICE;
-    private static final int CHILD_OPTIONS = CHILD_KINDS | Vmo.CHILD_RESIZABLE | Vmo.CHILD_NO_WRITE;
+    private static final int CHILD_KINDS = VmoConstants.CHILD_SNAPSHOT | VmoConstants.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | VmoConstants.CHILD_SLICE;
+    private static final int CHILD_OPTIONS = CHILD_KINDS | VmoConstants.CHILD_RESIZABLE | VmoConstants.CHILD_NO_WRITE;
 
     private VmObjectFactory() {}
 
@@ -44,13 +44,13 @@ final class VmObjectFactory {
 
     /**
      * The one child factory: a child of {@code parent} over {@code store} at {@code offset}, made as
-     * {@code childOptions} ({@code Vmo.CHILD_*}) say, of the parent's own type, with its name and
+     * {@code childOptions} ({@code VmoConstants.CHILD_*}) say, of the parent's own type, with its name and
      * cache policy. The child holds the parent alive and keeps its ZERO_CHILDREN signal cleared until
      * it is gone.
      */
     static VmObject newChild(VmObject parent, PageStore store, int childOptions, long offset, long size,
             long contentSize) {
-        int options = (childOptions & Vmo.CHILD_RESIZABLE) != 0 ? Vmo.RESIZABLE : 0;
+        int options = (childOptions & VmoConstants.CHILD_RESIZABLE) != 0 ? VmoConstants.RESIZABLE : 0;
         long chainOffset = parent.chainOffset() + offset;
         return make(store, () -> parent.constructChild(store, options, size, contentSize, childOptions, chainOffset));
     }
@@ -65,7 +65,7 @@ final class VmObjectFactory {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
                     "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
         }
-        if (kind == Vmo.CHILD_SLICE && (options & Vmo.CHILD_RESIZABLE) != 0) {
+        if (kind == VmoConstants.CHILD_SLICE && (options & VmoConstants.CHILD_RESIZABLE) != 0) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
         }
         if (parent.isDiscardable()) {
@@ -76,7 +76,7 @@ final class VmObjectFactory {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
         }
         long rounded = Ranges.ceil(size, page);
-        if (kind != Vmo.CHILD_SLICE) {
+        if (kind != VmoConstants.CHILD_SLICE) {
             return parent.createSnapshot(op, options, offset, rounded, size);
         }
         if (!Ranges.inside(offset, rounded, parent.size())) {
@@ -103,6 +103,6 @@ final class VmObjectFactory {
     static VmObject slice(VmObject parent, long offset, long size, long contentSize) {
         long page = parent.page;
         long rounded = Ranges.roundUpOverflows(size, page) ? size : Ranges.ceil(size, page);
-        return newChild(parent, new SliceStore(parent, offset, rounded), Vmo.CHILD_SLICE, offset, size, contentSize);
+        return newChild(parent, new SliceStore(parent, offset, rounded), VmoConstants.CHILD_SLICE, offset, size, contentSize);
     }
 }

@@ -2,7 +2,6 @@ package io.zxmem.internal.object;
 
 import io.zxmem.LockState;
 import io.zxmem.Status;
-import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.ZxException;
 import io.zxmem.internal.Copies;
@@ -10,6 +9,7 @@ import io.zxmem.internal.Faults;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Errno;
@@ -31,10 +31,10 @@ public final class VmObjectPaged extends VmObject {
     private VmObjectPaged(PageStore store, int options, long size, long contentSize, int cachePolicy, String name,
             VmObject parent, int childOptions, long chainOffset) {
         super(store, options, size, contentSize, cachePolicy, name, parent, childOptions, chainOffset);
-        this.discardable = (options & Vmo.DISCARDABLE) != 0 ? new Discardable() : null;
+        this.discardable = (options & VmoConstants.DISCARDABLE) != 0 ? new Discardable() : null;
     }
 
-    private static final int CREATE_OPTIONS = Vmo.RESIZABLE | Vmo.DISCARDABLE | Vmo.UNBOUNDED;
+    private static final int CREATE_OPTIONS = VmoConstants.RESIZABLE | VmoConstants.DISCARDABLE | VmoConstants.UNBOUNDED;
 
     /**
      * {@code zx_vmo_create}: an anonymous VMO over a new memfd store, checked in Zircon's order
@@ -44,18 +44,18 @@ public final class VmObjectPaged extends VmObject {
      */
     public static VmObjectPaged create(long size, int options) {
         long page = Pages.size();
-        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), Vmo.MAX_SIZE)) {
+        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), VmoConstants.MAX_SIZE)) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE "
-                    + Ranges.hex(Vmo.MAX_SIZE));
+                    + Ranges.hex(VmoConstants.MAX_SIZE));
         }
-        if ((options & Vmo.RESIZABLE) != 0 && (options & Vmo.UNBOUNDED) != 0) {
+        if ((options & VmoConstants.RESIZABLE) != 0 && (options & VmoConstants.UNBOUNDED) != 0) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "RESIZABLE and UNBOUNDED exclude each other");
         }
         if ((options & ~CREATE_OPTIONS) != 0) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits "
                     + Ranges.hex(options & ~CREATE_OPTIONS));
         }
-        long rounded = (options & Vmo.UNBOUNDED) != 0 ? Vmo.MAX_SIZE : Ranges.ceil(size, page);
+        long rounded = (options & VmoConstants.UNBOUNDED) != 0 ? VmoConstants.MAX_SIZE : Ranges.ceil(size, page);
         MemfdStore store;
         try {
             store = new MemfdStore("zxmem-vmo", rounded, page);
@@ -75,7 +75,7 @@ public final class VmObjectPaged extends VmObject {
      * takes the store, closing it if making the object fails.
      */
     public static VmObjectPaged adopt(PageStore store, int options, long size, long contentSize, String name) {
-        return VmObjectFactory.make(store, () -> new VmObjectPaged(store, options, size, contentSize, Vmo.CACHE_CACHED, name,
+        return VmObjectFactory.make(store, () -> new VmObjectPaged(store, options, size, contentSize, VmoConstants.CACHE_CACHED, name,
                 null, 0, 0));
     }
 
@@ -104,11 +104,11 @@ public final class VmObjectPaged extends VmObject {
 
     @Override
     VmObject createSnapshot(String op, int options, long offset, long rounded, long size) {
-        if ((options & Vmo.CHILD_SNAPSHOT) != 0 && pagerBacked()) {
+        if ((options & VmoConstants.CHILD_SNAPSHOT) != 0 && pagerBacked()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a pager-backed VMO cannot be SNAPSHOT (its pages are"
                     + " the pager's; use CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)");
         }
-        if (cachePolicy() != Vmo.CACHE_CACHED) {
+        if (cachePolicy() != VmoConstants.CACHE_CACHED) {
             throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
         }
         VmObjectFactory.checkChainOffset(this, op, offset, rounded);
@@ -184,7 +184,7 @@ public final class VmObjectPaged extends VmObject {
         long stamp = shared();
         try {
             checkRange(op, offset, length, size);
-            if (cachePolicy() != Vmo.CACHE_CACHED) {
+            if (cachePolicy() != VmoConstants.CACHE_CACHED) {
                 throw Ranges.fail(Status.ERR_BAD_STATE, op, "the VMO's cache policy is not CACHED");
             }
             InternalError fault = null;
@@ -269,9 +269,9 @@ public final class VmObjectPaged extends VmObject {
         if (!resizable()) {
             super.setSize(requested);
         }
-        if (Ranges.roundUpOverflows(requested, page) || Ranges.above(Ranges.ceil(requested, page), Vmo.MAX_SIZE)) {
+        if (Ranges.roundUpOverflows(requested, page) || Ranges.above(Ranges.ceil(requested, page), VmoConstants.MAX_SIZE)) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, "vmo.set_size(" + Ranges.hex(requested) + ")",
-                    "larger than MAX_SIZE " + Ranges.hex(Vmo.MAX_SIZE));
+                    "larger than MAX_SIZE " + Ranges.hex(VmoConstants.MAX_SIZE));
         }
         long rounded = Ranges.ceil(requested, page);
         if (Ranges.overflows(chainOffset(), rounded)) {
@@ -303,7 +303,7 @@ public final class VmObjectPaged extends VmObject {
     /** COMMIT, DECOMMIT, ZERO; DECOMMIT first checks its alignment and refuses copy-on-write trees. */
     @Override
     void pageOp(int op, String name, long offset, long length) {
-        if (op == Vmo.OP_DECOMMIT) {
+        if (op == VmoConstants.OP_DECOMMIT) {
             if (!Ranges.aligned(offset, page) || !Ranges.aligned(length, page)) {
                 throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
             }
@@ -317,13 +317,13 @@ public final class VmObjectPaged extends VmObject {
         try {
             checkRange(name, offset, length, size);
             switch (op) {
-                case Vmo.OP_COMMIT -> {
+                case VmoConstants.OP_COMMIT -> {
                     long start = Ranges.floor(offset, page);
                     long end = Ranges.ceil(offset + length, page);
                     store().commit(start, end - start);
                 }
-                case Vmo.OP_DECOMMIT -> store().decommit(offset, length);
-                case Vmo.OP_ZERO -> store().zero(offset, length);
+                case VmoConstants.OP_DECOMMIT -> store().decommit(offset, length);
+                case VmoConstants.OP_ZERO -> store().zero(offset, length);
                 default -> throw new IllegalArgumentException("not a page op: " + op);
             }
         } catch (LinuxException e) {
@@ -358,8 +358,8 @@ public final class VmObjectPaged extends VmObject {
                 throw Ranges.fail(Status.ERR_OUT_OF_RANGE, name, "lock ops cover the whole VMO [0, "
                         + Ranges.hex(size) + "), not offset " + Ranges.hex(offset) + " length " + Ranges.hex(length));
             }
-            if (op != Vmo.OP_UNLOCK) {
-                if (none ? op == Vmo.OP_LOCK : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
+            if (op != VmoConstants.OP_UNLOCK) {
+                if (none ? op == VmoConstants.OP_LOCK : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
                     throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "needs a writable buffer of at least "
                             + LockState.BYTES + " bytes for the lock state");
                 }
@@ -368,9 +368,9 @@ public final class VmObjectPaged extends VmObject {
                 }
             }
             switch (op) {
-                case Vmo.OP_LOCK -> result = discardable.lock(size);
-                case Vmo.OP_TRY_LOCK -> result = discardable.tryLock(size);
-                case Vmo.OP_UNLOCK -> nowUnlocked = discardable.unlock();
+                case VmoConstants.OP_LOCK -> result = discardable.lock(size);
+                case VmoConstants.OP_TRY_LOCK -> result = discardable.tryLock(size);
+                case VmoConstants.OP_UNLOCK -> nowUnlocked = discardable.unlock();
                 default -> throw new IllegalArgumentException("not a lock op: " + op);
             }
         } finally {
@@ -390,7 +390,7 @@ public final class VmObjectPaged extends VmObject {
                 buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, result.discardedSize());
             } catch (IllegalStateException | WrongThreadException e) {
                 // The buffer's arena was closed meanwhile: undo the lock, as Zircon does.
-                lockOp(Vmo.OP_UNLOCK, name, offset, length, MemorySegment.NULL);
+                lockOp(VmoConstants.OP_UNLOCK, name, offset, length, MemorySegment.NULL);
                 throw new ZxException(Status.ERR_INVALID_ARGS, name + ": the buffer's arena was closed", e);
             }
         }
@@ -441,7 +441,7 @@ public final class VmObjectPaged extends VmObject {
             return "pager";
         }
         if (isCowChild()) {
-            return (childOptions() & Vmo.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
+            return (childOptions() & VmoConstants.CHILD_SNAPSHOT) != 0 ? "snapshot" : "at-least-on-write";
         }
         return "paged";
     }

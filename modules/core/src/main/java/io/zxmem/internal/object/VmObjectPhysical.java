@@ -1,10 +1,10 @@
 package io.zxmem.internal.object;
 
 import io.zxmem.Status;
-import io.zxmem.Vmo;
 import io.zxmem.VmoInfo;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
+import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.PhysicalStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PhysicalRegion;
@@ -40,7 +40,7 @@ public final class VmObjectPhysical extends VmObject {
         }
         resource.retain();
         PhysicalStore store = new PhysicalStore(resource::release, region, paddr - base, size);
-        return VmObjectFactory.make(store, () -> new VmObjectPhysical(store, size, size, Vmo.CACHE_UNCACHED, "", null, 0, 0));
+        return VmObjectFactory.make(store, () -> new VmObjectPhysical(store, size, size, VmoConstants.CACHE_UNCACHED, "", null, 0, 0));
     }
 
     @Override
