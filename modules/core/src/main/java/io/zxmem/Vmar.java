@@ -3,7 +3,6 @@ package io.zxmem;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.VmMapping;
-import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.PageStore;
@@ -175,15 +174,8 @@ public final class Vmar {
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
-        VmObject obj = vmo.object();
-        if ((options & REQUIRE_NON_RESIZABLE) != 0 && obj.resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
-                    "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
-        }
-        if (obj.isDiscardable() && (options & ALLOW_FAULTS) == 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
-                    "a discardable VMO must be mapped with ALLOW_FAULTS");
-        }
+        vmo.object().checkMappable(mapOp(options, vmoOffset, length), (options & REQUIRE_NON_RESIZABLE) != 0,
+                (options & ALLOW_FAULTS) != 0);
         return perms | allowed << 8;
     }
 }

@@ -424,6 +424,19 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     // ---- mappings ----
 
     /**
+     * The checks of {@code zx_vmar_map} that depend on the VMO, after the handle's: NOT_SUPPORTED for
+     * REQUIRE_NON_RESIZABLE on a resizable VMO, and for a discardable VMO mapped without ALLOW_FAULTS.
+     */
+    public final void checkMappable(String op, boolean requireNonResizable, boolean allowFaults) {
+        if (requireNonResizable && resizable()) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
+        }
+        if (isDiscardable() && !allowFaults) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO must be mapped with ALLOW_FAULTS");
+        }
+    }
+
+    /**
      * Maps a window for a new mapping and lists it (what inspection shows); takes a reference that
      * {@link #unmapped} gives back. See {@link VmMapping#map}.
      */
