@@ -23,9 +23,10 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>One Linux file addresses at most 2^63-1 bytes, and a VMO may be almost 2^64. The VMO's range is
  * therefore cut into segments of 2^62 bytes, each its own memfd, created only when something is
- * written, committed or mapped there (the first exists from the start, since sharing and recycling
- * work on it). Unwritten ranges are file holes and cost nothing. This class turns VMO offsets into
- * (segment, file offset) pieces and runs the file calls on them; what the bytes mean is the store's.
+ * written, committed or mapped there (the first one from the start: it is the file that is shared,
+ * recycled and mapped whole). Unwritten ranges are file holes and cost nothing. This class turns
+ * VMO offsets into (segment, file offset) pieces and runs the file calls on them; what the bytes
+ * mean is the store's.
  *
  * <p>Thread safety: segments are created under this object's monitor; everything else runs under
  * the VMO's lock as the store's contract says ({@link #resize} and {@link #close} exclusive).
