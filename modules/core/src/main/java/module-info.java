@@ -10,7 +10,9 @@ module io.zxmem {
 
     exports io.zxmem;
     exports io.zxmem.spi to io.zxmem.cow, io.zxmem.share, io.zxmem.physical, io.zxmem.pager;
-    exports io.zxmem.internal to io.zxmem.physical;
+    // The errno table and failure helper (Os), unsigned range arithmetic and the page size: shared
+    // with the physical backends and the channel transport, so there is one of each.
+    exports io.zxmem.internal to io.zxmem.physical, io.zxmem.share;
     exports io.zxmem.internal.store to io.zxmem.cow, io.zxmem.pager;
 
     uses io.zxmem.spi.ChildEngine;

@@ -82,7 +82,7 @@ public class PagerBench extends BenchDefaults {
     @Setup(Level.Invocation)
     public void freshVmo() {
         vmo = pager.createVmo(0, PAGES * P);
-        pair[0].write(new byte[0], vmo.<Vmo>duplicate(Rights.SAME_RIGHTS));
+        pair[0].write(new byte[0], vmo.duplicate(Rights.SAME_RIGHTS));
         remote = (Vmo) pair[1].read(Duration.ofSeconds(10)).handles().get(0);
     }
 

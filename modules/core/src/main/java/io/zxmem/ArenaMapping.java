@@ -1,7 +1,9 @@
 package io.zxmem;
 
+import io.zxmem.internal.Handshakes;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmMapping;
+import io.zxmem.internal.object.VmObject;
 import io.zxmem.linux.sys.NativeAccess;
 import io.zxmem.spi.PageStore;
 import java.lang.foreign.Arena;
@@ -19,9 +21,8 @@ import java.util.function.Consumer;
  * unmapped, and a confined arena's segment refuses other threads ({@link WrongThreadException}).
  */
 final class ArenaMapping implements Consumer<MemorySegment> {
-    private final VmoObject vmo;
+    private final VmMapping mapped;
     private final PageStore.Window window;
-    private final long listing;
     private boolean done;
     /** Whether threads other than the closing one may have used the segment (a shared arena). */
     private volatile boolean sharedArena;
@@ -29,24 +30,24 @@ final class ArenaMapping implements Consumer<MemorySegment> {
     /** A thread that is never the owner of a confined arena: a segment it may access is shared. */
     private static final Thread OTHER_THREAD = Thread.ofVirtual().unstarted(() -> {});
 
-    private ArenaMapping(VmoObject vmo, PageStore.Window window, long listing) {
-        this.vmo = vmo;
-        this.window = window;
-        this.listing = listing;
+    private ArenaMapping(VmMapping mapped) {
+        this.mapped = mapped;
+        this.window = mapped.window();
     }
 
     /**
      * Maps the checked window and ties it to {@code arena}. On any failure (the arena closed meanwhile,
      * or a confined arena of another thread) the window is unmapped again before the exception leaves.
      */
-    static MemorySegment map(VmoObject obj, long vmoOffset, long len, int perms, Arena arena) {
-        PageStore.Window window = obj.map(vmoOffset, len, Vmar.prot(perms));
+    static MemorySegment map(VmObject obj, long vmoOffset, long len, int perms, Arena arena) {
+        VmMapping mapped = obj.map(vmoOffset, len, Vmar.prot(perms), perms);
+        PageStore.Window window = mapped.window();
         ArenaMapping m;
         try {
-            m = new ArenaMapping(obj, window, LiveMappings.add(obj, window.address(), len, vmoOffset, perms).id());
+            m = new ArenaMapping(mapped);
         } catch (RuntimeException | Error e) {
             window.unmap();
-            obj.unmapped();
+            obj.unmapped(mapped);
             throw e;
         }
         MemorySegment seg;
@@ -70,20 +71,19 @@ final class ArenaMapping implements Consumer<MemorySegment> {
             }
             done = true;
         }
-        LiveMappings.remove(listing);
         if (sharedArena) {
             // Other threads may have been inside an access when the arena closed (io.zxmem.internal.Handshakes).
-            io.zxmem.internal.Handshakes.settle();
+            Handshakes.settle();
         }
         try {
             window.unmap();
         } catch (RuntimeException e) {
             // Nothing can reach the window any more; an unmap that fails leaves it mapped, and says so.
             System.getLogger("io.zxmem.leaks").log(System.Logger.Level.WARNING, "zxmem: unmapping "
-                    + Ranges.hex(window.address()) + "+" + Ranges.hex(window.length()) + " of VMO " + vmo.koid()
+                    + Ranges.hex(window.address()) + "+" + Ranges.hex(window.length()) + " of VMO " + mapped.vmo().koid()
                     + " failed", e);
         } finally {
-            vmo.unmapped();
+            mapped.vmo().unmapped(mapped);
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.zxmem;
 
-import io.zxmem.internal.ChannelObject;
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.ChannelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
@@ -66,6 +66,26 @@ public final class Channel extends Handle {
         return new Channel((ChannelObject) object, rights);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Channel} handle
+     */
+    @Override
+    public Channel duplicate(int rights) {
+        return (Channel) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Channel} handle
+     */
+    @Override
+    public Channel replace(int rights) {
+        return (Channel) super.replace(rights);
+    }
+
     /** Finds the transport once. */
     private static final class Transport {
         static final ChannelTransport INSTANCE = ServiceLoader.load(ChannelTransport.class, Channel.class.getClassLoader())
@@ -81,10 +101,6 @@ public final class Channel extends Handle {
         return t;
     }
 
-    private static ZxException fail(String op, LinuxException e) {
-        return Os.fail(op, e);
-    }
-
     /** {@return two connected channel ends, each with {@link #DEFAULT_RIGHTS}} */
     public static Channel[] createPair() {
         String op = "channel.create";
@@ -92,7 +108,7 @@ public final class Channel extends Handle {
         try {
             e = transport(op).pair();
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
         return new Channel[] {new Channel(new ChannelObject(e[0]), DEFAULT_RIGHTS),
                 new Channel(new ChannelObject(e[1]), DEFAULT_RIGHTS)};
@@ -115,7 +131,7 @@ public final class Channel extends Handle {
         try {
             return new ChannelServer(transport(op).listen(path), path);
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
     }
 
@@ -134,7 +150,7 @@ public final class Channel extends Handle {
         try {
             return new Channel(new ChannelObject(transport(op).connect(path)), DEFAULT_RIGHTS);
         } catch (LinuxException x) {
-            throw fail(op, x);
+            throw Os.fail(op, x);
         }
     }
 
@@ -198,7 +214,7 @@ public final class Channel extends Handle {
                 throw Ranges.fail(Status.ERR_SHOULD_WAIT, op, "the peer's queue is full; wait for WRITABLE");
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             if (!consumed) {
                 // Failed before consuming: consume now, so the handles are gone as Zircon promises.
@@ -285,7 +301,7 @@ public final class Channel extends Handle {
                 }
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             channel.release();
         }
@@ -336,7 +352,7 @@ public final class Channel extends Handle {
         try {
             return object.signals() | channel.endpoint().await(0, 0);
         } catch (LinuxException e) {
-            throw fail("handle.signals", e);
+            throw Os.fail("handle.signals", e);
         } finally {
             channel.release();
         }
@@ -395,7 +411,7 @@ public final class Channel extends Handle {
                 }
             }
         } catch (LinuxException e) {
-            throw fail(op, e);
+            throw Os.fail(op, e);
         } finally {
             if (waker >= 0) {
                 channel.unregister(waker);

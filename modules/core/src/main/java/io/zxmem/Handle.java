@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
@@ -142,32 +142,33 @@ public abstract class Handle implements AutoCloseable {
      * A new handle to the same object with {@code rights} (a subset of this handle's, or
      * {@link Rights#SAME_RIGHTS}). Needs {@link Rights#DUPLICATE}.
      *
-     * @param <H>    the handle's own type
+     * <p>Each handle type overrides this to return its own type ({@code Vmo.duplicate} returns a
+     * {@link Vmo}), so a handle of one type is never assigned to a variable of another.
+     *
      * @param rights the new handle's rights
      * @return the new handle
      * @throws ZxException BAD_HANDLE when the handle is closed; ACCESS_DENIED without DUPLICATE;
      *                     INVALID_ARGS when {@code rights} is not a subset of the handle's rights
      */
-    @SuppressWarnings("unchecked")
-    public <H extends Handle> H duplicate(int rights) {
+    public Handle duplicate(int rights) {
         require("handle.duplicate", Rights.DUPLICATE);
         int r = derivedRights("handle.duplicate", rights);
         object.retain();
-        return (H) newHandle(object, r);
+        return newHandle(object, r);
     }
 
     /**
      * Replaces this handle by one with {@code rights} (a subset, or {@link Rights#SAME_RIGHTS}). This
      * handle is invalid afterwards, even when the replacement fails.
      *
-     * @param <H>    the handle's own type
+     * <p>Each handle type overrides this to return its own type, as {@link #duplicate(int)}.
+     *
      * @param rights the new handle's rights
      * @return the new handle
      * @throws ZxException BAD_HANDLE when the handle is closed; INVALID_ARGS when {@code rights} is not
      *                     a subset of the handle's rights (the handle is closed all the same)
      */
-    @SuppressWarnings("unchecked")
-    public <H extends Handle> H replace(int rights) {
+    public Handle replace(int rights) {
         if (!ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
             throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
         }
@@ -182,7 +183,7 @@ public abstract class Handle implements AutoCloseable {
             object.release();
             throw e;
         }
-        return (H) newHandle(object, r);
+        return newHandle(object, r);
     }
 
     /** {@return the signals asserted on the object now} */

@@ -1,7 +1,7 @@
 package io.zxmem;
 
-import io.zxmem.internal.VmoManager;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.KoidTable;
+import io.zxmem.internal.object.VmObject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,16 +32,9 @@ final class Inspection {
 
     static List<VmoSnapshot> self() {
         List<VmoSnapshot> l = new ArrayList<>();
-        for (VmoObject v : VmoManager.live()) {
+        for (VmObject v : KoidTable.live()) {
             try {
-                VmoObject parent = v.parent();
-                boolean paged = Pager.pagerBacked(v);
-                io.zxmem.spi.PagerStore ps = v.store() instanceof io.zxmem.spi.PagerStore p ? p : null;
-                l.add(new VmoSnapshot(v.koid(), parent == null ? 0 : parent.koid(), v.name(),
-                        v.kindName(), v.size(), v.kind() == VmoObject.KIND_PAGED ? v.committedBytes() : 0,
-                        v.info(0, v.childFlags() | (paged ? VmoInfo.PAGER_BACKED : 0), 0).flags() & ~VmoInfo.VIA_HANDLE,
-                        v.childCount(), v.handleRights(), LiveMappings.of(v.koid()),
-                        ps == null ? 0 : ps.suppliedBytes(), ps == null ? 0 : ps.dirtyBytes()));
+                l.add(v.snapshot());
             } catch (ZxException destroyedMeanwhile) {
                 // The VMO went away while we looked: it is simply not in the snapshot.
             }

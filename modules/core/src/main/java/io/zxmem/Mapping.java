@@ -4,7 +4,7 @@ import io.zxmem.internal.Faults;
 import io.zxmem.internal.Handshakes;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmMapping;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.NativeAccess;
@@ -30,14 +30,12 @@ import java.lang.ref.Cleaner;
 public final class Mapping implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
-    private final VmoObject vmo;
+    private final VmMapping mapped;
     private final long address;
     private final long length;
     private final long vmoOffset;
     private final int allowedPerms;
     private final Unmapper unmapper;
-    /** What inspection lists for this mapping (kept apart so the list never keeps the mapping alive). */
-    private final LiveMappings.Entry listing;
     private final Cleaner.Cleanable cleanable;
     private int perms;
     /** Set under this mapping's monitor before the unmap, so no segment can be made after it. */
@@ -47,19 +45,18 @@ public final class Mapping implements AutoCloseable {
 
     /** Unmaps once: from close(), or from the cleaner when a mapping was dropped without ever giving out a segment. */
     private static final class Unmapper implements Runnable {
-        final VmoObject vmo;
+        /** What the VMO lists for this mapping (not the mapping itself, which the cleaner watches). */
+        final VmMapping mapped;
         final long address;
         final long length;
-        final long id;
         volatile boolean segmentGiven;
         boolean done;
 
         final PageStore.Window window;
 
-        Unmapper(VmoObject vmo, PageStore.Window window, long id) {
-            this.id = id;
-            this.vmo = vmo;
-            this.window = window;
+        Unmapper(VmMapping mapped) {
+            this.mapped = mapped;
+            this.window = mapped.window();
             this.address = window.address();
             this.length = window.length();
         }
@@ -72,30 +69,28 @@ public final class Mapping implements AutoCloseable {
             if (segmentGiven) {
                 // A segment may still be reachable; unmapping under it could crash. Leak, loudly.
                 System.getLogger("io.zxmem.leaks").log(System.Logger.Level.WARNING,
-                        "zxmem: a mapping of VMO " + vmo.koid() + " at " + Ranges.hex(address)
+                        "zxmem: a mapping of VMO " + mapped.vmo().koid() + " at " + Ranges.hex(address)
                         + " was never closed; its memory stays mapped");
                 done = true;
                 return;
             }
             done = true;
-            LiveMappings.remove(id);
             try {
                 window.unmap();
             } finally {
-                vmo.unmapped();
+                mapped.vmo().unmapped(mapped);
             }
         }
     }
 
-    Mapping(VmoObject vmo, PageStore.Window window, long vmoOffset, int perms, int allowedPerms) {
-        this.vmo = vmo;
-        this.address = window.address();
-        this.length = window.length();
+    Mapping(VmMapping mapped, long vmoOffset, int perms, int allowedPerms) {
+        this.mapped = mapped;
+        this.address = mapped.window().address();
+        this.length = mapped.window().length();
         this.vmoOffset = vmoOffset;
         this.perms = perms;
         this.allowedPerms = allowedPerms;
-        this.listing = LiveMappings.add(vmo, address, length, vmoOffset, perms);
-        this.unmapper = new Unmapper(vmo, window, listing.id());
+        this.unmapper = new Unmapper(mapped);
         this.cleanable = CLEANER.register(this, unmapper);
     }
 
@@ -188,7 +183,7 @@ public final class Mapping implements AutoCloseable {
             throw Os.fail(op, e);
         }
         perms = newPerms;
-        listing.perms = newPerms;
+        mapped.setPerms(newPerms);
         segment = null;
     }
 
@@ -260,7 +255,7 @@ public final class Mapping implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Mapping[" + Ranges.hex(address) + "+" + Ranges.hex(length) + " of VMO " + vmo.koid()
+        return "Mapping[" + Ranges.hex(address) + "+" + Ranges.hex(length) + " of VMO " + mapped.vmo().koid()
                 + " at " + Ranges.hex(vmoOffset) + ", perms=" + perms + "]";
     }
 

@@ -1,9 +1,11 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmObject;
+import io.zxmem.internal.object.VmObjectPaged;
+import io.zxmem.internal.object.VmObjectPhysical;
 import io.zxmem.spi.PagerEngine;
 import io.zxmem.spi.PagerProvider;
 import io.zxmem.spi.PagerStore;
@@ -66,6 +68,26 @@ public final class Pager extends Handle {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Pager} handle
+     */
+    @Override
+    public Pager duplicate(int rights) {
+        return (Pager) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Pager} handle
+     */
+    @Override
+    public Pager replace(int rights) {
+        return (Pager) super.replace(rights);
+    }
+
+    /**
      * {@code zx_pager_create}.
      *
      * @return a handle to the new pager, with {@link #DEFAULT_RIGHTS}
@@ -112,16 +134,9 @@ public final class Pager extends Handle {
             rounded = Ranges.ceil(size, page);
         }
         PagerStore store = pager.engine.createStore(options, rounded);
-        VmoObject obj;
-        try {
-            obj = new VmoObject(store, VmoObject.KIND_PAGED, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size,
-                    Vmo.CACHE_CACHED, null);
-        } catch (RuntimeException | Error e) {
-            store.close();
-            throw e;
-        }
+        VmObject obj = VmObjectPaged.adopt(store, options & (Vmo.RESIZABLE | Vmo.UNBOUNDED), rounded, size, "");
         store.attach(obj.koid());
-        return new Vmo(obj, Rights.DEFAULT_VMO | ((options & Vmo.RESIZABLE) != 0 ? Rights.RESIZE : 0));
+        return Vmo.own(obj, Rights.DEFAULT_VMO | ((options & Vmo.RESIZABLE) != 0 ? Rights.RESIZE : 0));
     }
 
     /**
@@ -171,11 +186,11 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "aux is null");
         }
         aux.require(op, Rights.READ | Rights.WRITE);
-        VmoObject from = aux.object();
-        if (from.kind() == VmoObject.KIND_PHYSICAL) {
+        VmObject from = aux.object();
+        if (from instanceof VmObjectPhysical) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "aux is a physical VMO");
         }
-        if (pagerBacked(from)) {
+        if (from.pagerBacked()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "aux is itself backed by a pager");
         }
         if (from.cachePolicy() != Vmo.CACHE_CACHED) {
@@ -203,7 +218,7 @@ public final class Pager extends Handle {
             }
         }
         // Zircon moves the aux VMO's pages into the pager VMO: the aux range is empty afterwards.
-        from.pageOp(Vmo.OP_ZERO, op, auxOffset, length);
+        from.opRange(Vmo.OP_ZERO, op, auxOffset, length, null);
     }
 
     /**
@@ -322,15 +337,6 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the VMO was not created by this pager");
         }
         return s;
-    }
-
-    /** Whether {@code vmo}'s pages (through slices) come from a user pager. */
-    static boolean pagerBacked(VmoObject vmo) {
-        VmoObject base = vmo;
-        while (base.isSlice()) {
-            base = base.parent();
-        }
-        return base.store() instanceof io.zxmem.spi.PagerBacked;
     }
 
     /** The statuses Zircon's {@code zx_pager_op_range(ZX_PAGER_OP_FAIL)} accepts as {@code data}. */

@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.spi.PagerEngine;
 
 /** The object behind {@link Pager} handles: its engine, closed (every VMO detached) with the last handle. */

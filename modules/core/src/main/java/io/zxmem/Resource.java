@@ -1,10 +1,10 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.ResourceObject;
+import io.zxmem.internal.object.ResourceObject;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.spi.PhysicalProvider;
 import io.zxmem.spi.PhysicalRegion;
@@ -42,6 +42,26 @@ public final class Resource extends Handle {
     @Override
     Handle newHandle(KernelObject object, int rights) {
         return new Resource((ResourceObject) object, rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Resource} handle
+     */
+    @Override
+    public Resource duplicate(int rights) {
+        return (Resource) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Resource} handle
+     */
+    @Override
+    public Resource replace(int rights) {
+        return (Resource) super.replace(rights);
     }
 
     ResourceObject object() {

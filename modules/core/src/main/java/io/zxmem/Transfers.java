@@ -1,11 +1,12 @@
 package io.zxmem;
 
-import io.zxmem.internal.ChannelObject;
-import io.zxmem.internal.KernelObject;
+import io.zxmem.internal.object.ChannelObject;
+import io.zxmem.internal.object.KernelObject;
+import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
-import io.zxmem.internal.store.SliceStore;
+import io.zxmem.internal.object.VmObject;
+import io.zxmem.internal.object.VmObjectPaged;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import java.lang.foreign.Arena;
@@ -28,7 +29,7 @@ final class Transfers {
     record Taken(KernelObject object, int rights) {}
 
     static TransferredHandle export(String op, int index, Taken t) {
-        if (t.object() instanceof VmoObject v) {
+        if (t.object() instanceof VmObject v) {
             return exportVmo(op, index, v, t.rights());
         }
         if (t.object() instanceof ChannelObject c) {
@@ -38,18 +39,15 @@ final class Transfers {
                 + t.object().getClass().getSimpleName() + ", which cannot leave the process");
     }
 
-    private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights) {
-        if (v.kind() != VmoObject.KIND_PAGED) {
+    private static TransferredHandle exportVmo(String op, int index, VmObject v, int rights) {
+        if (!(v instanceof VmObjectPaged)) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
         if (v.isDiscardable()) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is discardable; its lock state cannot be shared");
         }
         // A slice travels as a window of the file of the VMO whose pages it shows.
-        VmoObject base = v;
-        while (base.isSlice()) {
-            base = base.parent();
-        }
+        VmObject base = v.base();
         long window = v.chainOffset() - base.chainOffset();
         // Under the exclusive lock: a copy-on-write cut of the same VMO is either wholly before the
         // export (its child then takes its pages first) or wholly after (it sees a shared file).
@@ -67,7 +65,7 @@ final class Transfers {
             Channel[] pair = Channel.createPair();
             link = ((ChannelObject) pair[1].object).endpoint().fd();
             base.retain();
-            VmoObject held = base;
+            VmObject held = base;
             p.serve(pair[0], pair[1], held::release);
         }
         return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
@@ -75,7 +73,7 @@ final class Transfers {
     }
 
     /** How a failure names the handle; built only when something failed. */
-    private static String what(int index, VmoObject v) {
+    private static String what(int index, VmObject v) {
         return "handle " + index + " (VMO " + v.koid() + ")";
     }
 
@@ -122,20 +120,12 @@ final class Transfers {
         }
         // From here the store owns the descriptor.
         if (t.fileOffset() == 0) {
-            VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, t.options() & Vmo.RESIZABLE, t.size(),
-                    t.contentSize(), Vmo.CACHE_CACHED, null);
-            obj.setName(t.name());
-            return new Vmo(obj, t.rights());
+            return Vmo.own(VmObjectPaged.adopt(store, t.options() & Vmo.RESIZABLE, t.size(), t.contentSize(), t.name()),
+                    t.rights());
         }
-        VmoObject whole = new VmoObject(store, VmoObject.KIND_PAGED, 0, fileSize, fileSize, Vmo.CACHE_CACHED, null);
+        VmObject whole = VmObjectPaged.adopt(store, 0, fileSize, fileSize, t.name());
         try {
-            whole.setName(t.name());
-            VmoObject slice = new VmoObject(new SliceStore(whole, t.fileOffset(),
-                    Ranges.roundUpOverflows(t.size(), page) ? t.size() : Ranges.ceil(t.size(), page)), VmoObject.KIND_PAGED, 0, t.size(),
-                    t.contentSize(), Vmo.CACHE_CACHED, whole);
-            slice.markChild(Vmo.CHILD_SLICE, t.fileOffset());
-            slice.setName(t.name());
-            return new Vmo(slice, t.rights());
+            return Vmo.own(whole.slice(t.fileOffset(), t.size(), t.contentSize()), t.rights());
         } finally {
             whole.release(); // the slice holds the whole-file VMO alive
         }
@@ -170,21 +160,11 @@ final class Transfers {
 
     /** Closes the descriptors of a received handle that was not turned into a handle (a closed one is harmless). */
     static void closeQuietly(TransferredHandle t) {
-        closeQuietly(t.fd());
-        if (t.linkFd() >= 0) {
-            closeQuietly(t.linkFd());
-        }
+        Os.closeQuietly(t.fd());
+        Os.closeQuietly(t.linkFd());
     }
 
-    static void closeQuietly(int fd) {
-        try {
-            LibC.get().close(fd);
-        } catch (RuntimeException ignored) {
-            // Already closed, or EIO on close: the descriptor is gone either way.
-        }
-    }
-
-    private record Exported(int fd) implements VmoObject.StoreSwap {
+    private record Exported(int fd) implements VmObject.StoreSwap {
         @Override
         public io.zxmem.spi.PageStore replacement() {
             return null;

@@ -2,7 +2,7 @@ package io.zxmem;
 
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
+import io.zxmem.internal.object.VmMapping;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.spi.PageStore;
@@ -66,16 +66,16 @@ public final class Vmar {
         int checked = check(options, vmo, vmoOffset, length);
         int perms = checked & PERM_MASK;
         long len = Ranges.ceil(length, Pages.size());
-        VmoObject obj = vmo.object();
-        PageStore.Window window = obj.map(vmoOffset, len, prot(perms));
+        VmMapping mapped = vmo.object().map(vmoOffset, len, prot(perms), perms);
+        PageStore.Window window = mapped.window();
         Mapping m;
         try {
-            m = new Mapping(obj, window, vmoOffset, perms, checked >>> 8);
+            m = new Mapping(mapped, vmoOffset, perms, checked >>> 8);
         } catch (RuntimeException | Error e) {
             try {
                 window.unmap();
             } finally {
-                obj.unmapped();
+                mapped.vmo().unmapped(mapped);
             }
             throw e;
         }
@@ -174,15 +174,8 @@ public final class Vmar {
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
-        VmoObject obj = vmo.object();
-        if ((options & REQUIRE_NON_RESIZABLE) != 0 && obj.resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
-                    "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
-        }
-        if (obj.isDiscardable() && (options & ALLOW_FAULTS) == 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length),
-                    "a discardable VMO must be mapped with ALLOW_FAULTS");
-        }
+        vmo.object().checkMappable(mapOp(options, vmoOffset, length), (options & REQUIRE_NON_RESIZABLE) != 0,
+                (options & ALLOW_FAULTS) != 0);
         return perms | allowed << 8;
     }
 }

@@ -1,17 +1,15 @@
 package io.zxmem;
 
-import io.zxmem.internal.KernelObject;
-import io.zxmem.internal.Os;
+import io.zxmem.internal.Copies;
+import io.zxmem.internal.Faults;
 import io.zxmem.internal.Pages;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.store.SliceStore;
-import io.zxmem.internal.VmoObject;
-import io.zxmem.linux.LinuxException;
-import io.zxmem.spi.ChildEngine;
-import io.zxmem.internal.store.MemfdStore;
-import io.zxmem.spi.PageStore;
+import io.zxmem.internal.VmoConstants;
+import io.zxmem.internal.object.KernelObject;
+import io.zxmem.internal.object.VmObject;
+import io.zxmem.internal.object.VmObjectPaged;
+import io.zxmem.internal.object.VmObjectPhysical;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A handle to a virtual memory object ({@code zx_vmo_*}): a container of zero to {@link #size()}
@@ -23,67 +21,65 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Vmo extends Handle {
     /** Option of {@link #create(long, int)}: the VMO may change size (handles get {@link Rights#RESIZE}). */
-    public static final int RESIZABLE = 1 << 1;
+    public static final int RESIZABLE = VmoConstants.RESIZABLE;
     /** Option: unlocked content may be discarded under memory pressure; see {@link #lock()}. */
-    public static final int DISCARDABLE = 1 << 2;
+    public static final int DISCARDABLE = VmoConstants.DISCARDABLE;
     /** Option: the VMO has the largest possible size; the size argument sets the content size only. */
-    public static final int UNBOUNDED = 1 << 4;
+    public static final int UNBOUNDED = VmoConstants.UNBOUNDED;
 
     /** Child kind: a snapshot, a copy as of now in both directions (made lazily, copy-on-write). */
-    public static final int CHILD_SNAPSHOT = 1 << 0;
+    public static final int CHILD_SNAPSHOT = VmoConstants.CHILD_SNAPSHOT;
     /** Child option: the child may change size. */
-    public static final int CHILD_RESIZABLE = 1 << 2;
+    public static final int CHILD_RESIZABLE = VmoConstants.CHILD_RESIZABLE;
     /** Child kind: a window onto a range of this VMO; writes go through to it. */
-    public static final int CHILD_SLICE = 1 << 3;
+    public static final int CHILD_SLICE = VmoConstants.CHILD_SLICE;
     /** Child kind: the child's writes stay private and the pages it wrote stay stable; other pages may show later writes of the parent. */
-    public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 1 << 4;
+    public static final int CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = VmoConstants.CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
     /** The former name of {@link #CHILD_SNAPSHOT_AT_LEAST_ON_WRITE}. */
     public static final int CHILD_COPY_ON_WRITE = CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
     /** Child option: the child's handle has no {@link Rights#WRITE}. */
-    public static final int CHILD_NO_WRITE = 1 << 5;
+    public static final int CHILD_NO_WRITE = VmoConstants.CHILD_NO_WRITE;
 
     /** {@link #opRange}: allocate the pages of the range. */
-    public static final int OP_COMMIT = 1;
+    public static final int OP_COMMIT = VmoConstants.OP_COMMIT;
     /** {@link #opRange}: release the pages of the range (they read zero). */
-    public static final int OP_DECOMMIT = 2;
+    public static final int OP_DECOMMIT = VmoConstants.OP_DECOMMIT;
     /** {@link #opRange}: lock a discardable VMO against discarding; see {@link #lock()}. */
-    public static final int OP_LOCK = 3;
+    public static final int OP_LOCK = VmoConstants.OP_LOCK;
     /** {@link #opRange}: unlock a discardable VMO; see {@link #unlock()}. */
-    public static final int OP_UNLOCK = 4;
+    public static final int OP_UNLOCK = VmoConstants.OP_UNLOCK;
     /** {@link #opRange}: make the range coherent for instruction fetch. */
-    public static final int OP_CACHE_SYNC = 6;
+    public static final int OP_CACHE_SYNC = VmoConstants.OP_CACHE_SYNC;
     /** {@link #opRange}: invalidate the data cache for the range. */
-    public static final int OP_CACHE_INVALIDATE = 7;
+    public static final int OP_CACHE_INVALIDATE = VmoConstants.OP_CACHE_INVALIDATE;
     /** {@link #opRange}: write the data cache back for the range. */
-    public static final int OP_CACHE_CLEAN = 8;
+    public static final int OP_CACHE_CLEAN = VmoConstants.OP_CACHE_CLEAN;
     /** {@link #opRange}: write back, then invalidate, the data cache for the range. */
-    public static final int OP_CACHE_CLEAN_INVALIDATE = 9;
+    public static final int OP_CACHE_CLEAN_INVALIDATE = VmoConstants.OP_CACHE_CLEAN_INVALIDATE;
     /** {@link #opRange}: zero the range (byte-granular). */
-    public static final int OP_ZERO = 10;
+    public static final int OP_ZERO = VmoConstants.OP_ZERO;
     /** {@link #opRange}: lock a discardable VMO only if nothing was discarded. */
-    public static final int OP_TRY_LOCK = 11;
+    public static final int OP_TRY_LOCK = VmoConstants.OP_TRY_LOCK;
     /** {@link #opRange}: a hint that the range will not be needed soon. */
-    public static final int OP_DONT_NEED = 12;
+    public static final int OP_DONT_NEED = VmoConstants.OP_DONT_NEED;
     /** {@link #opRange}: a hint that the range should stay resident. */
-    public static final int OP_ALWAYS_NEED = 13;
+    public static final int OP_ALWAYS_NEED = VmoConstants.OP_ALWAYS_NEED;
     /** {@link #opRange}: a hint to bring the range in now. */
-    public static final int OP_PREFETCH = 14;
+    public static final int OP_PREFETCH = VmoConstants.OP_PREFETCH;
 
     /** Cache policy: cached (the default). */
-    public static final int CACHE_CACHED = 0;
+    public static final int CACHE_CACHED = VmoConstants.CACHE_CACHED;
     /** Cache policy: uncached. */
-    public static final int CACHE_UNCACHED = 1;
+    public static final int CACHE_UNCACHED = VmoConstants.CACHE_UNCACHED;
     /** Cache policy: uncached device memory. */
-    public static final int CACHE_UNCACHED_DEVICE = 2;
+    public static final int CACHE_UNCACHED_DEVICE = VmoConstants.CACHE_UNCACHED_DEVICE;
     /** Cache policy: write-combining. */
-    public static final int CACHE_WRITE_COMBINING = 3;
+    public static final int CACHE_WRITE_COMBINING = VmoConstants.CACHE_WRITE_COMBINING;
 
     /** The largest size of a VMO. */
-    public static final long MAX_SIZE = 0xFFFF_FFFF_FFFE_0000L;
+    public static final long MAX_SIZE = VmoConstants.MAX_SIZE;
     /** How many bytes of a name are kept. */
-    public static final int MAX_NAME_BYTES = 31;
-
-    private static final int CREATE_OPTIONS = RESIZABLE | DISCARDABLE | UNBOUNDED;
+    public static final int MAX_NAME_BYTES = VmoConstants.MAX_NAME_BYTES;
 
     static {
         if (Boolean.getBoolean("zxmem.inspect")) {
@@ -91,20 +87,53 @@ public final class Vmo extends Handle {
         }
     }
 
-    private final VmoObject vmo;
+    private final VmObject vmo;
 
-    Vmo(VmoObject vmo, int rights) {
+    Vmo(VmObject vmo, int rights) {
         super(vmo, rights);
         this.vmo = vmo;
     }
 
     @Override
     Handle newHandle(KernelObject object, int rights) {
-        return new Vmo((VmoObject) object, rights);
+        return new Vmo((VmObject) object, rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Vmo} handle
+     */
+    @Override
+    public Vmo duplicate(int rights) {
+        return (Vmo) super.duplicate(rights);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the new {@code Vmo} handle
+     */
+    @Override
+    public Vmo replace(int rights) {
+        return (Vmo) super.replace(rights);
+    }
+
+    /**
+     * The first handle to a new object, taking over the reference its maker holds; when making the
+     * handle fails the object is released, so its store is closed rather than leaked.
+     */
+    static Vmo own(VmObject object, int rights) {
+        try {
+            return new Vmo(object, rights);
+        } catch (RuntimeException | Error e) {
+            object.release();
+            throw e;
+        }
     }
 
     /** The object behind this handle; for zxmem's own modules. */
-    VmoObject object() {
+    VmObject object() {
         return vmo;
     }
 
@@ -121,34 +150,7 @@ public final class Vmo extends Handle {
      *                     when the system has no memfd to give
      */
     public static Vmo create(long size, int options) {
-        long page = Pages.size();
-        // Zircon's order (VmObjectDispatcher::parse_create_syscall_flags): the size is rounded first,
-        // with or without UNBOUNDED (then it is the content size, which cannot exceed the VMO), and
-        // only then are the option bits looked at.
-        if (Ranges.roundUpOverflows(size, page) || Ranges.above(Ranges.ceil(size, page), MAX_SIZE)) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, createOp(size, options), "size is larger than MAX_SIZE " + Ranges.hex(MAX_SIZE));
-        }
-        if ((options & RESIZABLE) != 0 && (options & UNBOUNDED) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "RESIZABLE and UNBOUNDED exclude each other");
-        }
-        if ((options & ~CREATE_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, createOp(size, options), "unknown option bits " + Ranges.hex(options & ~CREATE_OPTIONS));
-        }
-        long rounded = (options & UNBOUNDED) != 0 ? MAX_SIZE : Ranges.ceil(size, page);
-        MemfdStore store;
-        try {
-            store = new MemfdStore("zxmem-vmo", rounded, page);
-        } catch (LinuxException e) {
-            throw Os.fail(createOp(size, options), e);
-        }
-        VmoObject obj = new VmoObject(store, VmoObject.KIND_PAGED, options, rounded, size, CACHE_CACHED, null);
-        int rights = Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0);
-        return new Vmo(obj, rights);
-    }
-
-    /** The operation as error messages name it; built only when something failed. */
-    private static String createOp(long size, int options) {
-        return "vmo.create(size=" + Ranges.hex(size) + ", options=" + Ranges.hex(options) + ")";
+        return own(VmObjectPaged.create(size, options), Rights.DEFAULT_VMO | ((options & RESIZABLE) != 0 ? Rights.RESIZE : 0));
     }
 
     /**
@@ -191,25 +193,8 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_WRONG_TYPE, op, "the handle is a " + resource.getClass().getSimpleName()
                     + ", not a Resource");
         }
-        io.zxmem.spi.PhysicalRegion region = r.object().region();
-        long base = region.base();
-        if (Long.compareUnsigned(paddr, base) < 0 || !Ranges.inside(paddr - base, size, region.size())) {
-            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "the resource grants only [" + Ranges.hex(base) + ", "
-                    + Ranges.hex(base + region.size()) + ")");
-        }
-        long page = Pages.size();
-        if (size == 0 || !Ranges.aligned(paddr, page) || !Ranges.aligned(size, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "paddr and size must be page-aligned and size non-zero");
-        }
-        // The store takes its own reference to the resource: the VMO keeps the device open after the
-        // resource handle is closed.
-        io.zxmem.internal.store.PhysicalStore store = new io.zxmem.internal.store.PhysicalStore(r.object(), region, paddr - base, size);
-        VmoObject obj = new VmoObject(store, VmoObject.KIND_PHYSICAL, 0, size, size, CACHE_UNCACHED, null);
-        return new Vmo(obj, Rights.DEFAULT_VMO | Rights.EXECUTE);
+        return own(VmObjectPhysical.create(op, r.object(), paddr, size), Rights.DEFAULT_VMO | Rights.EXECUTE);
     }
-
-    private static final int CHILD_KINDS = CHILD_SNAPSHOT | CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | CHILD_SLICE;
-    private static final int CHILD_OPTIONS = CHILD_KINDS | CHILD_RESIZABLE | CHILD_NO_WRITE;
 
     /**
      * {@code zx_vmo_create_child}: a new VMO of {@code size} bytes (rounded up to the page size) whose
@@ -256,54 +241,13 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "CHILD_NO_WRITE and CHILD_RESIZABLE exclude each other");
         }
         require(op, Rights.DUPLICATE | Rights.READ);
-        if ((options & ~CHILD_OPTIONS) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "unknown option bits " + Ranges.hex(options & ~CHILD_OPTIONS));
-        }
-        int kind = options & CHILD_KINDS;
-        if (Integer.bitCount(kind) != 1) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op,
-                    "needs exactly one of CHILD_SNAPSHOT, CHILD_SNAPSHOT_AT_LEAST_ON_WRITE and CHILD_SLICE");
-        }
-        if (kind == CHILD_SLICE && (options & CHILD_RESIZABLE) != 0) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice cannot be CHILD_RESIZABLE");
-        }
-        if (vmo.isDiscardable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO cannot have children");
-        }
-        if (!Ranges.aligned(offset, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset is not page-aligned");
-        }
-        if (kind == CHILD_SLICE) {
-            if (!Ranges.inside(offset, rounded, vmo.size())) {
-                throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "a slice must lie inside the parent's size " + Ranges.hex(vmo.size()));
-            }
-            if (vmo.resizable()) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a resizable VMO cannot be sliced");
-            }
-        } else {
-            if (vmo.kind() == VmoObject.KIND_PHYSICAL) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a physical VMO (or a slice of one) cannot be snapshotted");
-            }
-            if (kind == CHILD_SNAPSHOT && Pager.pagerBacked(vmo)) {
-                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a pager-backed VMO cannot be SNAPSHOT (its pages are"
-                        + " the pager's; use CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)");
-            }
-            if (vmo.cachePolicy() != CACHE_CACHED) {
-                throw Ranges.fail(Status.ERR_BAD_STATE, op, "a VMO whose cache policy is not CACHED cannot be snapshotted");
-            }
-        }
-        long chain = vmo.chainOffset();
-        if (Ranges.overflows(chain, offset) || Ranges.overflows(chain + offset, rounded)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + Ranges.hex(offset)
-                    + " added to the ancestors' offsets " + Ranges.hex(chain) + " overflows 64 bits");
-        }
         // Computed from this handle's own rights now: rights() fails once another thread closed the
         // handle, and by then the child would exist with nobody to release it.
         int rights = (rightsOf() & ~Rights.RESIZE) | Rights.GET_PROPERTY | Rights.SET_PROPERTY
                 | ((options & CHILD_RESIZABLE) != 0 ? Rights.RESIZE : 0);
         if ((options & CHILD_NO_WRITE) != 0) {
             rights &= ~Rights.WRITE;
-        } else if (kind != CHILD_SLICE) {
+        } else if ((options & CHILD_SLICE) == 0) {
             rights = (rights | Rights.WRITE) & ~Rights.EXECUTE;
         }
         // A reference for the duration of the call: a close of this handle racing the call cannot
@@ -311,64 +255,9 @@ public final class Vmo extends Handle {
         // or the child it makes is owned by the handle it returns.
         acquire(op);
         try {
-            PageStore store = kind == CHILD_SLICE ? new SliceStore(vmo, offset, rounded)
-                    : cutCopyOnWrite(op, kind, offset, rounded);
-            int childOptions = (options & CHILD_RESIZABLE) != 0 ? RESIZABLE : 0;
-            VmoObject child;
-            try {
-                child = new VmoObject(store, vmo.kind(), childOptions, rounded, size, vmo.cachePolicy(), vmo);
-            } catch (RuntimeException | Error e) {
-                store.close();
-                throw e;
-            }
-            try {
-                child.markChild(options, chain + offset);
-                child.setName(vmo.name());
-                return new Vmo(child, rights);
-            } catch (RuntimeException | Error e) {
-                child.release();
-                throw e;
-            }
+            return own(vmo.createChild(op, options, offset, size), rights);
         } finally {
             vmo.release();
-        }
-    }
-
-    /** Resolves slices to the VMO whose pages they window, then lets the engine cut the child under its lock. */
-    private PageStore cutCopyOnWrite(String op, int kind, long offset, long size) {
-        ChildEngine engine = ChildEngine.find();
-        if (engine == null) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "copy-on-write children need the io.zxmem.cow module");
-        }
-        VmoObject base = vmo;
-        long off = offset;
-        long limit = -1; // -1: the base's own size, read under its lock
-        while (base.isSlice()) {
-            long sliceOffset = base.chainOffset() - base.parent().chainOffset();
-            long visible = limit == -1 ? base.size() : limit;
-            limit = sliceOffset + visible;
-            off += sliceOffset;
-            base = base.parent();
-        }
-        long start = off;
-        long end = limit;
-        VmoObject from = base;
-        try {
-            // Under the exclusive lock: no library write, resize, export or new mapping of the parent
-            // (or of a slice of it) can interleave with the cut.
-            return from.withStoreExclusive(s -> {
-                long visible = end == -1 ? from.size() : end;
-                return new Cut(engine.cut(s, start, visible, size, "zxmem-child"));
-            }).child;
-        } catch (LinuxException e) {
-            throw Os.fail(op, e);
-        }
-    }
-
-    private record Cut(PageStore child) implements VmoObject.StoreSwap {
-        @Override
-        public PageStore replacement() {
-            return null;
         }
     }
 
@@ -392,7 +281,7 @@ public final class Vmo extends Handle {
         if (dst.isReadOnly()) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.read", "destination segment is read-only");
         }
-        checkUsable("vmo.read", "destination", dst);
+        Copies.checkUsable("vmo.read", "destination", dst);
         vmo.read(offset, dst, 0, dst.byteSize());
     }
 
@@ -430,7 +319,7 @@ public final class Vmo extends Handle {
         if (src == null) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
         }
-        checkUsable("vmo.write", "source", src);
+        Copies.checkUsable("vmo.write", "source", src);
         vmo.write(offset, src, 0, src.byteSize());
     }
 
@@ -449,17 +338,6 @@ public final class Vmo extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.write", "source is null");
         }
         vmo.write(offset, MemorySegment.ofArray(src), 0, src.length);
-    }
-
-    /** INVALID_ARGS for a segment this thread may not touch: its arena is closed, or confined to another thread. */
-    static void checkUsable(String op, String what, MemorySegment s) {
-        if (!s.scope().isAlive()) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment's arena is closed");
-        }
-        if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment belongs to an arena confined to"
-                    + " another thread");
-        }
     }
 
     /**
@@ -491,17 +369,13 @@ public final class Vmo extends Handle {
     public void setSize(long size) {
         // A handler over the first bytecode: a pending late fault may be delivered on entry.
         try {
-            io.zxmem.internal.Faults.discardPending();
+            Faults.discardPending();
         } catch (InternalError e) {
-            io.zxmem.internal.Faults.discard(e);
+            Faults.discard(e);
         }
         require("vmo.set_size", Rights.WRITE);
         if (vmo.resizable() && (rightsOf() & Rights.RESIZE) == 0) {
             throw Ranges.fail(Status.ERR_ACCESS_DENIED, "vmo.set_size", "the handle lacks RESIZE");
-        }
-        if (!vmo.resizable()) {
-            throw Ranges.fail(Status.ERR_UNAVAILABLE, "vmo.set_size(" + Ranges.hex(size) + ")",
-                    "the VMO was not created RESIZABLE");
         }
         vmo.setSize(size);
     }
@@ -565,94 +439,18 @@ public final class Vmo extends Handle {
     public LockState opRange(int op, long offset, long size, MemorySegment buffer) {
         String name = "vmo.op_range(" + opName(op) + ", offset=" + Ranges.hex(offset) + ", size=" + Ranges.hex(size) + ")";
         checkValid(name);
-        boolean physical = vmo.kind() == VmoObject.KIND_PHYSICAL;
-        long page = Pages.size();
         switch (op) {
-            case OP_COMMIT, OP_ZERO -> {
-                require(name, Rights.WRITE);
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
-                }
-                vmo.pageOp(op, name, offset, size);
-                return null;
-            }
-            case OP_DECOMMIT -> {
-                require(name, Rights.WRITE);
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "not supported on a physical VMO");
-                }
-                if (!Ranges.aligned(offset, page) || !Ranges.aligned(size, page)) {
-                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "DECOMMIT needs a page-aligned range");
-                }
-                VmoObject pages = vmo;
-                while (pages.isSlice()) {
-                    pages = pages.parent();
-                }
-                if (pages.isCowChild() || pages.cowChildCount() > 0) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name,
-                            "DECOMMIT is not supported on a copy-on-write child or a VMO that has one");
-                }
-                vmo.pageOp(op, name, offset, size);
-                return null;
-            }
+            case OP_COMMIT, OP_DECOMMIT, OP_ZERO -> require(name, Rights.WRITE);
             case OP_LOCK, OP_TRY_LOCK, OP_UNLOCK -> {
-                checkValid(name);
                 if ((rightsOf() & (Rights.READ | Rights.WRITE)) == 0) {
                     throw Ranges.fail(Status.ERR_ACCESS_DENIED, name, "the handle has neither READ nor WRITE");
                 }
-                boolean none = buffer == null || buffer.equals(MemorySegment.NULL);
-                // Zircon locks, then copies the state out and undoes the lock if that fails; here the
-                // buffer is checked after NOT_SUPPORTED and OUT_OF_RANGE but before the lock is taken.
-                Runnable checkBuffer = () -> {
-                    if (op == OP_UNLOCK) {
-                        return;
-                    }
-                    if (none ? op == OP_LOCK : buffer.byteSize() < LockState.BYTES || buffer.isReadOnly()) {
-                        throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "needs a writable buffer of at least "
-                                + LockState.BYTES + " bytes for the lock state");
-                    }
-                    if (!none) {
-                        checkUsable(name, "buffer", buffer);
-                    }
-                };
-                LockState s = vmo.lockOp(op, name, offset, size, checkBuffer);
-                if (s != null && !none) {
-                    try {
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s.offset());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, s.size());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, s.discardedOffset());
-                        buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, 24, s.discardedSize());
-                    } catch (IllegalStateException | WrongThreadException e) {
-                        // The buffer's arena was closed meanwhile: undo the lock, as Zircon does.
-                        vmo.lockOp(OP_UNLOCK, name, offset, size);
-                        throw new ZxException(Status.ERR_INVALID_ARGS, name + ": the buffer's arena was closed", e);
-                    }
-                }
-                return s;
             }
-            case OP_CACHE_SYNC, OP_CACHE_CLEAN, OP_CACHE_CLEAN_INVALIDATE, OP_CACHE_INVALIDATE -> {
-                require(name, Rights.READ);
-                if (size == 0) {
-                    throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "cache operations need a non-empty range");
-                }
-                if (physical) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "cache operations are not supported on a physical VMO");
-                }
-                if (op == OP_CACHE_INVALIDATE) {
-                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, name, "CACHE_INVALIDATE is not supported");
-                }
-                vmo.checkOpRange(name, offset, size);
-                // x86 and arm64 Linux keep user memory coherent for the CPU; what remains is ordering.
-                java.lang.invoke.VarHandle.fullFence();
-                return null;
-            }
-            case OP_DONT_NEED, OP_ALWAYS_NEED, OP_PREFETCH -> {
-                require(name, Rights.READ);
-                vmo.checkOpRange(name, offset, size);
-                return null;
-            }
+            case OP_CACHE_SYNC, OP_CACHE_CLEAN, OP_CACHE_CLEAN_INVALIDATE, OP_CACHE_INVALIDATE,
+                    OP_DONT_NEED, OP_ALWAYS_NEED, OP_PREFETCH -> require(name, Rights.READ);
             default -> throw Ranges.fail(Status.ERR_INVALID_ARGS, name, "unknown op " + op);
         }
+        return vmo.opRange(op, name, offset, size, buffer);
     }
 
     private static String opName(int op) {
@@ -743,15 +541,13 @@ public final class Vmo extends Handle {
         if (policy < CACHE_CACHED || policy > CACHE_WRITE_COMBINING) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, "vmo.set_cache_policy(" + policy + ")", "unknown cache policy");
         }
-        vmo.setCachePolicy(policy, vmo.isCowChild() || vmo.cowChildCount() > 0);
+        vmo.setCachePolicy(policy);
     }
 
     /** {@return what {@code zx_object_get_info(ZX_INFO_VMO)} reports. Needs {@link Rights#INSPECT}.} */
     public VmoInfo info() {
         require("vmo.info", Rights.INSPECT);
-        VmoObject parent = vmo.parent();
-        int flags = vmo.childFlags() | (Pager.pagerBacked(vmo) ? VmoInfo.PAGER_BACKED : 0);
-        return vmo.info(rights(), flags, parent == null ? 0 : parent.koid());
+        return vmo.info(rights());
     }
 
     /**

@@ -2,8 +2,8 @@ package io.zxmem;
 
 import io.zxmem.internal.store.MemfdPool;
 import io.zxmem.internal.Pages;
-import io.zxmem.internal.Purger;
-import io.zxmem.internal.VmoManager;
+import io.zxmem.internal.object.Purger;
+import io.zxmem.internal.object.KoidTable;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -48,7 +48,7 @@ public final class Zx {
 
     /** {@return how many VMO objects are alive in this process (handles, mappings or children keep them)} */
     public static int liveVmoCount() {
-        return VmoManager.liveCount();
+        return KoidTable.liveCount();
     }
 
     /**

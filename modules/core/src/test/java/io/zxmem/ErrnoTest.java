@@ -74,4 +74,24 @@ class ErrnoTest {
         }
         assertEquals(Status.ERR_INTERNAL, Os.statusOf(new LinuxException("call", 9999)));
     }
+
+    /** The channel transport's socket errnos are in the same table; only an unlisted errno differs by caller. */
+    @Test
+    void oneTableWithPerCallerDefault() {
+        Object[][] cases = {{Errno.EPIPE, Status.ERR_PEER_CLOSED}, {Errno.ECONNRESET, Status.ERR_PEER_CLOSED},
+            {Errno.ENOTCONN, Status.ERR_PEER_CLOSED}, {Errno.ECONNREFUSED, Status.ERR_PEER_CLOSED},
+            {Errno.EADDRINUSE, Status.ERR_ALREADY_EXISTS}, {Errno.EEXIST, Status.ERR_ALREADY_EXISTS},
+            {Errno.ETOOMANYREFS, Status.ERR_NO_RESOURCES}, {Errno.ENOBUFS, Status.ERR_NO_RESOURCES},
+            {Errno.EAGAIN, Status.ERR_NO_RESOURCES}, {Errno.EMSGSIZE, Status.ERR_OUT_OF_RANGE},
+            {Errno.ENAMETOOLONG, Status.ERR_INVALID_ARGS}, {Errno.ENOTSOCK, Status.ERR_BAD_HANDLE},
+            {Errno.ENOTDIR, Status.ERR_NOT_FOUND}, {Errno.ENOMEM, Status.ERR_NO_MEMORY}};
+        for (Object[] c : cases) {
+            int errno = (Integer) c[0];
+            assertEquals(c[1], Os.statusOf(errno, Status.ERR_IO), "errno " + errno);
+            assertEquals(c[1], Os.statusOf(errno, Status.ERR_INTERNAL), "errno " + errno);
+        }
+        LinuxException unknown = new LinuxException("sendmsg", 9999);
+        assertEquals(Status.ERR_IO, Os.fail("channel.write", unknown, Status.ERR_IO).status());
+        assertEquals(Status.ERR_INTERNAL, Os.fail("vmo.write", unknown).status());
+    }
 }

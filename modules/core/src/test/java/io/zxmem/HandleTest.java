@@ -23,6 +23,32 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Handles: rights, koids, duplicate, replace, close, and BAD_HANDLE after close. */
 class HandleTest {
 
+    /**
+     * Every handle type declares duplicate and replace with its own return type, so {@code Channel c =
+     * vmo.duplicate(..)} does not compile; and the handle they return really is of that type.
+     */
+    @Test
+    void duplicateAndReplaceAreCovariant() throws ReflectiveOperationException {
+        assertEquals(Handle.class, Handle.class.getDeclaredMethod("duplicate", int.class).getReturnType());
+        assertEquals(Handle.class, Handle.class.getDeclaredMethod("replace", int.class).getReturnType());
+        for (Class<?> type : new Class<?>[] {Vmo.class, Channel.class, Pager.class, Resource.class}) {
+            for (String name : new String[] {"duplicate", "replace"}) {
+                java.lang.reflect.Method m = type.getDeclaredMethod(name, int.class);
+                assertEquals(type, m.getReturnType(), type.getSimpleName() + "." + name);
+                assertEquals(0, m.getTypeParameters().length, type.getSimpleName() + "." + name + " is not generic");
+            }
+        }
+        try (Vmo v = Vmo.create(P); Vmo d = v.duplicate(Rights.SAME_RIGHTS); Handle h = d) {
+            Handle r = h.replace(Rights.SAME_RIGHTS);
+            try {
+                assertInstanceOf(Vmo.class, r);
+                assertEquals(v.koid(), r.koid());
+            } finally {
+                r.close();
+            }
+        }
+    }
+
     @Test
     void duplicateSharesTheObjectAndKoid() {
         try (Vmo v = Vmo.create(P); Vmo d = v.duplicate(Rights.SAME_RIGHTS)) {

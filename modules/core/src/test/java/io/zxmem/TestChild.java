@@ -1,6 +1,6 @@
 package io.zxmem;
 
-import io.zxmem.internal.Purger;
+import io.zxmem.internal.object.Purger;
 import io.zxmem.linux.LinuxException;
 import java.util.ArrayList;
 import java.util.List;

@@ -51,7 +51,7 @@ public final class LazyFileServer implements AutoCloseable {
 
     /** Sends a read-only handle to the VMO over {@code channel}. */
     public void give(Channel channel) {
-        channel.write(new byte[0], vmo.<Vmo>duplicate(Rights.DEFAULT_VMO & ~Rights.WRITE));
+        channel.write(new byte[0], vmo.duplicate(Rights.DEFAULT_VMO & ~Rights.WRITE));
     }
 
     /**

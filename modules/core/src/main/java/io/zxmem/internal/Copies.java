@@ -1,5 +1,6 @@
 package io.zxmem.internal;
 
+import io.zxmem.Status;
 import io.zxmem.linux.sys.LibC;
 import java.lang.foreign.MemorySegment;
 
@@ -39,6 +40,20 @@ public final class Copies {
         for (long at = 0; at < length; at += CHUNK) {
             long n = Math.min(CHUNK, length - at);
             C.memcpy(to.asSlice(at, n), from.asSlice(at, n), n);
+        }
+    }
+
+    /**
+     * INVALID_ARGS for a caller's segment this thread may not touch: its arena is closed, or confined
+     * to another thread.
+     */
+    public static void checkUsable(String op, String what, MemorySegment s) {
+        if (!s.scope().isAlive()) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment's arena is closed");
+        }
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "the " + what + " segment belongs to an arena confined to"
+                    + " another thread");
         }
     }
 }

@@ -6,7 +6,6 @@ import io.zxmem.spi.ChildEngine;
 import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.PageStore;
 import io.zxmem.spi.WatchedFile;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The copy-on-write engine that core finds through {@link ChildEngine}: "save before write", every
@@ -26,9 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CowEngine implements ChildEngine {
     /** Largest child shown lazily: its saved bitmap (one bit a page) stays at most 2 MiB. */
     public static final long LAZY_MAX = 1L << 36;
-    /** How many children were cut lazily and how many copied eagerly (tests and benchmarks). */
-    static final AtomicLong LAZY = new AtomicLong();
-    static final AtomicLong EAGER = new AtomicLong();
     private static final long PAGE = io.zxmem.Zx.pageSize();
     private static volatile int mode;
 
@@ -64,7 +60,7 @@ public final class CowEngine implements ChildEngine {
                     && !Boolean.getBoolean("zxmem.cow.eager") && mode() > 0) {
                 return lazy(f, inner, offset, shown, size);
             }
-            EAGER.incrementAndGet();
+            Cuts.cut(false);
             EagerCopy.copy(parent, offset, limit, size, inner);
             return inner;
         } catch (RuntimeException | Error e) {
@@ -89,7 +85,7 @@ public final class CowEngine implements ChildEngine {
             // (Its writes during this copy are not ordered with the cut.)
             c.completeNow();
         }
-        LAZY.incrementAndGet();
+        Cuts.cut(true);
         return c;
     }
 

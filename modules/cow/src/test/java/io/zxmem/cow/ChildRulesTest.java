@@ -408,9 +408,9 @@ class ChildRulesTest {
     void atLeastOnWriteOfAMappedParentRunsOnKernelCow() {
         try (Vmo v = Vmo.create(4 * P); Mapping pm = v.map(Vmar.PERM_READ | Vmar.PERM_WRITE, 0, 4 * P)) {
             pm.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
-            long fast = CowEngine.LAZY.get();
+            long fast = CutCounts.lazy();
             try (Vmo a = v.createChild(ALOW, 0, 4 * P)) {
-                assertEquals(fast + 1, CowEngine.LAZY.get(), "no copy for an at-least-on-write child of a mapped VMO");
+                assertEquals(fast + 1, CutCounts.lazy(), "no copy for an at-least-on-write child of a mapped VMO");
                 assertEquals(1, get(a, 0));
                 put(a, 0, 2);
                 pm.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 3);

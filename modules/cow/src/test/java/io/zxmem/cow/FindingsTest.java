@@ -157,9 +157,9 @@ class FindingsTest {
         int mode = CowEngine.mode();
         System.out.println("userfaultfd mode: " + (mode == 1 ? "full" : mode == 2 ? "user-mode-only" : "none " + mode));
         assertTrue(mode == 1 || mode == 2, "userfaultfd refused: " + mode);
-        long lazy = CowEngine.LAZY.get();
+        long lazy = CutCounts.lazy();
         try (Vmo v = Vmo.create(4 * P); Mapping m = v.map(RW, 0, 4 * P); Vmo c = v.createChild(SNAP, 0, 4 * P)) {
-            assertEquals(lazy + 1, CowEngine.LAZY.get(), "the child of a mapped VMO is cut lazily, not copied");
+            assertEquals(lazy + 1, CutCounts.lazy(), "the child of a mapped VMO is cut lazily, not copied");
         }
     }
 

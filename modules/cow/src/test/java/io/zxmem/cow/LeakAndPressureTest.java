@@ -153,7 +153,7 @@ class LeakAndPressureTest {
         long threads = zxmemThreads();
         long tasks = tasks();
         long handlers = nativeZxmemThreads();
-        long uffd = CowEngine.LAZY.get();
+        long uffd = CutCounts.lazy();
         int live = Zx.liveVmoCount();
         for (int i = 0; i < 50; i++) {
             tree(r);
@@ -161,7 +161,7 @@ class LeakAndPressureTest {
         assertEquals(fds, fds(), "file descriptors");
         assertEquals(ours, zxmemMaps(), "mappings of zxmem memfds");
         assertEquals(threads, zxmemThreads(), "zxmem threads");
-        assertTrue(CowEngine.LAZY.get() >= uffd + 100, "children on the userfaultfd path: " + (CowEngine.LAZY.get() - uffd));
+        assertTrue(CutCounts.lazy() >= uffd + 100, "children on the userfaultfd path: " + (CutCounts.lazy() - uffd));
         // Each tree started guards (a native handler thread each); none may outlive its tree.
         assertEquals(handlers, nativeZxmemThreads(), "userfaultfd handler threads left");
         assertTrue(tasks() <= tasks + 2, "threads of the process: " + tasks + " -> " + tasks());
@@ -194,9 +194,9 @@ class LeakAndPressureTest {
                         s.set(ValueLayout.JAVA_BYTE, i * P, (byte) (round + i));
                         s.set(ValueLayout.JAVA_BYTE, i * P + 1, (byte) 0);
                     }
-                    long before = CowEngine.LAZY.get();
+                    long before = CutCounts.lazy();
                     Vmo child = parent.createChild(Vmo.CHILD_SNAPSHOT, 0, pages * P);
-                    assertEquals(before + 1, CowEngine.LAZY.get(), "the mapped parent's child is write-protected");
+                    assertEquals(before + 1, CutCounts.lazy(), "the mapped parent's child is write-protected");
                     int r = round;
                     List<Thread> workers = new ArrayList<>();
                     for (int t = 0; t < threads; t++) {

@@ -81,12 +81,12 @@ class ModelTest {
     @ParameterizedTest
     @MethodSource("mappedSeeds")
     void randomTreesMatchTheModelWithMappedParents(long seed) {
-        long before = CowEngine.LAZY.get();
+        long before = CutCounts.lazy();
         Run run = new Run(seed);
         run.mapBeforeCut = true;
         run.noise = true;
         run(run);
-        assertTrue(CowEngine.LAZY.get() > before, "no child took the userfaultfd path");
+        assertTrue(CutCounts.lazy() > before, "no child took the userfaultfd path");
     }
 
     /** A VMO in the model. Slices have no pages: they resolve to their parent's. */
@@ -729,7 +729,7 @@ class ModelTest {
             fail(sb.toString(), t);
         } finally {
             run.finish();
-            System.out.println("seed " + seed + ": children cut lazily " + CowEngine.LAZY.get() + ", copied " + CowEngine.EAGER.get()
+            System.out.println("seed " + seed + ": children cut lazily " + CutCounts.lazy() + ", copied " + CutCounts.eager()
                     + ", faults served " + CowEngine.faults());
         }
     }

@@ -43,9 +43,9 @@ class UffdSnapshotTest {
 
     /** Runs {@code body} and says how many children it cut on the userfaultfd path. */
     static long uffdCuts(Runnable body) {
-        long before = CowEngine.LAZY.get();
+        long before = CutCounts.lazy();
         body.run();
-        return CowEngine.LAZY.get() - before;
+        return CutCounts.lazy() - before;
     }
 
     @Test

@@ -690,7 +690,7 @@ class PagerTest {
         Channel[] pair = Channel.createPair();
         keep(pair[0]);
         keep(pair[1]);
-        pair[0].write(new byte[] {1}, vmo.<Vmo>duplicate(rights));
+        pair[0].write(new byte[] {1}, vmo.duplicate(rights));
         return keep((Vmo) pair[1].read(WAIT).handles().get(0));
     }
 

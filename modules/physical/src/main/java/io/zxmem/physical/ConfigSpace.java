@@ -8,6 +8,7 @@ import static io.zxmem.linux.sys.DeviceMemory.PCI_COMMAND_MEMORY;
 import io.zxmem.Resource;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
@@ -101,7 +102,7 @@ public final class ConfigSpace implements AutoCloseable {
                 throw Sys.fail(Status.ERR_IO, op, "short read from the " + what);
             }
         } catch (LinuxException e) {
-            throw Sys.fail(op, e);
+            throw Os.fail(op, e);
         }
         return MemorySegment.ofArray(b).get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
     }
@@ -116,7 +117,7 @@ public final class ConfigSpace implements AutoCloseable {
                 throw Sys.fail(Status.ERR_IO, op, "short write to the " + what);
             }
         } catch (LinuxException e) {
-            throw Sys.fail(op, e);
+            throw Os.fail(op, e);
         }
     }
 
@@ -229,7 +230,7 @@ public final class ConfigSpace implements AutoCloseable {
         if (vfio != null) {
             vfio.release();
         } else {
-            Sys.closeQuietly(fd);
+            Os.closeQuietly(fd);
         }
     }
 

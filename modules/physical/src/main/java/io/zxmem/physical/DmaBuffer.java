@@ -6,6 +6,7 @@ import io.zxmem.Status;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.DeviceMemory;
 import io.zxmem.linux.sys.Linux;
@@ -106,7 +107,7 @@ public final class DmaBuffer implements AutoCloseable {
                 vmo.close();
             }
             d.release();
-            throw e instanceof LinuxException le ? Sys.fail(op + ": VFIO_IOMMU_MAP_DMA", le) : e;
+            throw e instanceof LinuxException le ? Os.fail(op + ": VFIO_IOMMU_MAP_DMA", le) : e;
         }
     }
 
@@ -165,9 +166,9 @@ public final class DmaBuffer implements AutoCloseable {
             }
             entry = buf.get(ValueLayout.JAVA_LONG, 0);
         } catch (LinuxException e) {
-            throw Sys.fail(op + ": /proc/self/pagemap", e);
+            throw Os.fail(op + ": /proc/self/pagemap", e);
         } finally {
-            Sys.closeQuietly(fd);
+            Os.closeQuietly(fd);
         }
         boolean present = entry < 0;   // bit 63
         long pfn = entry & ((1L << 55) - 1);

@@ -8,6 +8,7 @@ import static io.zxmem.linux.sys.Vfio.VFIO_PCI_MSI_IRQ_INDEX;
 import io.zxmem.Resource;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.Sys;
@@ -72,7 +73,7 @@ public final class Interrupt implements AutoCloseable {
             c = Sys.C.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK);
         } catch (LinuxException e) {
             source.close();
-            throw Sys.fail("interrupt.open", e);
+            throw Os.fail("interrupt.open", e);
         }
         this.source = source;
         this.kind = kind;
@@ -112,7 +113,7 @@ public final class Interrupt implements AutoCloseable {
                 return uio(u, op);
             }
         } catch (LinuxException e) {
-            throw Sys.fail(op, e);
+            throw Os.fail(op, e);
         }
         throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "the " + region.backend()
                 + " backend cannot deliver interrupts; bind the device to vfio-pci or uio_pci_generic");
@@ -137,7 +138,7 @@ public final class Interrupt implements AutoCloseable {
             }
             d.setIrqs(VFIO_IRQ_SET_ACTION_TRIGGER, index, 1, efd);
         } catch (RuntimeException e) {
-            Sys.closeQuietly(efd);
+            Os.closeQuietly(efd);
             if (cfg != null) {
                 cfg.close();
             }
@@ -176,7 +177,7 @@ public final class Interrupt implements AutoCloseable {
                     if (config != null) {
                         config.close();
                     }
-                    Sys.closeQuietly(fd);
+                    Os.closeQuietly(fd);
                     d.release();
                 }
             }
@@ -198,7 +199,7 @@ public final class Interrupt implements AutoCloseable {
             cfg = PciDevice.of(u.bdf()).config();
             cfg.setInterruptDisable(false);   // arm the line
         } catch (RuntimeException e) {
-            Sys.closeQuietly(fd);
+            Os.closeQuietly(fd);
             throw e;
         }
         Source s = new Source() {
@@ -225,7 +226,7 @@ public final class Interrupt implements AutoCloseable {
             @Override
             public void close() {
                 cfg.close();
-                Sys.closeQuietly(fd);
+                Os.closeQuietly(fd);
             }
         };
         return new Interrupt(s, "uio-intx");
@@ -279,7 +280,7 @@ public final class Interrupt implements AutoCloseable {
             }
             return source.take();
         } catch (LinuxException e) {
-            throw Sys.fail("interrupt.await", e);
+            throw Os.fail("interrupt.await", e);
         } finally {
             synchronized (lock) {
                 waiters--;
@@ -298,7 +299,7 @@ public final class Interrupt implements AutoCloseable {
         try {
             source.ack();
         } catch (LinuxException e) {
-            throw Sys.fail("interrupt.ack", e);
+            throw Os.fail("interrupt.ack", e);
         }
     }
 
@@ -325,7 +326,7 @@ public final class Interrupt implements AutoCloseable {
         try {
             source.close();
         } finally {
-            Sys.closeQuietly(cancel);
+            Os.closeQuietly(cancel);
         }
     }
 

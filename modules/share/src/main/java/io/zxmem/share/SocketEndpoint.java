@@ -8,6 +8,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import io.zxmem.Rights;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -197,7 +198,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 return m;
             } catch (RuntimeException | Error e) {
                 for (int f : fds) {
-                    closeQuietly(f);
+                    Os.closeQuietly(f);
                 }
                 throw e;
             }
@@ -370,17 +371,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         }
     }
 
-    static void closeQuietly(int fd) {
-        try {
-            C.close(fd);
-        } catch (LinuxException ignored) {
-            // EIO or EBADF on close: the descriptor is released either way.
-        }
-    }
-
     @Override
     public void close() {
-        closeQuietly(fd);
+        Os.closeQuietly(fd);
         arena.close();
     }
 }

@@ -2,6 +2,7 @@ package io.zxmem.share;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -79,10 +80,10 @@ public final class UnixTransport implements ChannelTransport {
             }
             return body.apply(addr, len);
         } catch (LinuxException e) {
-            SocketEndpoint.closeQuietly(fd);
+            Os.closeQuietly(fd);
             throw Errors.fail(op, e);
         } catch (RuntimeException e) {
-            SocketEndpoint.closeQuietly(fd);
+            Os.closeQuietly(fd);
             throw e;
         }
     }
@@ -144,7 +145,7 @@ public final class UnixTransport implements ChannelTransport {
 
         @Override
         public void close() {
-            SocketEndpoint.closeQuietly(fd);
+            Os.closeQuietly(fd);
             try {
                 if (inode != null && inode.equals(inode(path))) {
                     Files.deleteIfExists(path);

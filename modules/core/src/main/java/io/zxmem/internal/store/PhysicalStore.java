@@ -1,6 +1,5 @@
 package io.zxmem.internal.store;
 
-import io.zxmem.internal.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
@@ -38,19 +37,6 @@ public final class PhysicalStore implements PageStore {
         this.region = region;
         this.offset = offset;
         this.size = size;
-    }
-
-    /**
-     * Takes a reference to {@code owner}, given back by {@link #close()}. Goes once the object layer
-     * takes the reference itself and passes its release ({@link #PhysicalStore(Runnable, PhysicalRegion, long, long)}).
-     */
-    public PhysicalStore(KernelObject owner, PhysicalRegion region, long offset, long size) {
-        this(retain(owner), region, offset, size);
-    }
-
-    private static Runnable retain(KernelObject owner) {
-        owner.retain();
-        return owner::release;
     }
 
     /**

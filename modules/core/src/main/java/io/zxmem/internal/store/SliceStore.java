@@ -2,7 +2,6 @@ package io.zxmem.internal.store;
 
 import io.zxmem.Status;
 import io.zxmem.internal.Ranges;
-import io.zxmem.internal.VmoObject;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.PageStore;
@@ -52,21 +51,6 @@ public final class SliceStore implements PageStore {
         this.parent = parent;
         this.offset = offset;
         this.size = size;
-    }
-
-    /** As {@link #SliceStore(Parent, long, long)} for a VM object; goes once the object layer passes a {@link Parent}. */
-    public SliceStore(VmoObject parent, long offset, long size) {
-        this(new Parent() {
-            @Override
-            public <R> R withStore(Function<PageStore, R> op, boolean mayFault) {
-                return parent.withStore(op, mayFault);
-            }
-
-            @Override
-            public boolean fileMayBeShared() {
-                return parent.sharedBase() != null;
-            }
-        }, offset, size);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.zxmem.physical.backend;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.physical.PciDevice;
 import io.zxmem.physical.devmem.DevMemRegion;
@@ -71,7 +72,7 @@ public final class Backends implements PhysicalProvider {
                 } else {
                     why.add(e.getMessage());
                 }
-                last = e instanceof ZxException z ? z : Sys.fail(op, (LinuxException) e);
+                last = e instanceof ZxException z ? z : Os.fail(op, (LinuxException) e);
             }
         }
         throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": no backend can map the BAR: " + String.join("; ", why), last);
@@ -119,7 +120,7 @@ public final class Backends implements PhysicalProvider {
             Sys.probe(r);
         } catch (LinuxException e) {
             r.close();
-            throw Sys.fail(op, e);
+            throw Os.fail(op, e);
         }
         return r;
     }

@@ -33,16 +33,6 @@ public final class Sys {
         }
     }
 
-    public static void closeQuietly(int fd) {
-        if (fd >= 0) {
-            try {
-                C.close(fd);
-            } catch (LinuxException ignored) {
-                // nothing left to do with a descriptor that does not close
-            }
-        }
-    }
-
     /** The first line of a sysfs attribute, trimmed; NOT_FOUND when it does not exist. */
     public static String read(Path p, String op) {
         try {
@@ -76,10 +66,6 @@ public final class Sys {
 
     public static ZxException fail(Status status, String op, String what) {
         return new ZxException(status, op + ": " + what);
-    }
-
-    public static ZxException fail(String op, LinuxException e) {
-        return Os.fail(op, e);
     }
 
     public static long roundUp(long size) {

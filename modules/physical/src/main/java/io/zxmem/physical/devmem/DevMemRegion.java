@@ -1,6 +1,7 @@
 package io.zxmem.physical.devmem;
 
 import io.zxmem.Vmo;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
 import io.zxmem.physical.backend.Sys;
@@ -52,7 +53,7 @@ public final class DevMemRegion extends AbstractRegion implements PciRegion {
 
     @Override
     public synchronized void close() {
-        Sys.closeQuietly(fd);
-        Sys.closeQuietly(cachedFd);
+        Os.closeQuietly(fd);
+        Os.closeQuietly(cachedFd);
     }
 }

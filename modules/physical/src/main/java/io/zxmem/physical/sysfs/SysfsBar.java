@@ -2,6 +2,7 @@ package io.zxmem.physical.sysfs;
 
 import io.zxmem.Status;
 import io.zxmem.Vmo;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
 import io.zxmem.physical.backend.Sys;
@@ -63,7 +64,7 @@ public final class SysfsBar extends AbstractRegion implements PciRegion {
 
     @Override
     public synchronized void close() {
-        Sys.closeQuietly(fd);
-        Sys.closeQuietly(wcFd);
+        Os.closeQuietly(fd);
+        Os.closeQuietly(wcFd);
     }
 }

@@ -1,6 +1,7 @@
 package io.zxmem.physical.uio;
 
 import io.zxmem.Status;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.PciRegion;
@@ -103,6 +104,6 @@ public final class UioRegion extends AbstractRegion implements PciRegion {
 
     @Override
     public void close() {
-        Sys.closeQuietly(fd);
+        Os.closeQuietly(fd);
     }
 }

@@ -4,6 +4,7 @@ import static io.zxmem.linux.sys.Vfio.*;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.physical.backend.Sys;
@@ -98,14 +99,14 @@ public final class VfioDevice {
             long[] cfg = regionInfo(dev, VFIO_PCI_CONFIG_REGION_INDEX, a);
             return new VfioDevice(bdf, c, g, dev, cfg[2], cfg[1]);
         } catch (LinuxException e) {
-            Sys.closeQuietly(dev);
-            Sys.closeQuietly(g);
-            Sys.closeQuietly(c);
-            throw Sys.fail(op + ": VFIO " + e.call(), e);
+            Os.closeQuietly(dev);
+            Os.closeQuietly(g);
+            Os.closeQuietly(c);
+            throw Os.fail(op + ": VFIO " + e.call(), e);
         } catch (RuntimeException e) {
-            Sys.closeQuietly(dev);
-            Sys.closeQuietly(g);
-            Sys.closeQuietly(c);
+            Os.closeQuietly(dev);
+            Os.closeQuietly(g);
+            Os.closeQuietly(c);
             throw e;
         }
     }
@@ -228,8 +229,8 @@ public final class VfioDevice {
             }
             OPEN.remove(bdf);
         }
-        Sys.closeQuietly(device);
-        Sys.closeQuietly(group);
-        Sys.closeQuietly(container);
+        Os.closeQuietly(device);
+        Os.closeQuietly(group);
+        Os.closeQuietly(container);
     }
 }

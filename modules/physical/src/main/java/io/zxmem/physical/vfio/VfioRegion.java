@@ -1,6 +1,7 @@
 package io.zxmem.physical.vfio;
 
 import io.zxmem.Status;
+import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.Vfio;
@@ -37,7 +38,7 @@ public final class VfioRegion extends AbstractRegion implements PciRegion {
             return new VfioRegion(device, bar, physicalAddress, info);
         } catch (LinuxException e) {
             device.release();
-            throw Sys.fail(op, e);
+            throw Os.fail(op, e);
         } catch (RuntimeException e) {
             device.release();
             throw e;

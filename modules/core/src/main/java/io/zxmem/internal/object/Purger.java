@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.object;
 
 import io.zxmem.linux.LinuxException;
 import io.zxmem.linux.sys.LibC;
@@ -32,7 +32,7 @@ public final class Purger {
     static final String DEFAULT_TRIGGER = "some 300000 2000000";
 
     /** Unlocked, not yet discarded VMOs, least recently unlocked first. */
-    private final LinkedHashSet<VmoObject> unlocked = new LinkedHashSet<>();
+    private final LinkedHashSet<VmObjectPaged> unlocked = new LinkedHashSet<>();
     private volatile long budget = Long.MAX_VALUE;
     private final AtomicLong pressureEvents = new AtomicLong();
     private final AtomicLong discards = new AtomicLong();
@@ -45,20 +45,20 @@ public final class Purger {
         return INSTANCE;
     }
 
-    synchronized void track(VmoObject vmo) {
+    synchronized void track(VmObjectPaged vmo) {
         unlocked.add(vmo);
         startMonitor();
     }
 
-    synchronized void untrack(VmoObject vmo) {
+    synchronized void untrack(VmObjectPaged vmo) {
         unlocked.remove(vmo);
     }
 
-    synchronized void locked(VmoObject vmo) {
+    synchronized void locked(VmObjectPaged vmo) {
         unlocked.remove(vmo);
     }
 
-    void unlocked(VmoObject vmo) {
+    void unlocked(VmObjectPaged vmo) {
         synchronized (this) {
             unlocked.remove(vmo);
             unlocked.add(vmo);
@@ -68,14 +68,14 @@ public final class Purger {
         }
     }
 
-    private synchronized List<VmoObject> candidates() {
+    private synchronized List<VmObjectPaged> candidates() {
         return new ArrayList<>(unlocked);
     }
 
     /** Discards every unlocked discardable VMO. @return how many were discarded */
     public int reclaimAll() {
         int n = 0;
-        for (VmoObject v : candidates()) {
+        for (VmObjectPaged v : candidates()) {
             if (discard(v)) {
                 n++;
             }
@@ -83,7 +83,7 @@ public final class Purger {
         return n;
     }
 
-    private boolean discard(VmoObject v) {
+    private boolean discard(VmObjectPaged v) {
         boolean done = v.discardIfUnlocked();
         if (done) {
             discards.incrementAndGet();
@@ -98,7 +98,7 @@ public final class Purger {
 
     /** Discards least recently unlocked VMOs until the committed bytes of the rest fit the budget. */
     void enforceBudget() {
-        List<VmoObject> lru = candidates();
+        List<VmObjectPaged> lru = candidates();
         long total = 0;
         long[] committed = new long[lru.size()];
         for (int i = 0; i < lru.size(); i++) {

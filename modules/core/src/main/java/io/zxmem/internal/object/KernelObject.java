@@ -1,4 +1,4 @@
-package io.zxmem.internal;
+package io.zxmem.internal.object;
 
 import io.zxmem.Status;
 import io.zxmem.ZxException;
