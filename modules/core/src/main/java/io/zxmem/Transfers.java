@@ -109,10 +109,12 @@ final class Transfers {
         io.zxmem.spi.PageStore store;
         try {
             if (t.fileOffset() != 0) {
-                fileSize = Ranges.ceil(fileSize(t.fd()), page);
+                fileSize = Ranges.ceil(t.fileSize() >= 0 ? t.fileSize() : fileSize(t.fd()), page);
             }
             if (t.linkFd() < 0) {
-                store = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+                MemfdStore m = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+                transport.adopted(t, m);
+                store = m;
             } else {
                 store = adoptPagerVmo(transport, t, fileSize, page, writable);
             }
