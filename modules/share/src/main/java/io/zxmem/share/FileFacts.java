@@ -9,9 +9,7 @@ import io.zxmem.spi.SharedFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
+import java.lang.ref.WeakReference;
 
 /**
  * What this process already learned about the memfds of VMOs that crossed a channel, so that a
@@ -24,8 +22,10 @@ import java.util.WeakHashMap;
  *       here (see {@link Seals#known} and {@link SocketEndpoint}).</li>
  *   <li>That a descriptor of the file open for writing came in before (see {@link #sawWritable}).</li>
  * </ul>
- * Two indexes. The sender's: by store ({@link SharedFile}), whose file never changes while it lives;
- * weakly held, so a closed VMO's entry goes with its store. The receiver's: by inode
+ * Two indexes, both direct-mapped tables (a lookup is an array read; two entries that collide evict
+ * each other, which only costs a check). The sender's: by store ({@link SharedFile}, by identity),
+ * whose file never changes while it lives; weakly held, so a closed VMO's entry goes with its store.
+ * The receiver's: by inode
  * ({@code st_dev}, {@code st_ino} from the {@code fstat} every received VMO gets), for files of the
  * kernel's internal shmem mount only, where {@code memfd_create} puts its files: there inode numbers
  * are 64-bit and never reused (a per-superblock counter since Linux 5.9), so a number names one file
@@ -39,11 +39,24 @@ final class FileFacts {
     /** Slots of the inode index, a power of two: a direct-mapped table, an evicted entry only costs a check. */
     private static final int SLOTS = 256;
 
-    private static final Map<SharedFile, Integer> BY_STORE = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Store[] BY_STORE = new Store[SLOTS];
     private static final Inode[] BY_INODE = new Inode[SLOTS];
 
     /** Facts about one inode; immutable, so a slot is read without a lock (final fields publish safely). */
     private record Inode(long dev, long ino, int seals, boolean writable) {}
+
+    /**
+     * The seals known on one store's file. Read without a lock: a racing reader may see the referent
+     * not yet set (a miss, so one check more), never another store's seals.
+     */
+    private static final class Store extends WeakReference<SharedFile> {
+        final int seals;
+
+        Store(SharedFile store, int seals) {
+            super(store);
+            this.seals = seals;
+        }
+    }
 
     private FileFacts() {}
 
@@ -84,15 +97,24 @@ final class FileFacts {
 
     /** @return the seals known to be on the store's file (0 when nothing is known) */
     static int sealsOf(SharedFile store) {
-        Integer s = BY_STORE.get(store);
-        return s == null ? 0 : s;
+        Store e = BY_STORE[slot(System.identityHashCode(store))];
+        return e != null && e.get() == store ? e.seals : 0;
     }
 
     /** Notes seals seen on (or just added to) the store's file. */
     static void storeHas(SharedFile store, int seals) {
-        if (seals != 0) {
-            BY_STORE.merge(store, seals, (a, b) -> a | b);
+        if (seals == 0) {
+            return;
         }
+        int slot = slot(System.identityHashCode(store));
+        Store old = BY_STORE[slot];
+        if (old != null && old.get() == store) {
+            if ((old.seals | seals) == old.seals) {
+                return;
+            }
+            seals |= old.seals; // a racing update may be lost: the facts get weaker, never wrong
+        }
+        BY_STORE[slot] = new Store(store, seals);
     }
 
     /** The entry of the inode described by {@code stat} (a {@link Linux#STAT}), or null when nothing is known. */
