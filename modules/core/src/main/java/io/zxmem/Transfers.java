@@ -27,9 +27,17 @@ final class Transfers {
     /** A handle taken out of the sender's hands by {@link Handle#consume}: one object reference and its rights. */
     record Taken(KernelObject object, int rights) {}
 
-    static TransferredHandle export(String op, int index, Taken t) {
+    /**
+     * Makes the record of one outgoing handle.
+     *
+     * @param afterSend gets what the caller must close once the message was sent or the send failed:
+     *                  the sender's copy of each pager link's far end. Once the message left, the
+     *                  copy in flight is the receiver's; if it never leaves, closing the copy is what
+     *                  ends the link (the pager then hears COMPLETE when nothing else holds the VMO)
+     */
+    static TransferredHandle export(String op, int index, Taken t, java.util.List<Handle> afterSend) {
         if (t.object() instanceof VmoObject v) {
-            return exportVmo(op, index, v, t.rights());
+            return exportVmo(op, index, v, t.rights(), afterSend);
         }
         if (t.object() instanceof ChannelObject c) {
             return TransferredHandle.channel(t.rights(), c.endpoint().fd());
@@ -38,7 +46,7 @@ final class Transfers {
                 + t.object().getClass().getSimpleName() + ", which cannot leave the process");
     }
 
-    private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights) {
+    private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights, java.util.List<Handle> afterSend) {
         if (v.kind() != VmoObject.KIND_PAGED) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
@@ -66,6 +74,7 @@ final class Transfers {
             // The VMO lives while the other process holds the link, as it would while holding a handle.
             Channel[] pair = Channel.createPair();
             link = ((ChannelObject) pair[1].object).endpoint().fd();
+            afterSend.add(pair[1]);
             base.retain();
             VmoObject held = base;
             p.serve(pair[0], pair[1], held::release);
