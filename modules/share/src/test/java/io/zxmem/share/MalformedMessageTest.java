@@ -328,23 +328,21 @@ class MalformedMessageTest {
         accepted(fd, Rights.DEFAULT_VMO);
         int ro = C.open("/proc/self/fd/" + fd, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
         mine.add(ro);
-        ByteBuffer b = header(1, 0);
-        vmoRecord(b, Rights.DEFAULT_VMO, P);
-        send(b.array(), ro);
-        try (Message m = channel.read(Duration.ofSeconds(5))) {
-            Vmo v = m.handle(0, Vmo.class);
-            ZxException e = assertThrows(ZxException.class, () -> v.write(new byte[] {1}, 0));
-            assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
-            e = assertThrows(ZxException.class, () -> v.read(new byte[1], 0));
-            assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
-        }
+        acceptedButUnusable(ro);
         C.fcntl(fd, Linux.F_ADD_SEALS, Linux.F_SEAL_FUTURE_WRITE);
-        b = header(1, 0);
+        acceptedButUnusable(fd);
+    }
+
+    /** Sends {@code fd} as a one-page WRITE VMO: accepted, and its reads and writes fail with ACCESS_DENIED. */
+    private void acceptedButUnusable(int fd) {
+        ByteBuffer b = header(1, 0);
         vmoRecord(b, Rights.DEFAULT_VMO, P);
         send(b.array(), fd);
         try (Message m = channel.read(Duration.ofSeconds(5))) {
             Vmo v = m.handle(0, Vmo.class);
             ZxException e = assertThrows(ZxException.class, () -> v.write(new byte[] {1}, 0));
+            assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
+            e = assertThrows(ZxException.class, () -> v.read(new byte[1], 0));
             assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
         }
     }
