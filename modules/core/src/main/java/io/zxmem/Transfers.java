@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import io.zxmem.spi.ChannelTransport;
 import io.zxmem.spi.MemfdStore;
 import io.zxmem.spi.SharedFile;
@@ -35,7 +36,7 @@ final class Transfers {
      *                  copy in flight is the receiver's; if it never leaves, closing the copy is what
      *                  ends the link (the pager then hears COMPLETE when nothing else holds the VMO)
      */
-    static TransferredHandle export(String op, int index, Taken t, java.util.List<Handle> afterSend) {
+    static TransferredHandle export(String op, int index, Taken t, List<Handle> afterSend) {
         if (t.object() instanceof VmoObject v) {
             return exportVmo(op, index, v, t.rights(), afterSend);
         }
@@ -46,7 +47,7 @@ final class Transfers {
                 + t.object().getClass().getSimpleName() + ", which cannot leave the process");
     }
 
-    private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights, java.util.List<Handle> afterSend) {
+    private static TransferredHandle exportVmo(String op, int index, VmoObject v, int rights, List<Handle> afterSend) {
         if (v.kind() != VmoObject.KIND_PAGED) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
