@@ -189,6 +189,7 @@ public final class Channel extends Handle {
         ZxException failure = null;
         boolean retained = false;
         boolean consumed = false;
+        List<Handle> afterSend = new ArrayList<>(0);
         try {
             // Zircon's order: the channel handle, then the sizes, then each handle in turn. Every
             // handle is consumed whatever fails (the finally below).
@@ -208,7 +209,7 @@ public final class Channel extends Handle {
             }
             List<TransferredHandle> out = new ArrayList<>(n);
             for (int i = 0; i < taken.size(); i++) {
-                out.add(Transfers.export(op, i, taken.get(i)));
+                out.add(Transfers.export(op, i, taken.get(i), afterSend));
             }
             if (!channel.endpoint().send(bytes, out)) {
                 throw Ranges.fail(Status.ERR_SHOULD_WAIT, op, "the peer's queue is full; wait for WRITABLE");
@@ -219,6 +220,9 @@ public final class Channel extends Handle {
             if (!consumed) {
                 // Failed before consuming: consume now, so the handles are gone as Zircon promises.
                 consumeAll(op, handles, taken);
+            }
+            for (Handle h : afterSend) {
+                h.close(); // pager links' far ends: in flight now (the receiver's), or never sent (the link ends)
             }
             for (Transfers.Taken t : taken) {
                 t.object().release();

@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import io.zxmem.spi.ChannelTransport;
 import io.zxmem.internal.store.MemfdStore;
 import io.zxmem.spi.SharedFile;
@@ -28,9 +29,17 @@ final class Transfers {
     /** A handle taken out of the sender's hands by {@link Handle#consume}: one object reference and its rights. */
     record Taken(KernelObject object, int rights) {}
 
-    static TransferredHandle export(String op, int index, Taken t) {
+    /**
+     * Makes the record of one outgoing handle.
+     *
+     * @param afterSend gets what the caller must close once the message was sent or the send failed:
+     *                  the sender's copy of each pager link's far end. Once the message left, the
+     *                  copy in flight is the receiver's; if it never leaves, closing the copy is what
+     *                  ends the link (the pager then hears COMPLETE when nothing else holds the VMO)
+     */
+    static TransferredHandle export(String op, int index, Taken t, List<Handle> afterSend) {
         if (t.object() instanceof VmObject v) {
-            return exportVmo(op, index, v, t.rights());
+            return exportVmo(op, index, v, t.rights(), afterSend);
         }
         if (t.object() instanceof ChannelObject c) {
             return TransferredHandle.channel(t.rights(), c.endpoint().fd());
@@ -39,7 +48,7 @@ final class Transfers {
                 + t.object().getClass().getSimpleName() + ", which cannot leave the process");
     }
 
-    private static TransferredHandle exportVmo(String op, int index, VmObject v, int rights) {
+    private static TransferredHandle exportVmo(String op, int index, VmObject v, int rights, List<Handle> afterSend) {
         if (!(v instanceof VmObjectPaged)) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
         }
@@ -64,6 +73,7 @@ final class Transfers {
             // The VMO lives while the other process holds the link, as it would while holding a handle.
             Channel[] pair = Channel.createPair();
             link = ((ChannelObject) pair[1].object).endpoint().fd();
+            afterSend.add(pair[1]);
             base.retain();
             VmObject held = base;
             p.serve(pair[0], pair[1], held::release);
@@ -107,10 +117,12 @@ final class Transfers {
         io.zxmem.spi.PageStore store;
         try {
             if (t.fileOffset() != 0) {
-                fileSize = Ranges.ceil(fileSize(t.fd()), page);
+                fileSize = Ranges.ceil(t.fileSize() >= 0 ? t.fileSize() : fileSize(t.fd()), page);
             }
             if (t.linkFd() < 0) {
-                store = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+                MemfdStore m = new MemfdStore("zxmem-vmo", t.fd(), fileSize, page, writable);
+                transport.adopted(t, m);
+                store = m;
             } else {
                 store = adoptPagerVmo(transport, t, fileSize, page, writable);
             }

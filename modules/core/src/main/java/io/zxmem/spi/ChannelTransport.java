@@ -27,6 +27,13 @@ public interface ChannelTransport {
     /** Wraps an endpoint received in a message; takes ownership of {@code fd}. */
     Endpoint adopt(int fd);
 
+    /**
+     * Called once a received VMO's descriptor belongs to {@code file}, the store of the new VMO: what
+     * the transport learned about the file while checking it ({@link TransferredHandle#seals()}) then
+     * spares a check when that VMO is sent on. Must not fail.
+     */
+    default void adopted(TransferredHandle received, SharedFile file) {}
+
     /** A message as received. Whoever holds it owns the descriptors of its handles. */
     record Received(byte[] data, List<TransferredHandle> handles) {}
 

@@ -19,13 +19,22 @@ package io.zxmem.spi;
  * @param linkFd      for a VMO backed by a user pager, the socket over which the receiver asks the
  *                    pager's process for pages (a {@code SOCK_SEQPACKET} channel endpoint); -1 otherwise.
  *                    Owned like {@code fd}
+ * @param fileSize    incoming VMOs: the file's size when the transport checked it; -1 when unknown
+ * @param seals       incoming VMOs: the memfd seals the transport found on the file (seals are never
+ *                    removed, so the file keeps at least these); 0 when unknown
  */
 public record TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
-        int options, String name, SharedFile file, int linkFd) {
+        int options, String name, SharedFile file, int linkFd, long fileSize, int seals) {
+    /** A handle whose file size is unknown. */
+    public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
+            int options, String name, SharedFile file, int linkFd) {
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd, -1, 0);
+    }
+
     /** A handle without a pager link. */
     public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
             int options, String name, SharedFile file) {
-        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, -1);
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, -1, -1, 0);
     }
 
     public static final int TYPE_VMO = 1;
@@ -34,5 +43,11 @@ public record TransferredHandle(int type, int rights, int fd, long fileOffset, l
     /** A channel endpoint. */
     public static TransferredHandle channel(int rights, int fd) {
         return new TransferredHandle(TYPE_CHANNEL, rights, fd, 0, 0, 0, 0, "", null);
+    }
+
+    /** {@return this incoming handle with what the transport found out about its file} */
+    public TransferredHandle withFile(long fileSize, int seals) {
+        return new TransferredHandle(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd,
+                fileSize, seals);
     }
 }

@@ -17,7 +17,12 @@ import java.time.Duration;
  */
 record Link(int op, int flags, long id, long offset, long length, int status) {
     static final int BYTES = 40;
-    /** First message from the receiver: it holds its end now (the sender may close its copy). */
+    /**
+     * First message from the receiver: it holds its end now. The sender's {@code Channel.write} already
+     * closed its own copy of that end once the message was sent (or failed to be), so the link never
+     * outlives a message that is not read; HELLO only confirms, and a server closes the copy again
+     * (harmless) on it.
+     */
     static final int HELLO = 1;
     /** Pages {@code [offset, offset+length)} must be supplied; with {@link #WRITE}, also dirtied. */
     static final int NEED = 2;

@@ -20,6 +20,12 @@ final class LinkServer {
     private static final Duration POLL = Duration.ofMillis(500);
     private final PagedStore store;
     private final Channel server;
+    /**
+     * The sender's copy of the other end, until the message carrying it is sent: {@code Channel.write}
+     * closes it then (sent or not), HELLO or the link's end close it here too (closing twice is harmless).
+     * Once no copy is left outside a message, the link ends when the receiver's end goes: a message
+     * never read dies with its queue, and so does the link, its thread and its hold on the VMO.
+     */
     private Channel client;
     private final Runnable onClose;
     /** Writable windows of the other process, by id: their pages stay dirty while they exist. */

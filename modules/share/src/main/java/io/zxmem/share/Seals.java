@@ -50,6 +50,33 @@ final class Seals {
         return seals;
     }
 
+    /**
+     * Whether the file of an outgoing VMO handle is known, from earlier sends and receives of this
+     * process ({@link FileFacts}), to carry every seal the handle needs, with no known seal against its
+     * rights: then {@link #apply} has nothing to do and the send makes no system call for sealing.
+     * Seals are never removed, so a needed seal seen once is there for good. A seal that another
+     * process added since is not seen here; it is against the handle's rights only for a file that
+     * process holds with WRITE, and the receiver, which checks the seals itself, refuses such a
+     * handle (IO) instead of this sender (NOT_SUPPORTED) - as it already had to when the seal came in
+     * between this sender's check and the receipt.
+     */
+    static boolean known(TransferredHandle h) {
+        int rights = h.rights();
+        int have = FileFacts.sealsOf(h.file());
+        return (needed(rights) & ~have) == 0 && conflict(rights, have) == 0;
+    }
+
+    /** @return the reason (1: WRITE, 2: RESIZE) why a file with seals {@code have} cannot carry {@code rights}, or 0 */
+    private static int conflict(int rights, int have) {
+        if ((rights & Rights.WRITE) != 0 && (have & WRITE_SEALS) != 0) {
+            return 1;
+        }
+        if ((rights & Rights.RESIZE) != 0 && (have & SIZE_SEALS) != 0) {
+            return 2;
+        }
+        return 0;
+    }
+
     /** Seals the file of an outgoing VMO handle as its rights require. */
     static void apply(String op, int index, TransferredHandle h) {
         int fd = h.fd();
@@ -57,15 +84,15 @@ final class Seals {
         // One process seals one file at a time; the store is the file's owner here.
         synchronized (h.file()) {
             int have = seals(op, fd);
-            if ((rights & Rights.WRITE) != 0 && (have & WRITE_SEALS) != 0) {
-                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was shared without"
-                        + " WRITE before, so its memory is sealed against writes for every process; duplicate the"
-                        + " handle without WRITE to send it");
-            }
-            if ((rights & Rights.RESIZE) != 0 && (have & SIZE_SEALS) != 0) {
-                throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was shared without"
-                        + " RESIZE before, so its size is sealed for every process; duplicate the handle without"
-                        + " RESIZE to send it");
+            FileFacts.storeHas(h.file(), have);
+            switch (conflict(rights, have)) {
+                case 1 -> throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was"
+                        + " shared without WRITE before, so its memory is sealed against writes for every process;"
+                        + " duplicate the handle without WRITE to send it");
+                case 2 -> throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was"
+                        + " shared without RESIZE before, so its size is sealed for every process; duplicate the handle"
+                        + " without RESIZE to send it");
+                default -> { }
             }
             int missing = needed(rights) & ~have;
             if (missing == 0) {
@@ -77,12 +104,15 @@ final class Seals {
             }
             try {
                 C.fcntl(fd, F_ADD_SEALS, missing);
+                FileFacts.storeHas(h.file(), have | missing);
             } catch (LinuxException e) {
                 // F_SEAL_SEAL set by another holder of the file: fine if what we need is there anyway.
-                if (e.errno() != Errno.EPERM || (needed(rights) & ~F_SEAL_SEAL & ~seals(op, fd)) != 0) {
+                int now = e.errno() == Errno.EPERM ? seals(op, fd) : 0;
+                if (e.errno() != Errno.EPERM || (needed(rights) & ~F_SEAL_SEAL & ~now) != 0) {
                     throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights)
                             + ": the VMO's memory cannot be sealed to enforce these rights", e);
                 }
+                FileFacts.storeHas(h.file(), now);
             }
         }
     }

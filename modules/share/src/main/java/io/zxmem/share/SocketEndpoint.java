@@ -10,6 +10,7 @@ import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
+import io.zxmem.linux.sys.Errno;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.SocketAbi;
@@ -61,6 +62,10 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     private final MemorySegment recvMsg;
     private final MemorySegment recvIov;
     private final MemorySegment recvCtl;
+    /** The receiver's checks' buffers (used under the receive lock). */
+    private final MemorySegment recvStat;
+    private final MemorySegment recvOpt;
+    private final MemorySegment recvOptLen;
 
     SocketEndpoint(int fd) {
         this.fd = fd;
@@ -75,6 +80,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         recvMsg = arena.allocate(SocketAbi.MSGHDR);
         recvIov = arena.allocate(SocketAbi.IOVEC);
         recvCtl = arena.allocate(CONTROL_BYTES, 8);
+        recvStat = arena.allocate(Linux.STAT);
+        recvOpt = arena.allocate(ValueLayout.JAVA_INT);
+        recvOptLen = arena.allocate(ValueLayout.JAVA_INT);
         sendMsg.set(ValueLayout.ADDRESS, MSG_IOV, sendIov);
         sendMsg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1L);
         sendIov.set(ValueLayout.ADDRESS, IOV_BASE, sendBuf);
@@ -99,7 +107,8 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             // of a SEQPACKET socket means the peer's queue takes a record and the buffer has space for
             // the largest message. (A peer that closes in the instant between here and sendmsg still
             // makes the send fail after the seals; nothing can take that back.)
-            if (hasVmo(handles)) {
+            // A file known to carry the seals its handle needs (FileFacts) costs no system call here.
+            if (!sealsKnown(handles)) {
                 int ready = poll(Linux.POLLOUT | SocketAbi.POLLRDHUP, 0);
                 if ((ready & (Linux.POLLHUP | Linux.POLLERR | SocketAbi.POLLRDHUP)) != 0) {
                     throw new ZxException(Status.ERR_PEER_CLOSED, op + ": the peer closed the channel");
@@ -109,7 +118,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 }
                 for (int i = 0; i < handles.size(); i++) {
                     TransferredHandle h = handles.get(i);
-                    if (h.type() == TransferredHandle.TYPE_VMO) {
+                    if (h.type() == TransferredHandle.TYPE_VMO && !Seals.known(h)) {
                         Seals.apply(op, i, h);
                     }
                 }
@@ -152,13 +161,14 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         }
     }
 
-    private static boolean hasVmo(List<TransferredHandle> handles) {
+    /** Whether every VMO among {@code handles} is known to carry the seals its rights need already. */
+    private static boolean sealsKnown(List<TransferredHandle> handles) {
         for (TransferredHandle h : handles) {
-            if (h.type() == TransferredHandle.TYPE_VMO) {
-                return true;
+            if (h.type() == TransferredHandle.TYPE_VMO && !Seals.known(h)) {
+                return false;
             }
         }
-        return false;
+        return true;
     }
 
     @Override
@@ -192,8 +202,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                     throw Errors.malformed("an empty record");
                 }
                 Received m = WireFormat.decode(recvBuf, r, fds);
-                for (int i = 0; i < m.handles().size(); i++) {
-                    check(m.handles().get(i), i);
+                List<TransferredHandle> handles = m.handles();
+                for (int i = 0; i < handles.size(); i++) {
+                    handles.set(i, check(handles.get(i), i));
                 }
                 return m;
             } catch (RuntimeException | Error e) {
@@ -245,78 +256,97 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     /**
      * Checks that a received descriptor is what its record says, and that the kernel enforces the
      * rights it came with: a VMO is a memfd sealed as its rights require (so a receiver knows that a
-     * read-only VMO really is read-only for everyone but the sender's existing mappings); a channel
-     * is a SOCK_SEQPACKET socket.
+     * read-only VMO really is read-only for everyone but the sender's existing mappings, and that a
+     * VMO without RESIZE never shrinks under its mappings), open for writing if it has WRITE, and as
+     * large as the record says; a channel is a SOCK_SEQPACKET socket.
+     *
+     * <p>One {@code fstat} per VMO names its file; what {@link FileFacts} knows about that file from
+     * earlier messages spares the rest: a needed seal seen once is there for good, and a descriptor
+     * open for writing seen once makes the access mode known. So a VMO that went back and forth costs
+     * one system call here, a file never seen before three. The seals are read again whenever one the
+     * rights need is not known, so a record claiming a seal the file lacks is always caught.
+     *
+     * @return the handle with what was found about its file
      */
-    private static void check(TransferredHandle h, int index) {
-        String what = "handle " + index + ": ";
+    private TransferredHandle check(TransferredHandle h, int index) {
         if (h.linkFd() >= 0) {
-            checkSocket(h.linkFd(), what + "pager link: ");
+            checkSocket(h.linkFd(), index, "pager link: the ");
         }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(Linux.STAT);
-            C.fstat(h.fd(), st);
-            int type = st.get(ValueLayout.JAVA_INT, ST_MODE) & SocketAbi.S_IFMT;
-            if (h.type() == TransferredHandle.TYPE_CHANNEL) {
-                MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
-                MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, 4);
-                if (type != SocketAbi.S_IFSOCK) {
-                    throw Errors.malformed(what + "a channel whose descriptor is not a socket");
-                }
-                S.getsockopt(h.fd(), SocketAbi.SOL_SOCKET, SocketAbi.SO_TYPE, v, len);
-                if (v.get(ValueLayout.JAVA_INT, 0) != SocketAbi.SOCK_SEQPACKET) {
-                    throw Errors.malformed(what + "a channel whose socket is not SOCK_SEQPACKET");
-                }
-                return;
-            }
-            if (type != SocketAbi.S_IFREG) {
-                throw Errors.malformed(what + "a VMO whose descriptor is not a regular file");
-            }
-            int seals;
+        if (h.type() == TransferredHandle.TYPE_CHANNEL) {
+            checkSocket(h.fd(), index, "a channel whose ");
+            return h;
+        }
+        MemorySegment st = recvStat;
+        C.fstat(h.fd(), st);
+        if ((st.get(ValueLayout.JAVA_INT, ST_MODE) & SocketAbi.S_IFMT) != SocketAbi.S_IFREG) {
+            throw Errors.malformed(what(index) + "a VMO whose descriptor is not a regular file");
+        }
+        int rights = h.rights();
+        int needed = Seals.needed(rights) & ~Linux.F_SEAL_SEAL;
+        int seals = FileFacts.sealsOf(st);
+        // Known only for a file seen before: F_GET_SEALS is also what proves a file is a memfd.
+        boolean known = seals >= 0 && (needed & ~seals) == 0;
+        if (!known) {
             try {
                 seals = C.fcntl(h.fd(), Linux.F_GET_SEALS, 0);
             } catch (LinuxException e) {
-                throw Errors.malformed(what + "a VMO whose descriptor is not a memfd (" + e.getMessage() + ")");
-            }
-            int missing = Seals.needed(h.rights()) & ~Linux.F_SEAL_SEAL & ~seals;
-            if ((seals & Linux.F_SEAL_WRITE) != 0) {
-                missing &= ~Linux.F_SEAL_FUTURE_WRITE;
-            }
-            if (missing != 0) {
-                throw Errors.malformed(what + "a VMO with rights " + Rights.toString(h.rights())
-                        + " whose memory lacks the seals that enforce them (0x" + Integer.toHexString(missing) + ")");
-            }
-            if ((h.rights() & Rights.WRITE) != 0 && (seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0) {
-                throw Errors.malformed(what + "a VMO with WRITE whose memory is sealed against writes");
-            }
-            if ((h.rights() & Rights.RESIZE) != 0 && (seals & (Linux.F_SEAL_GROW | Linux.F_SEAL_SHRINK)) != 0) {
-                throw Errors.malformed(what + "a VMO with RESIZE whose size is sealed");
-            }
-            int mode = C.fcntl(h.fd(), Linux.F_GETFL, 0) & 3;
-            if ((h.rights() & Rights.WRITE) != 0 && mode != Linux.O_RDWR) {
-                throw Errors.malformed(what + "a VMO with WRITE whose descriptor is not open for writing");
-            }
-            long fileSize = st.get(ValueLayout.JAVA_LONG, ST_SIZE);
-            if ((h.rights() & Rights.RESIZE) == 0 && Long.compareUnsigned(fileSize, h.fileOffset() + h.size()) < 0) {
-                throw Errors.malformed(what + "a VMO of " + h.size() + " bytes in a file of " + fileSize);
+                throw Errors.malformed(what(index) + "a VMO whose descriptor is not a memfd (" + e.getMessage() + ")");
             }
         }
+        int missing = needed & ~seals;
+        if ((seals & Linux.F_SEAL_WRITE) != 0) {
+            missing &= ~Linux.F_SEAL_FUTURE_WRITE;
+        }
+        if (missing != 0) {
+            throw Errors.malformed(what(index) + "a VMO with rights " + Rights.toString(rights)
+                    + " whose memory lacks the seals that enforce them (0x" + Integer.toHexString(missing) + ")");
+        }
+        // Seals against a right the record claims: from what is known (a lower bound; another holder
+        // may add such a seal at any time after this check anyway, so no check can promise more).
+        if ((rights & Rights.WRITE) != 0 && (seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0) {
+            throw Errors.malformed(what(index) + "a VMO with WRITE whose memory is sealed against writes");
+        }
+        if ((rights & Rights.RESIZE) != 0 && (seals & (Linux.F_SEAL_GROW | Linux.F_SEAL_SHRINK)) != 0) {
+            throw Errors.malformed(what(index) + "a VMO with RESIZE whose size is sealed");
+        }
+        boolean writable = false;
+        if ((rights & Rights.WRITE) != 0 && !FileFacts.sawWritable(st)) {
+            if ((C.fcntl(h.fd(), Linux.F_GETFL, 0) & 3) != Linux.O_RDWR) {
+                throw Errors.malformed(what(index) + "a VMO with WRITE whose descriptor is not open for writing");
+            }
+            writable = true;
+        }
+        long fileSize = st.get(ValueLayout.JAVA_LONG, ST_SIZE);
+        if ((rights & Rights.RESIZE) == 0 && Long.compareUnsigned(fileSize, h.fileOffset() + h.size()) < 0) {
+            throw Errors.malformed(what(index) + "a VMO of " + h.size() + " bytes in a file of " + fileSize);
+        }
+        if (!known || writable) {
+            FileFacts.inodeHas(st, seals, writable);
+        }
+        return h.withFile(fileSize, seals);
     }
 
-    /** Checks that {@code fd} is a SOCK_SEQPACKET socket, as channel ends and pager links are. */
-    private static void checkSocket(int fd, String what) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(Linux.STAT);
-            C.fstat(fd, st);
-            if ((st.get(ValueLayout.JAVA_INT, ST_MODE) & SocketAbi.S_IFMT) != SocketAbi.S_IFSOCK) {
-                throw Errors.malformed(what + "the descriptor is not a socket");
+    /** How a malformed record names the handle; built only on failure. */
+    private static String what(int index) {
+        return "handle " + index + ": ";
+    }
+
+    /**
+     * Checks that {@code fd} is a SOCK_SEQPACKET socket, as channel ends and pager links are. One
+     * {@code getsockopt}: it fails with ENOTSOCK for anything but a socket.
+     */
+    private void checkSocket(int fd, int index, String what) {
+        recvOptLen.set(ValueLayout.JAVA_INT, 0, 4);
+        try {
+            S.getsockopt(fd, SocketAbi.SOL_SOCKET, SocketAbi.SO_TYPE, recvOpt, recvOptLen);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOTSOCK) {
+                throw Errors.malformed(what(index) + what + "descriptor is not a socket");
             }
-            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
-            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, 4);
-            S.getsockopt(fd, SocketAbi.SOL_SOCKET, SocketAbi.SO_TYPE, v, len);
-            if (v.get(ValueLayout.JAVA_INT, 0) != SocketAbi.SOCK_SEQPACKET) {
-                throw Errors.malformed(what + "the socket is not SOCK_SEQPACKET");
-            }
+            throw Errors.malformed(what(index) + what + "descriptor cannot be checked (" + e.getMessage() + ")");
+        }
+        if (recvOpt.get(ValueLayout.JAVA_INT, 0) != SocketAbi.SOCK_SEQPACKET) {
+            throw Errors.malformed(what(index) + what + "socket is not SOCK_SEQPACKET");
         }
     }
 

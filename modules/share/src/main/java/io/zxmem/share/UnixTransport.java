@@ -9,6 +9,8 @@ import io.zxmem.linux.sys.Linux;
 import io.zxmem.linux.sys.SocketAbi;
 import io.zxmem.linux.sys.Sockets;
 import io.zxmem.spi.ChannelTransport;
+import io.zxmem.spi.SharedFile;
+import io.zxmem.spi.TransferredHandle;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -93,6 +95,12 @@ public final class UnixTransport implements ChannelTransport {
         // The receiving side checked that fd is a SOCK_SEQPACKET socket. The sender's socket is
         // already non-blocking (the flag belongs to the shared open file description).
         return new SocketEndpoint(fd);
+    }
+
+    @Override
+    public void adopted(TransferredHandle received, SharedFile file) {
+        // The seals the receive check found: when this VMO is sent on, they need no second look.
+        FileFacts.storeHas(file, received.seals());
     }
 
     private static int socket(String op, int type) {

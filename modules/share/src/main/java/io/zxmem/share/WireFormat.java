@@ -61,7 +61,14 @@ final class WireFormat {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    private static final byte[] NO_BYTES = new byte[0];
+
     private WireFormat() {}
+
+    /** How a malformed record names the handle; built only on failure. */
+    private static String what(int index) {
+        return "handle " + index + ": ";
+    }
 
     /** Encodes a message into {@code buf}. @return the record's length */
     static int encode(MemorySegment buf, byte[] data, List<TransferredHandle> handles) {
@@ -154,51 +161,60 @@ final class WireFormat {
             long offset = buf.get(U64, r + 16);
             long size = buf.get(U64, r + 24);
             long contentSize = buf.get(U64, r + 32);
-            String what = "handle " + i + ": ";
             if (reserved != 0 || (rights & Rights.SAME_RIGHTS) != 0) {
-                throw Errors.malformed(what + "reserved bits set");
+                throw Errors.malformed(what(i) + "reserved bits set");
             }
             switch (type) {
                 case TransferredHandle.TYPE_VMO -> {
                     if ((options & ~Vmo.RESIZABLE) != 0) {
-                        throw Errors.malformed(what + "unknown VMO options 0x" + Integer.toHexString(options));
+                        throw Errors.malformed(what(i) + "unknown VMO options 0x" + Integer.toHexString(options));
                     }
                     if ((size & (page - 1)) != 0 || (offset & (page - 1)) != 0) {
-                        throw Errors.malformed(what + "VMO size or offset not page-aligned");
+                        throw Errors.malformed(what(i) + "VMO size or offset not page-aligned");
                     }
                     if (Long.compareUnsigned(size, MAX_VMO_SIZE) > 0 || Long.compareUnsigned(offset, MAX_VMO_SIZE) > 0) {
-                        throw Errors.malformed(what + "VMO window beyond 2^62 bytes");
+                        throw Errors.malformed(what(i) + "VMO window beyond 2^62 bytes");
                     }
-                    String name = name(buf.asSlice(r + 40, NAME_BYTES), what);
+                    String name = name(buf, r + 40, i);
                     handles.add(new TransferredHandle(type, rights, own, offset, size, contentSize, options, name, null, link));
                 }
                 case TransferredHandle.TYPE_CHANNEL -> {
                     if (options != 0 || offset != 0 || size != 0 || contentSize != 0 || link >= 0) {
-                        throw Errors.malformed(what + "a channel record with VMO fields set");
+                        throw Errors.malformed(what(i) + "a channel record with VMO fields set");
                     }
                     handles.add(TransferredHandle.channel(rights, own));
                 }
-                default -> throw Errors.malformed(what + "unknown handle type " + type);
+                default -> throw Errors.malformed(what(i) + "unknown handle type " + type);
             }
         }
-        byte[] data = buf.asSlice(headerBytes, d).toArray(ValueLayout.JAVA_BYTE);
+        byte[] data = d == 0 ? NO_BYTES : buf.asSlice(headerBytes, d).toArray(ValueLayout.JAVA_BYTE);
         return new io.zxmem.spi.ChannelTransport.Received(data, handles);
     }
 
-    private static String name(MemorySegment field, String what) {
-        byte[] b = field.toArray(ValueLayout.JAVA_BYTE);
+    private static String name(MemorySegment buf, long at, int index) {
         int len = 0;
-        while (len < b.length && b[len] != 0) {
+        boolean ascii = true;
+        byte c;
+        while (len < NAME_BYTES && (c = buf.get(ValueLayout.JAVA_BYTE, at + len)) != 0) {
+            ascii &= c > 0;
             len++;
         }
-        if (len == b.length) {
-            throw Errors.malformed(what + "VMO name is not NUL-terminated");
+        if (len == NAME_BYTES) {
+            throw Errors.malformed(what(index) + "VMO name is not NUL-terminated");
+        }
+        if (len == 0) {
+            return "";
+        }
+        byte[] b = new byte[len];
+        MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, at, b, 0, len);
+        if (ascii) {
+            return new String(b, StandardCharsets.ISO_8859_1); // the common case: no decoder needed
         }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .decode(java.nio.ByteBuffer.wrap(b, 0, len)).toString();
         } catch (CharacterCodingException e) {
-            throw Errors.malformed(what + "VMO name is not UTF-8");
+            throw Errors.malformed(what(index) + "VMO name is not UTF-8");
         }
     }
 }

@@ -274,6 +274,79 @@ class MalformedMessageTest {
         });
     }
 
+    /** Sends {@code fd} as a one-page VMO with {@code rights} and expects it accepted; closes the handle. */
+    private void accepted(int fd, int rights) {
+        ByteBuffer b = header(1, 0);
+        vmoRecord(b, rights, P);
+        send(b.array(), fd);
+        try (Message m = channel.read(Duration.ofSeconds(5))) {
+            assertEquals(rights, m.handle(0, Vmo.class).rights());
+        }
+    }
+
+    /**
+     * The receiver remembers what it checked about a file (FileFacts) and does not ask again: still,
+     * a record claiming a seal the file lacks, or more bytes than it has, is caught the second time
+     * as the first, since a needed seal that is not known is read from the kernel and the size comes
+     * from the fstat every received VMO gets.
+     */
+    @Test
+    void aFileSeenBeforeIsCheckedAgainForWhatItsRecordClaims() {
+        int fd = memfd(Seals.needed(Rights.DEFAULT_VMO));
+        accepted(fd, Rights.DEFAULT_VMO);
+        accepted(fd, Rights.DEFAULT_VMO);
+        mine.remove((Integer) fd);
+        expect(Status.ERR_IO, "lacks the seals", () -> {
+            mine.add(fd);
+            ByteBuffer b = header(1, 0);
+            vmoRecord(b, RO, P);
+            send(b.array(), fd);
+        });
+        int fd2 = memfd(Seals.needed(RO));
+        accepted(fd2, RO);
+        mine.remove((Integer) fd2);
+        expect(Status.ERR_IO, "VMO of " + 4 * P + " bytes in a file of " + P, () -> {
+            mine.add(fd2);
+            ByteBuffer b = header(1, 0);
+            vmoRecord(b, RO, 4 * P);
+            send(b.array(), fd2);
+        });
+    }
+
+    /**
+     * What the receiver no longer looks at again for a file it accepted with WRITE before: the
+     * access mode of a new descriptor of it, and seals added to it since (both could only make a WRITE
+     * handle useless, which a sender can always do after any check by adding F_SEAL_FUTURE_WRITE).
+     * Such a VMO is accepted, and its first use fails with a ZxException, never a crash or a leak.
+     */
+    @Test
+    void aWritableFileSeenBeforeThatCannotBeWrittenFailsOnFirstUse() {
+        // Before Linux 5.9 memfd inode numbers could repeat, so nothing is remembered: such a record
+        // is then refused when read, as any file never seen before (rightsTheMemoryDoesNotEnforce).
+        org.junit.jupiter.api.Assumptions.assumeTrue(FileFacts.kernelAtLeast(5, 9));
+        int fd = memfd(Seals.needed(Rights.DEFAULT_VMO));
+        accepted(fd, Rights.DEFAULT_VMO);
+        int ro = C.open("/proc/self/fd/" + fd, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+        mine.add(ro);
+        acceptedButUnusable(ro);
+        C.fcntl(fd, Linux.F_ADD_SEALS, Linux.F_SEAL_FUTURE_WRITE);
+        acceptedButUnusable(fd);
+    }
+
+    /** Sends {@code fd} as a one-page WRITE VMO: accepted, and its reads and writes fail with ACCESS_DENIED. */
+    private void acceptedButUnusable(int fd) {
+        ByteBuffer b = header(1, 0);
+        vmoRecord(b, Rights.DEFAULT_VMO, P);
+        send(b.array(), fd);
+        try (Message m = channel.read(Duration.ofSeconds(5))) {
+            Vmo v = m.handle(0, Vmo.class);
+            ZxException e = assertThrows(ZxException.class, () -> v.write(new byte[] {1}, 0));
+            assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
+            e = assertThrows(ZxException.class, () -> v.read(new byte[1], 0));
+            assertEquals(Status.ERR_ACCESS_DENIED, e.status(), e.getMessage());
+        }
+    }
+
     @Test
     void aWellFormedRawMessageIsAccepted() {
         int fd = memfd(Seals.needed(RO));
