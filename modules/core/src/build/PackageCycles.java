@@ -24,15 +24,20 @@ import java.util.spi.ToolProvider;
  * {@code VmoInfo}), which every layer uses and which call nothing of core. It is counted as two nodes:
  * "io.zxmem (values)" is the largest set of its classes that depend on no core class outside that set;
  * the rest is "io.zxmem (handles)". Nested classes count as their top-level class. Prints the package
- * graph, then each cycle with the class edges that make it; exits 1 when there is one.
+ * graph ({@code --quiet}: only when there is a cycle), then each cycle with the class edges that make it; exits 1 when there is one.
  */
 public final class PackageCycles {
     private static final String VALUES = "io.zxmem (values)";
     private static final String HANDLES = "io.zxmem (handles)";
 
     public static void main(String[] args) {
+        // --quiet (the build's check): the graph is printed only when there is a cycle to explain
+        boolean quiet = args.length > 0 && args[0].equals("--quiet");
+        if (quiet) {
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
         if (args.length < 1) {
-            System.err.println("usage: PackageCycles core.jar|core-target-dir [linux.jar|linux-target-dir]");
+            System.err.println("usage: PackageCycles [--quiet] core.jar|core-target-dir [linux.jar|linux-target-dir]");
             System.exit(2);
         }
         for (int i = 0; i < args.length; i++) {
@@ -82,13 +87,18 @@ public final class PackageCycles {
                 }
             }
         }
-        System.out.println("package graph (io.zxmem.linux and the JDK left out):");
-        graph.forEach((a, m) -> System.out.println("  " + a + " -> " + (m.isEmpty() ? "(nothing)" : String.join(", ", m.keySet()))));
-        int cycles = 0;
+        List<List<String>> found = new ArrayList<>();
         for (Set<String> scc : sccs(graph)) {
-            if (scc.size() < 2) {
-                continue;
+            if (scc.size() > 1) {
+                found.add(new ArrayList<>(scc));
             }
+        }
+        if (!quiet || !found.isEmpty()) {
+            System.out.println("package graph (io.zxmem.linux and the JDK left out):");
+            graph.forEach((a, m) -> System.out.println("  " + a + " -> " + (m.isEmpty() ? "(nothing)" : String.join(", ", m.keySet()))));
+        }
+        int cycles = 0;
+        for (List<String> scc : found) {
             cycles++;
             System.out.println("CYCLE: " + scc);
             for (String a : scc) {
@@ -99,7 +109,8 @@ public final class PackageCycles {
                 });
             }
         }
-        System.out.println(cycles == 0 ? "no package cycle" : cycles + " package cycle(s)");
+        System.out.println("core: " + (cycles == 0 ? "no package cycle" : cycles + " package cycle(s)")
+                + " among " + graph.size() + " package nodes");
         System.exit(cycles == 0 ? 0 : 1);
     }
 

@@ -94,7 +94,7 @@ public final class Pager extends Handle {
      * @throws ZxException NOT_SUPPORTED when the {@code io.zxmem.pager} module is not there
      */
     public static Pager create() {
-        PagerProvider p = PagerProvider.find();
+        PagerProvider<Channel> p = PagerProvider.find(Channel.class);
         if (p == null) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, "pager.create", "user pagers need the io.zxmem.pager module"
                     + " on the module or class path");

@@ -68,6 +68,8 @@ final class Transfers {
         SharedFile f = (SharedFile) base.store();
         int link = -1;
         if (base.store() instanceof io.zxmem.spi.PagerStore p) {
+            // The store exists, so its provider does: find cannot return null here.
+            io.zxmem.spi.PagerProvider<Channel> provider = io.zxmem.spi.PagerProvider.find(Channel.class);
             // The memfd alone would show pages not yet supplied as zeros: the receiver also gets a
             // link over which it asks this process's pager for pages (io.zxmem.pager README).
             // The VMO lives while the other process holds the link, as it would while holding a handle.
@@ -76,7 +78,7 @@ final class Transfers {
             afterSend.add(pair[1]);
             base.retain();
             VmObject held = base;
-            p.serve(pair[0], pair[1], held::release);
+            provider.serve(p, pair[0], pair[1], held::release);
         }
         return new TransferredHandle(TransferredHandle.TYPE_VMO, rights, fd, f.sharedOffset() + window,
                 v.currentSize(), v.contentSize(), v.options() & Vmo.RESIZABLE, v.name(), f, link);
@@ -150,7 +152,7 @@ final class Transfers {
      */
     private static io.zxmem.spi.PageStore adoptPagerVmo(ChannelTransport transport, TransferredHandle t, long fileSize,
             long page, boolean writable) {
-        io.zxmem.spi.PagerProvider pager = io.zxmem.spi.PagerProvider.find();
+        io.zxmem.spi.PagerProvider<Channel> pager = io.zxmem.spi.PagerProvider.find(Channel.class);
         if (pager == null) {
             throw Ranges.fail(Status.ERR_NOT_SUPPORTED, "channel.read", "received a pager-backed VMO, which needs the"
                     + " io.zxmem.pager module");

@@ -12,14 +12,6 @@ import java.util.List;
  */
 public interface PagerStore extends PagerBacked, SharedFile {
 
-    /**
-     * Serves another process that received this VMO: it asks for pages over {@code server}'s peer.
-     * {@code client} is that peer, whose descriptor is being sent; the store closes it once the other
-     * process has it (or when the VMO is destroyed), so that a dead receiver closes the link.
-     * {@code onClose} runs once when the link is gone (the sender holds the VMO alive until then).
-     */
-    void serve(io.zxmem.Channel server, io.zxmem.Channel client, Runnable onClose);
-
     /** @return the pager this VMO belongs to */
     PagerEngine engine();
 

@@ -490,8 +490,8 @@ final class PagedStore implements PagerStore {
 
     // ---- another process that received this VMO (LinkServer) ----
 
-    @Override
-    public void serve(io.zxmem.Channel server, io.zxmem.Channel client, Runnable onClose) {
+    /** Serves another process that received this VMO ({@link UserPagerProvider#serve}). */
+    void serve(io.zxmem.Channel server, io.zxmem.Channel client, Runnable onClose) {
         LinkServer l = new LinkServer(this, server, client, onClose);
         engine.lock.lock();
         try {
