@@ -1,5 +1,6 @@
 package io.zxmem.physical;
 
+import io.zxmem.internal.Ranges;
 import static io.zxmem.linux.sys.DeviceMemory.PCI_COMMAND;
 import static io.zxmem.linux.sys.DeviceMemory.PCI_COMMAND_INTX_DISABLE;
 import static io.zxmem.linux.sys.DeviceMemory.PCI_COMMAND_MASTER;
@@ -78,7 +79,7 @@ public final class ConfigSpace implements AutoCloseable {
         if (region instanceof PciRegion p && p.bdf() != null) {
             return PciDevice.of(p.bdf()).config();
         }
-        throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "the " + region.backend() + " resource is not a PCI BAR");
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "the " + region.backend() + " resource is not a PCI BAR");
     }
 
     private void check(String op, int offset, int width) {
@@ -86,10 +87,10 @@ public final class ConfigSpace implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the config space is closed");
         }
         if (offset < 0 || offset > size - width) {
-            throw Sys.fail(Status.ERR_OUT_OF_RANGE, op, "offset " + offset + " is outside the " + size + "-byte " + what);
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset " + offset + " is outside the " + size + "-byte " + what);
         }
         if ((offset & (width - 1)) != 0) {
-            throw Sys.fail(Status.ERR_INVALID_ARGS, op, "offset " + offset + " is not " + width + "-byte aligned");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset " + offset + " is not " + width + "-byte aligned");
         }
     }
 
@@ -99,7 +100,7 @@ public final class ConfigSpace implements AutoCloseable {
         try {
             long n = Sys.C.pread(fd, MemorySegment.ofArray(b), width, base + offset);
             if (n != width) {
-                throw Sys.fail(Status.ERR_IO, op, "short read from the " + what);
+                throw Ranges.fail(Status.ERR_IO, op, "short read from the " + what);
             }
         } catch (LinuxException e) {
             throw Os.fail(op, e);
@@ -114,7 +115,7 @@ public final class ConfigSpace implements AutoCloseable {
         try {
             long n = Sys.C.pwrite(fd, MemorySegment.ofArray(b), width, base + offset);
             if (n != width) {
-                throw Sys.fail(Status.ERR_IO, op, "short write to the " + what);
+                throw Ranges.fail(Status.ERR_IO, op, "short write to the " + what);
             }
         } catch (LinuxException e) {
             throw Os.fail(op, e);

@@ -1,5 +1,6 @@
 package io.zxmem.physical;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Mapping;
 import io.zxmem.Resource;
 import io.zxmem.Status;
@@ -69,7 +70,7 @@ public final class DmaBuffer implements AutoCloseable {
         String op = "dma_buffer.allocate(" + resource + ", 0x" + Long.toHexString(size) + ")";
         PhysicalRegion region = Resources.region(resource, op);
         if (size <= 0) {
-            throw Sys.fail(Status.ERR_INVALID_ARGS, op, "size must be positive");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "size must be positive");
         }
         long len = Sys.roundUp(size);
         if (region instanceof VfioRegion v) {
@@ -121,13 +122,13 @@ public final class DmaBuffer implements AutoCloseable {
         } catch (IOException | NumberFormatException e) {
             // fall through
         }
-        throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "the kernel reports no huge page size");
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "the kernel reports no huge page size");
     }
 
     private static DmaBuffer hugePage(long len, String op) {
         long huge = hugePageSize(op);
         if (len > huge) {
-            throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "without an IOMMU, DMA memory is one huge page of "
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "without an IOMMU, DMA memory is one huge page of "
                     + huge + " bytes at most");
         }
         MemorySegment addr;
@@ -162,7 +163,7 @@ public final class DmaBuffer implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(8);
             if (Sys.C.pread(fd, buf, 8, (vaddr / page) * 8) != 8) {
-                throw Sys.fail(Status.ERR_IO, op, "short read from /proc/self/pagemap");
+                throw Ranges.fail(Status.ERR_IO, op, "short read from /proc/self/pagemap");
             }
             entry = buf.get(ValueLayout.JAVA_LONG, 0);
         } catch (LinuxException e) {
@@ -173,10 +174,10 @@ public final class DmaBuffer implements AutoCloseable {
         boolean present = entry < 0;   // bit 63
         long pfn = entry & ((1L << 55) - 1);
         if (!present) {
-            throw Sys.fail(Status.ERR_NO_MEMORY, op, "the page is not present");
+            throw Ranges.fail(Status.ERR_NO_MEMORY, op, "the page is not present");
         }
         if (pfn == 0) {
-            throw Sys.fail(Status.ERR_ACCESS_DENIED, op, "/proc/self/pagemap hides frame numbers (needs CAP_SYS_ADMIN)");
+            throw Ranges.fail(Status.ERR_ACCESS_DENIED, op, "/proc/self/pagemap hides frame numbers (needs CAP_SYS_ADMIN)");
         }
         return pfn * page + (vaddr & (page - 1));
     }

@@ -1,5 +1,6 @@
 package io.zxmem.physical;
 
+import io.zxmem.internal.Ranges;
 import static io.zxmem.linux.sys.Vfio.VFIO_IRQ_SET_ACTION_TRIGGER;
 import static io.zxmem.linux.sys.Vfio.VFIO_IRQ_SET_ACTION_UNMASK;
 import static io.zxmem.linux.sys.Vfio.VFIO_PCI_INTX_IRQ_INDEX;
@@ -108,14 +109,14 @@ public final class Interrupt implements AutoCloseable {
             }
             if (region instanceof UioRegion u) {
                 if (mode == Mode.MSI) {
-                    throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "UIO delivers INTx only");
+                    throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "UIO delivers INTx only");
                 }
                 return uio(u, op);
             }
         } catch (LinuxException e) {
             throw Os.fail(op, e);
         }
-        throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "the " + region.backend()
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "the " + region.backend()
                 + " backend cannot deliver interrupts; bind the device to vfio-pci or uio_pci_generic");
     }
 
@@ -123,7 +124,7 @@ public final class Interrupt implements AutoCloseable {
         boolean msi = mode == Mode.MSI || (mode == Mode.AUTO && d.irqInfo(VFIO_PCI_MSI_IRQ_INDEX)[1] > 0);
         int index = msi ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_INTX_IRQ_INDEX;
         if (d.irqInfo(index)[1] == 0) {
-            throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "the device has no " + (msi ? "MSI" : "INTx"));
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "the device has no " + (msi ? "MSI" : "INTx"));
         }
         d.retain();
         int efd = -1;
@@ -191,7 +192,7 @@ public final class Interrupt implements AutoCloseable {
 
     private static Interrupt uio(UioRegion u, String op) {
         if (u.bdf() == null) {
-            throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, u.device() + " is not a PCI device");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, u.device() + " is not a PCI device");
         }
         int fd = Sys.open("/dev/" + u.device(), Linux.O_RDWR, op);
         ConfigSpace cfg;

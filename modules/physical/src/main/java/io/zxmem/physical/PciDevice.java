@@ -1,5 +1,6 @@
 package io.zxmem.physical;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.physical.backend.Sys;
@@ -75,11 +76,11 @@ public final class PciDevice {
     public static PciDevice of(String bdf) {
         String op = "pci_device(" + bdf + ")";
         if (bdf == null || !bdf.matches("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]")) {
-            throw Sys.fail(Status.ERR_INVALID_ARGS, op, "not a PCI address of the form 0000:00:10.0");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "not a PCI address of the form 0000:00:10.0");
         }
         PciDevice d = new PciDevice(bdf.toLowerCase());
         if (!Files.isDirectory(d.dir)) {
-            throw Sys.fail(Status.ERR_NOT_FOUND, op, "no such device under " + SYSFS);
+            throw Ranges.fail(Status.ERR_NOT_FOUND, op, "no such device under " + SYSFS);
         }
         return d;
     }
@@ -190,10 +191,10 @@ public final class PciDevice {
     public Bar bar(int index) {
         String op = "pci_device(" + bdf + ").bar(" + index + ")";
         if (index < 0 || index > 5) {
-            throw Sys.fail(Status.ERR_INVALID_ARGS, op, "BAR indexes are 0..5");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "BAR indexes are 0..5");
         }
         return bars().stream().filter(b -> b.index() == index).findFirst()
-                .orElseThrow(() -> Sys.fail(Status.ERR_NOT_FOUND, op, "BAR " + index + " is not assigned"));
+                .orElseThrow(() -> Ranges.fail(Status.ERR_NOT_FOUND, op, "BAR " + index + " is not assigned"));
     }
 
     /**

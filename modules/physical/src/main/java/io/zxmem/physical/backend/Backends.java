@@ -1,5 +1,6 @@
 package io.zxmem.physical.backend;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
 import io.zxmem.internal.Os;
@@ -34,7 +35,7 @@ public final class Backends implements PhysicalProvider {
         PciDevice dev = PciDevice.of(bdf);
         PciDevice.Bar b = dev.bar(bar);
         if (!b.isMemory()) {
-            throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "BAR " + bar + " is an I/O port range, not memory");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "BAR " + bar + " is an I/O port range, not memory");
         }
         String driver = dev.driver();
         List<String> why = new ArrayList<>();
@@ -88,7 +89,7 @@ public final class Backends implements PhysicalProvider {
                 return UioRegion.open(uio, i, op);
             }
         }
-        throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, uio + " exposes no map for BAR " + b.index()
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, uio + " exposes no map for BAR " + b.index()
                 + " (uio_pci_generic lists only 32-bit non-prefetchable BARs)");
     }
 

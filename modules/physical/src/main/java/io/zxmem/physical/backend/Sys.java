@@ -64,10 +64,6 @@ public final class Sys {
         C.munmap(m, page());
     }
 
-    public static ZxException fail(Status status, String op, String what) {
-        return new ZxException(status, op + ": " + what);
-    }
-
     public static long roundUp(long size) {
         long p = page();
         return (size + p - 1) & -p;

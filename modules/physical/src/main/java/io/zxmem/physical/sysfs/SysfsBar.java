@@ -1,5 +1,6 @@
 package io.zxmem.physical.sysfs;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Status;
 import io.zxmem.Vmo;
 import io.zxmem.internal.Os;
@@ -34,7 +35,7 @@ public final class SysfsBar extends AbstractRegion implements PciRegion {
     private static Path file(String bdf, int bar, String op) {
         Path file = Path.of("/sys/bus/pci/devices", bdf, "resource" + bar);
         if (!Files.exists(file)) {
-            throw Sys.fail(Status.ERR_NOT_FOUND, op, file + " does not exist (not a memory BAR?)");
+            throw Ranges.fail(Status.ERR_NOT_FOUND, op, file + " does not exist (not a memory BAR?)");
         }
         return file;
     }

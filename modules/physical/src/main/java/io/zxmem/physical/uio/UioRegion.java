@@ -1,5 +1,6 @@
 package io.zxmem.physical.uio;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Status;
 import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
@@ -37,19 +38,19 @@ public final class UioRegion extends AbstractRegion implements PciRegion {
         String name = device.startsWith("/dev/") ? device.substring(5) : device;
         Path dir = Path.of("/sys/class/uio", name);
         if (!name.matches("uio[0-9]+") || !Files.isDirectory(dir)) {
-            throw Sys.fail(Status.ERR_NOT_FOUND, op, "no UIO device " + device);
+            throw Ranges.fail(Status.ERR_NOT_FOUND, op, "no UIO device " + device);
         }
         if (map < 0 || map > 4) {   // MAX_UIO_MAPS is 5
-            throw Sys.fail(Status.ERR_INVALID_ARGS, op, "UIO map indexes are 0..4");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "UIO map indexes are 0..4");
         }
         Path m = dir.resolve("maps/map" + map);
         if (!Files.isDirectory(m)) {
-            throw Sys.fail(Status.ERR_NOT_FOUND, op, name + " has no map " + map);
+            throw Ranges.fail(Status.ERR_NOT_FOUND, op, name + " has no map " + map);
         }
         long addr = Sys.readNumber(m.resolve("addr"), op);
         long offset = Files.exists(m.resolve("offset")) ? Sys.readNumber(m.resolve("offset"), op) : 0;
         if (offset != 0 || (addr & (Sys.page() - 1)) != 0) {
-            throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, name + " map " + map + " does not start on a page");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, name + " map " + map + " does not start on a page");
         }
         long size = Sys.roundUp(Sys.readNumber(m.resolve("size"), op));
         String pci = null;

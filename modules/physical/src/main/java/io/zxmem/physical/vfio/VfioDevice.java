@@ -1,5 +1,6 @@
 package io.zxmem.physical.vfio;
 
+import io.zxmem.internal.Ranges;
 import static io.zxmem.linux.sys.Vfio.*;
 
 import io.zxmem.Status;
@@ -64,7 +65,7 @@ public final class VfioDevice {
     }
 
     private static ZxException unavailable(String op, String what) {
-        return Sys.fail(Status.ERR_NOT_SUPPORTED, op, what);
+        return Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what);
     }
 
     private static VfioDevice create(String bdf, String op) {

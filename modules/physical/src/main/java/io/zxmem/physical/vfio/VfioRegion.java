@@ -1,5 +1,6 @@
 package io.zxmem.physical.vfio;
 
+import io.zxmem.internal.Ranges;
 import io.zxmem.Status;
 import io.zxmem.internal.Os;
 import io.zxmem.linux.LinuxException;
@@ -33,7 +34,7 @@ public final class VfioRegion extends AbstractRegion implements PciRegion {
         try {
             long[] info = device.regionInfo(Vfio.VFIO_PCI_BAR0_REGION_INDEX + bar);
             if ((info[0] & Vfio.VFIO_REGION_INFO_FLAG_MMAP) == 0 || info[1] == 0) {
-                throw Sys.fail(Status.ERR_NOT_SUPPORTED, op, "VFIO cannot mmap BAR " + bar + " of " + device.bdf());
+                throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "VFIO cannot mmap BAR " + bar + " of " + device.bdf());
             }
             return new VfioRegion(device, bar, physicalAddress, info);
         } catch (LinuxException e) {
