@@ -65,6 +65,8 @@ public final class Interleaved {
         fw.setup();
         rows.add(new Row("at-least-on-write child: create + first write per page (256 pages)", "c_fault", List.of(
                 new Contender("c_fault", fw::c_fault, CowBench.FirstWrite.PAGES),
+                // The floor of any userfaultfd design: the same first write resolved by a C handler thread.
+                new Contender("c_fault_uffd", fw::c_fault_uffd, CowBench.FirstWrite.PAGES),
                 new Contender("zx_fault_atleastonwrite_arena", fw::zx_fault_atleastonwrite_arena, CowBench.FirstWrite.PAGES),
                 new Contender("zx_fault_atleastonwrite", fw::zx_fault_atleastonwrite, CowBench.FirstWrite.PAGES))));
         ChannelBench ch = new ChannelBench();
