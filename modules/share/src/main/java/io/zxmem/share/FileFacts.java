@@ -51,10 +51,13 @@ final class FileFacts {
      */
     private static final class Store extends WeakReference<SharedFile> {
         final int seals;
+        /** The file's size for good (read after its size seals were on), or -1. */
+        final long size;
 
-        Store(SharedFile store, int seals) {
+        Store(SharedFile store, int seals, long size) {
             super(store);
             this.seals = seals;
+            this.size = size;
         }
     }
 
@@ -101,20 +104,38 @@ final class FileFacts {
         return e != null && e.get() == store ? e.seals : 0;
     }
 
+    /**
+     * @return the size the store's file has for good (it was read after the file's size seals were
+     *         known to be on), or -1 when not known
+     */
+    static long frozenSizeOf(SharedFile store) {
+        Store e = BY_STORE[slot(System.identityHashCode(store))];
+        return e != null && e.get() == store ? e.size : -1;
+    }
+
     /** Notes seals seen on (or just added to) the store's file. */
     static void storeHas(SharedFile store, int seals) {
+        storeHas(store, seals, -1);
+    }
+
+    /**
+     * Notes seals seen on (or just added to) the store's file and, unless -1, the size it has for good
+     * (only ever a size read after the file's size seals were known to be on).
+     */
+    static void storeHas(SharedFile store, int seals, long frozenSize) {
         if (seals == 0) {
             return;
         }
         int slot = slot(System.identityHashCode(store));
         Store old = BY_STORE[slot];
         if (old != null && old.get() == store) {
-            if ((old.seals | seals) == old.seals) {
+            if ((old.seals | seals) == old.seals && (frozenSize < 0 || old.size >= 0)) {
                 return;
             }
             seals |= old.seals; // a racing update may be lost: the facts get weaker, never wrong
+            frozenSize = frozenSize >= 0 ? frozenSize : old.size;
         }
-        BY_STORE[slot] = new Store(store, seals);
+        BY_STORE[slot] = new Store(store, seals, frozenSize);
     }
 
     /** The entry of the inode described by {@code stat} (a {@link Linux#STAT}), or null when nothing is known. */

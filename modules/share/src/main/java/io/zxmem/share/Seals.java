@@ -34,7 +34,7 @@ import io.zxmem.spi.TransferredHandle;
 final class Seals {
     private static final LibC C = LibC.get();
     private static final int WRITE_SEALS = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
-    private static final int SIZE_SEALS = F_SEAL_GROW | F_SEAL_SHRINK;
+    static final int SIZE_SEALS = F_SEAL_GROW | F_SEAL_SHRINK;
 
     private Seals() {}
 
