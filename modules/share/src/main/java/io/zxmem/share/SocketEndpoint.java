@@ -227,15 +227,15 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             if (h.type() != TransferredHandle.TYPE_VMO || h.linkFd() >= 0 || h.file() == null) {
                 continue;
             }
-            int seals = FileFacts.sealsOf(h.file());
+            int seals = FileFacts.sealsOf(h.file(), h.fd());
             memo[2 * i] = seals;
             if ((h.rights() & Rights.RESIZE) == 0 && (seals & Seals.SIZE_SEALS) == Seals.SIZE_SEALS) {
-                long size = FileFacts.frozenSizeOf(h.file());
+                long size = FileFacts.frozenSizeOf(h.file(), h.fd());
                 if (size < 0) {
                     try {
                         C.fstat(h.fd(), sendStat);
                         size = sendStat.get(ValueLayout.JAVA_LONG, ST_SIZE);
-                        FileFacts.storeHas(h.file(), seals, size);
+                        FileFacts.storeHas(h.file(), h.fd(), seals, size);
                     } catch (LinuxException e) {
                         size = -1; // the receiver then reads it itself
                     }

@@ -102,7 +102,7 @@ public final class UnixTransport implements ChannelTransport {
     public void adopted(TransferredHandle received, SharedFile file) {
         // The seals the receive check found (and the size, when it is for good): when this VMO is sent
         // on, they need no second look.
-        FileFacts.storeHas(file, received.seals(), received.sizeFrozen() ? received.fileSize() : -1);
+        FileFacts.storeHas(file, received.fd(), received.seals(), received.sizeFrozen() ? received.fileSize() : -1);
     }
 
     private static int socket(String op, int type) {
