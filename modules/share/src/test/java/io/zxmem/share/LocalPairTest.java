@@ -149,6 +149,21 @@ class LocalPairTest {
     }
 
     @Test
+    void aPairWhoseEndGoesAsAPagerLinkIsNotLocalAnyMore() {
+        SocketEndpoint[] link = pair();
+        SocketEndpoint[] carrier = pair();
+        int fd = memfd(0);
+        TransferredHandle paged = new TransferredHandle(TransferredHandle.TYPE_VMO, Rights.DEFAULT_VMO, fd, 0, P, P, 0,
+                "paged", new File(fd), link[1].fd());
+        assertTrue(carrier[0].send(new byte[0], List.of(paged)));
+        assertFalse(link[0].isLocal(), "the pager's end hears from another process now");
+        TransferredHandle got = receive(carrier[1]).handles().get(0);
+        fds.add(got.fd());
+        fds.add(got.linkFd());
+        assertFalse(got.sizeFrozen(), "a VMO with a pager link is checked in full");
+    }
+
+    @Test
     void aPairWhoseEndLeftChecksEveryRecordInFull() {
         SocketEndpoint[] e = pair();
         SocketEndpoint[] carrier = pair();
