@@ -29,9 +29,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code transfer}: the message carries one VMO handle (there: a duplicate, consumed; back: the
  * handle b received), so each trip is a sendmsg with SCM_RIGHTS and a recvmsg that installs a
  * descriptor, plus zxmem's work: the seal check before sending (no system call once the file's seals
- * are known), the wire format, the receiver's check of the descriptor (one fstat for a file seen
- * before; F_GET_SEALS and F_GETFL too for a new one) and a new VMO object in the receiver: 8 system
- * calls per round trip against C's 6. {@code message}: 64 data bytes and no handle. The C columns do
+ * are known), the wire format, the receiver's check of the descriptor and a new VMO object in the
+ * receiver. The pair is made by createPair and its ends never leave, so the receiver checks each VMO
+ * from its sender's memo (modules/share README, "the in-process rule"): 6 system calls per round trip,
+ * as in C; between processes the receiver adds an fstat per leg (8; F_GET_SEALS and F_GETFL too for a
+ * file it never saw). {@code message}: 64 data bytes and no handle. The C columns do
  * the same socket calls on the same kind of socket (SOCK_SEQPACKET) with messages of the same size,
  * and nothing else. {@link ChannelInterleaved} runs the transfer pair interleaved, for loaded machines.
  */

@@ -18,6 +18,13 @@ import java.util.Locale;
  * io.zxmem.bench.ChannelInterleaved [rounds]} (default 21 rounds of 2000 round trips per side, after
  * 40 warm-up rounds, about 20 s on a loaded 2-vCPU machine). Prints the medians and the median of the
  * per-round CPU ratios with their 25-75% range.
+ *
+ * <p>Add {@code -XX:+AlwaysPreTouch}. Without it, G1 hands out eden regions whose pages were never
+ * touched, and the benchmark thread pays the page faults (and the memory cgroup's charging) of each
+ * first touch: with a 2 GiB heap, phases of seconds, switching at GC pauses (when G1 resizes the young
+ * generation), in which a round trip costs 1.5x (here) to 3.5x (earlier runs) more (perf: {@code exc_page_fault},
+ * {@code clear_page_erms}, {@code memcg} charging in the benchmark thread; gone with pre-touch).
+ * Parallel and Serial GC reuse one eden, touched in the first cycle, so they do not show it.
  */
 public final class ChannelInterleaved {
     private ChannelInterleaved() {}

@@ -17,6 +17,7 @@ import io.zxmem.spi.TransferredHandle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.ServiceLoader;
 
@@ -53,6 +54,11 @@ public final class Channel extends Handle {
     private static final int CHANNEL_SIGNALS = READABLE | WRITABLE | PEER_CLOSED;
     /** Blocking calls wait in slices this long, to notice a handle closed by another thread. */
     private static final int SLICE_MILLIS = 100;
+
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final KernelObject[] NO_OBJECTS = new KernelObject[0];
+    private static final int[] NO_RIGHTS = new int[0];
+    private static final TransferredHandle[] NO_TRANSFERS = new TransferredHandle[0];
 
     private final ChannelObject channel;
 
@@ -183,9 +189,10 @@ public final class Channel extends Handle {
      */
     public void write(byte[] data, Handle... handles) {
         int n = handles == null ? 0 : handles.length;
-        byte[] bytes = data == null ? new byte[0] : data;
-        String op = "channel.write(" + bytes.length + " bytes, " + n + " handles)";
-        List<Transfers.Taken> taken = new ArrayList<>(n);
+        byte[] bytes = data == null ? NO_BYTES : data;
+        // The operation's name ("channel.write(B bytes, N handles)") is built only for a failure.
+        KernelObject[] taken = n == 0 ? NO_OBJECTS : new KernelObject[n];
+        int[] rights = n == 0 ? NO_RIGHTS : new int[n];
         ZxException failure = null;
         boolean retained = false;
         boolean consumed = false;
@@ -193,39 +200,44 @@ public final class Channel extends Handle {
         try {
             // Zircon's order: the channel handle, then the sizes, then each handle in turn. Every
             // handle is consumed whatever fails (the finally below).
-            require(op, Rights.WRITE);
+            if (!isValid() || (rightsOf() & Rights.WRITE) == 0) {
+                require(Transfers.writeOp(bytes.length, n), Rights.WRITE);
+            }
             channel.retain();
             retained = true;
             if (bytes.length > MAX_MSG_BYTES) {
-                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "more than " + MAX_MSG_BYTES + " bytes");
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, Transfers.writeOp(bytes.length, n), "more than " + MAX_MSG_BYTES + " bytes");
             }
             if (n > MAX_MSG_HANDLES) {
-                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "more than " + MAX_MSG_HANDLES + " handles");
+                throw Ranges.fail(Status.ERR_OUT_OF_RANGE, Transfers.writeOp(bytes.length, n), "more than " + MAX_MSG_HANDLES + " handles");
             }
             consumed = true;
-            failure = consumeAll(op, handles, taken);
+            failure = consumeAll(bytes.length, handles, taken, rights);
             if (failure != null) {
                 throw failure;
             }
-            List<TransferredHandle> out = new ArrayList<>(n);
-            for (int i = 0; i < taken.size(); i++) {
-                out.add(Transfers.export(op, i, taken.get(i), afterSend));
+            TransferredHandle[] out = n == 0 ? NO_TRANSFERS : new TransferredHandle[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = Transfers.export(bytes.length, n, i, taken[i], rights[i], afterSend);
             }
-            if (!channel.endpoint().send(bytes, out)) {
-                throw Ranges.fail(Status.ERR_SHOULD_WAIT, op, "the peer's queue is full; wait for WRITABLE");
+            if (!channel.endpoint().send(bytes, n == 0 ? List.of() : Arrays.asList(out))) {
+                throw Ranges.fail(Status.ERR_SHOULD_WAIT, Transfers.writeOp(bytes.length, n),
+                        "the peer's queue is full; wait for WRITABLE");
             }
         } catch (LinuxException e) {
-            throw Os.fail(op, e);
+            throw Os.fail(Transfers.writeOp(bytes.length, n), e);
         } finally {
             if (!consumed) {
                 // Failed before consuming: consume now, so the handles are gone as Zircon promises.
-                consumeAll(op, handles, taken);
+                consumeAll(bytes.length, handles, taken, rights);
             }
-            for (Handle h : afterSend) {
-                h.close(); // pager links' far ends: in flight now (the receiver's), or never sent (the link ends)
+            for (int i = 0; i < afterSend.size(); i++) {
+                afterSend.get(i).close(); // pager links' far ends: in flight now (the receiver's), or never sent (the link ends)
             }
-            for (Transfers.Taken t : taken) {
-                t.object().release();
+            for (KernelObject o : taken) {
+                if (o != null) {
+                    o.release();
+                }
             }
             if (retained) {
                 channel.release();
@@ -234,10 +246,11 @@ public final class Channel extends Handle {
     }
 
     /**
-     * Consumes every handle of {@code handles} that is open; the first problem in handle order is
-     * returned, not thrown, so that the rest are still consumed.
+     * Consumes every handle of {@code handles} that is open, into {@code taken} and {@code rights} at
+     * its index; the first problem in handle order is returned, not thrown, so that the rest are still
+     * consumed.
      */
-    private ZxException consumeAll(String op, Handle[] handles, List<Transfers.Taken> taken) {
+    private ZxException consumeAll(int bytes, Handle[] handles, KernelObject[] taken, int[] rights) {
         ZxException first = null;
         if (handles == null) {
             return null;
@@ -246,21 +259,23 @@ public final class Channel extends Handle {
             Handle h = handles[i];
             ZxException problem = null;
             if (h == null) {
-                problem = Ranges.fail(Status.ERR_BAD_HANDLE, op, "handle " + i + " is null");
+                problem = Ranges.fail(Status.ERR_BAD_HANDLE, Transfers.writeOp(bytes, handles.length), "handle " + i + " is null");
             } else {
                 try {
-                    int rights = h.rights();
-                    KernelObject o = h.consume(op);
-                    taken.add(new Transfers.Taken(o, rights));
+                    int r = h.rights();
+                    KernelObject o = h.consume("channel.write");
+                    taken[i] = o;
+                    rights[i] = r;
                     if (o == channel) {
-                        problem = Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "handle " + i + " is this channel itself");
-                    } else if ((rights & Rights.TRANSFER) == 0) {
-                        problem = Ranges.fail(Status.ERR_ACCESS_DENIED, op, "handle " + i + " lacks TRANSFER (it has "
-                                + Rights.toString(rights) + ")");
+                        problem = Ranges.fail(Status.ERR_NOT_SUPPORTED, Transfers.writeOp(bytes, handles.length),
+                                "handle " + i + " is this channel itself");
+                    } else if ((r & Rights.TRANSFER) == 0) {
+                        problem = Ranges.fail(Status.ERR_ACCESS_DENIED, Transfers.writeOp(bytes, handles.length),
+                                "handle " + i + " lacks TRANSFER (it has " + Rights.toString(r) + ")");
                     }
                 } catch (ZxException e) {
-                    problem = Ranges.fail(Status.ERR_BAD_HANDLE, op, "handle " + i + " is closed or was already"
-                            + " consumed by this write");
+                    problem = Ranges.fail(Status.ERR_BAD_HANDLE, Transfers.writeOp(bytes, handles.length),
+                            "handle " + i + " is closed or was already consumed by this write");
                 }
             }
             if (first == null) {
@@ -313,24 +328,29 @@ public final class Channel extends Handle {
 
     private static Message adopt(ChannelTransport.Received r) {
         List<TransferredHandle> in = r.handles();
-        List<Handle> made = new ArrayList<>(in.size());
+        int n = in.size();
+        if (n == 0) {
+            return new Message(r.data(), List.of());
+        }
+        Handle[] made = new Handle[n];
         int i = 0;
         try {
-            for (; i < in.size(); i++) {
-                made.add(Transfers.adopt(transport("channel.read"), in.get(i)));
+            for (; i < n; i++) {
+                made[i] = Transfers.adopt(transport("channel.read"), in.get(i));
             }
-            return new Message(r.data(), made);
         } finally {
-            if (made.size() < in.size()) {
+            if (i < n) {
                 // Failed part way: nothing may leak, neither the handles made nor the descriptors not yet adopted.
-                for (Handle h : made) {
-                    h.close();
+                for (int j = 0; j < i; j++) {
+                    made[j].close();
                 }
-                for (int j = i + 1; j < in.size(); j++) {
+                for (int j = i + 1; j < n; j++) {
                     Transfers.closeQuietly(in.get(j));
                 }
             }
         }
+        // An immutable list, which Message keeps as it is instead of copying it again.
+        return new Message(r.data(), n == 1 ? List.of(made[0]) : List.of(made));
     }
 
     private static long nanos(Duration d) {

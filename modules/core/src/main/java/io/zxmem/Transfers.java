@@ -26,34 +26,40 @@ import io.zxmem.spi.TransferredHandle;
 final class Transfers {
     private Transfers() {}
 
-    /** A handle taken out of the sender's hands by {@link Handle#consume}: one object reference and its rights. */
-    record Taken(KernelObject object, int rights) {}
+    /** The name of a {@code Channel.write} of {@code bytes} bytes and {@code handles} handles, for its failures. */
+    static String writeOp(int bytes, int handles) {
+        return "channel.write(" + bytes + " bytes, " + handles + " handles)";
+    }
 
     /**
-     * Makes the record of one outgoing handle.
+     * Makes the record of one outgoing handle, taken out of the sender's hands by {@link Handle#consume}
+     * (one reference to {@code object}) with {@code rights}, handle {@code index} of a write of
+     * {@code bytes} bytes and {@code count} handles.
      *
      * @param afterSend gets what the caller must close once the message was sent or the send failed:
      *                  the sender's copy of each pager link's far end. Once the message left, the
      *                  copy in flight is the receiver's; if it never leaves, closing the copy is what
      *                  ends the link (the pager then hears COMPLETE when nothing else holds the VMO)
      */
-    static TransferredHandle export(String op, int index, Taken t, List<Handle> afterSend) {
-        if (t.object() instanceof VmObject v) {
-            return exportVmo(op, index, v, t.rights(), afterSend);
+    static TransferredHandle export(int bytes, int count, int index, KernelObject object, int rights,
+            List<Handle> afterSend) {
+        if (object instanceof VmObject v) {
+            return exportVmo(bytes, count, index, v, rights, afterSend);
         }
-        if (t.object() instanceof ChannelObject c) {
-            return TransferredHandle.channel(t.rights(), c.endpoint().fd());
+        if (object instanceof ChannelObject c) {
+            return TransferredHandle.channel(rights, c.endpoint().fd());
         }
-        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "handle " + index + " is a "
-                + t.object().getClass().getSimpleName() + ", which cannot leave the process");
+        throw Ranges.fail(Status.ERR_NOT_SUPPORTED, writeOp(bytes, count), "handle " + index + " is a "
+                + object.getClass().getSimpleName() + ", which cannot leave the process");
     }
 
-    private static TransferredHandle exportVmo(String op, int index, VmObject v, int rights, List<Handle> afterSend) {
+    private static TransferredHandle exportVmo(int bytes, int count, int index, VmObject v, int rights,
+            List<Handle> afterSend) {
         if (!(v instanceof VmObjectPaged)) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is a physical VMO, which cannot be shared");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, writeOp(bytes, count), what(index, v) + " is a physical VMO, which cannot be shared");
         }
         if (v.isDiscardable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + " is discardable; its lock state cannot be shared");
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, writeOp(bytes, count), what(index, v) + " is discardable; its lock state cannot be shared");
         }
         // A slice travels as a window of the file of the VMO whose pages it shows.
         VmObject base = v.base();
@@ -62,7 +68,7 @@ final class Transfers {
         // export (its child then takes its pages first) or wholly after (it sees a shared file).
         int fd = base.withStoreExclusive(s -> new Exported(s instanceof SharedFile f ? f.sharedFd() : -1)).fd;
         if (fd < 0) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, what(index, v) + ": its bytes are not one file that another"
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, writeOp(bytes, count), what(index, v) + ": its bytes are not one file that another"
                     + " process can map (a VMO larger than 2^62 bytes)");
         }
         SharedFile f = (SharedFile) base.store();

@@ -22,19 +22,27 @@ package io.zxmem.spi;
  * @param fileSize    incoming VMOs: the file's size when the transport checked it; -1 when unknown
  * @param seals       incoming VMOs: the memfd seals the transport found on the file (seals are never
  *                    removed, so the file keeps at least these); 0 when unknown
+ * @param sizeFrozen  incoming VMOs: whether {@code fileSize} is the file's size for good (its size seals
+ *                    were known to be on before the size was read)
  */
 public record TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
-        int options, String name, SharedFile file, int linkFd, long fileSize, int seals) {
+        int options, String name, SharedFile file, int linkFd, long fileSize, int seals, boolean sizeFrozen) {
+    /** A handle whose file size, if known, may still change. */
+    public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
+            int options, String name, SharedFile file, int linkFd, long fileSize, int seals) {
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd, fileSize, seals, false);
+    }
+
     /** A handle whose file size is unknown. */
     public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
             int options, String name, SharedFile file, int linkFd) {
-        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd, -1, 0);
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd, -1, 0, false);
     }
 
     /** A handle without a pager link. */
     public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
             int options, String name, SharedFile file) {
-        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, -1, -1, 0);
+        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, -1, -1, 0, false);
     }
 
     public static final int TYPE_VMO = 1;
@@ -47,7 +55,12 @@ public record TransferredHandle(int type, int rights, int fd, long fileOffset, l
 
     /** {@return this incoming handle with what the transport found out about its file} */
     public TransferredHandle withFile(long fileSize, int seals) {
+        return withFile(fileSize, seals, false);
+    }
+
+    /** {@return this incoming handle with what the transport found out about its file, and whether its size is for good} */
+    public TransferredHandle withFile(long fileSize, int seals, boolean sizeFrozen) {
         return new TransferredHandle(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd,
-                fileSize, seals);
+                fileSize, seals, sizeFrozen);
     }
 }

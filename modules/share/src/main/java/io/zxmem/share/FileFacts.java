@@ -23,8 +23,9 @@ import java.lang.ref.WeakReference;
  *   <li>That a descriptor of the file open for writing came in before (see {@link #sawWritable}).</li>
  * </ul>
  * Two indexes, both direct-mapped tables (a lookup is an array read; two entries that collide evict
- * each other, which only costs a check). The sender's: by store ({@link SharedFile}, by identity),
- * whose file never changes while it lives; weakly held, so a closed VMO's entry goes with its store.
+ * each other, which only costs a check). The sender's: by store ({@link SharedFile}, by identity, in
+ * the slot of its descriptor's number, which needs no identity hash), whose file never changes while it
+ * lives; weakly held, so a closed VMO's entry goes with its store.
  * The receiver's: by inode
  * ({@code st_dev}, {@code st_ino} from the {@code fstat} every received VMO gets), for files of the
  * kernel's internal shmem mount only, where {@code memfd_create} puts its files: there inode numbers
@@ -51,10 +52,13 @@ final class FileFacts {
      */
     private static final class Store extends WeakReference<SharedFile> {
         final int seals;
+        /** The file's size for good (read after its size seals were on), or -1. */
+        final long size;
 
-        Store(SharedFile store, int seals) {
+        Store(SharedFile store, int seals, long size) {
             super(store);
             this.seals = seals;
+            this.size = size;
         }
     }
 
@@ -95,26 +99,48 @@ final class FileFacts {
         }
     }
 
-    /** @return the seals known to be on the store's file (0 when nothing is known) */
-    static int sealsOf(SharedFile store) {
-        Store e = BY_STORE[slot(System.identityHashCode(store))];
+    /**
+     * @return the seals known to be on the store's file (0 when nothing is known); {@code fd} is the
+     *         store's descriptor of it, which picks the slot (a descriptor number names one file while
+     *         the store lives; the entry also names the store, so a reused number only misses)
+     */
+    static int sealsOf(SharedFile store, int fd) {
+        Store e = BY_STORE[slot(fd)];
         return e != null && e.get() == store ? e.seals : 0;
     }
 
+    /**
+     * @return the size the store's file has for good (it was read after the file's size seals were
+     *         known to be on), or -1 when not known
+     */
+    static long frozenSizeOf(SharedFile store, int fd) {
+        Store e = BY_STORE[slot(fd)];
+        return e != null && e.get() == store ? e.size : -1;
+    }
+
     /** Notes seals seen on (or just added to) the store's file. */
-    static void storeHas(SharedFile store, int seals) {
+    static void storeHas(SharedFile store, int fd, int seals) {
+        storeHas(store, fd, seals, -1);
+    }
+
+    /**
+     * Notes seals seen on (or just added to) the store's file and, unless -1, the size it has for good
+     * (only ever a size read after the file's size seals were known to be on).
+     */
+    static void storeHas(SharedFile store, int fd, int seals, long frozenSize) {
         if (seals == 0) {
             return;
         }
-        int slot = slot(System.identityHashCode(store));
+        int slot = slot(fd);
         Store old = BY_STORE[slot];
         if (old != null && old.get() == store) {
-            if ((old.seals | seals) == old.seals) {
+            if ((old.seals | seals) == old.seals && (frozenSize < 0 || old.size >= 0)) {
                 return;
             }
             seals |= old.seals; // a racing update may be lost: the facts get weaker, never wrong
+            frozenSize = frozenSize >= 0 ? frozenSize : old.size;
         }
-        BY_STORE[slot] = new Store(store, seals);
+        BY_STORE[slot] = new Store(store, seals, frozenSize);
     }
 
     /** The entry of the inode described by {@code stat} (a {@link Linux#STAT}), or null when nothing is known. */

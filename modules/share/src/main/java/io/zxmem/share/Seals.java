@@ -34,7 +34,7 @@ import io.zxmem.spi.TransferredHandle;
 final class Seals {
     private static final LibC C = LibC.get();
     private static final int WRITE_SEALS = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
-    private static final int SIZE_SEALS = F_SEAL_GROW | F_SEAL_SHRINK;
+    static final int SIZE_SEALS = F_SEAL_GROW | F_SEAL_SHRINK;
 
     private Seals() {}
 
@@ -62,7 +62,7 @@ final class Seals {
      */
     static boolean known(TransferredHandle h) {
         int rights = h.rights();
-        int have = FileFacts.sealsOf(h.file());
+        int have = FileFacts.sealsOf(h.file(), h.fd());
         return (needed(rights) & ~have) == 0 && conflict(rights, have) == 0;
     }
 
@@ -84,7 +84,7 @@ final class Seals {
         // One process seals one file at a time; the store is the file's owner here.
         synchronized (h.file()) {
             int have = seals(op, fd);
-            FileFacts.storeHas(h.file(), have);
+            FileFacts.storeHas(h.file(), h.fd(), have);
             switch (conflict(rights, have)) {
                 case 1 -> throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights) + ": the VMO was"
                         + " shared without WRITE before, so its memory is sealed against writes for every process;"
@@ -104,7 +104,7 @@ final class Seals {
             }
             try {
                 C.fcntl(fd, F_ADD_SEALS, missing);
-                FileFacts.storeHas(h.file(), have | missing);
+                FileFacts.storeHas(h.file(), h.fd(), have | missing);
             } catch (LinuxException e) {
                 // F_SEAL_SEAL set by another holder of the file: fine if what we need is there anyway.
                 int now = e.errno() == Errno.EPERM ? seals(op, fd) : 0;
@@ -112,7 +112,7 @@ final class Seals {
                     throw new ZxException(Status.ERR_NOT_SUPPORTED, op + ": " + what(index, rights)
                             + ": the VMO's memory cannot be sealed to enforce these rights", e);
                 }
-                FileFacts.storeHas(h.file(), now);
+                FileFacts.storeHas(h.file(), h.fd(), now);
             }
         }
     }

@@ -21,6 +21,7 @@ import io.zxmem.spi.TransferredHandle;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -49,8 +50,13 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     private static final long POLL_REVENTS = Linux.POLLFD.byteOffset(groupElement("revents"));
     /** Room for the most descriptors a message may carry; more make the kernel truncate (MSG_CTRUNC). */
     private static final long CONTROL_BYTES = CMSG_SPACE(4L * WireFormat.MAX_FDS);
+    private static final int[] NO_FDS = new int[0];
 
     private final int fd;
+    /** The pair this end belongs to while both ends may be in this process (createPair), else null. */
+    private final LocalPair pair;
+    /** Which end of {@link #pair} this is: 0 or 1. */
+    private final int side;
     private final Arena arena;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ReentrantLock recvLock = new ReentrantLock();
@@ -66,9 +72,17 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     private final MemorySegment recvStat;
     private final MemorySegment recvOpt;
     private final MemorySegment recvOptLen;
+    /** The sender's {@code fstat} buffer (used under the send lock). */
+    private final MemorySegment sendStat;
 
     SocketEndpoint(int fd) {
+        this(fd, null, 0);
+    }
+
+    SocketEndpoint(int fd, LocalPair pair, int side) {
         this.fd = fd;
+        this.pair = pair;
+        this.side = side;
         // Freed by close, which the channel object calls once no operation uses the endpoint. (Native
         // memory does not push the GC, so leaving ~140 KiB per endpoint to it could pile up.)
         arena = Arena.ofShared();
@@ -83,6 +97,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         recvStat = arena.allocate(Linux.STAT);
         recvOpt = arena.allocate(ValueLayout.JAVA_INT);
         recvOptLen = arena.allocate(ValueLayout.JAVA_INT);
+        sendStat = arena.allocate(Linux.STAT);
         sendMsg.set(ValueLayout.ADDRESS, MSG_IOV, sendIov);
         sendMsg.set(ValueLayout.JAVA_LONG, MSG_IOVLEN, 1L);
         sendIov.set(ValueLayout.ADDRESS, IOV_BASE, sendBuf);
@@ -97,11 +112,33 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         return fd;
     }
 
+    /** The local pair this end belongs to, or null (for tests). */
+    LocalPair pair() {
+        return pair;
+    }
+
+    /** Whether both ends of this end's pair are known to be in this process only. */
+    boolean isLocal() {
+        return pair != null && pair.isLocal();
+    }
+
     @Override
     public boolean send(byte[] data, List<TransferredHandle> handles) {
         String op = "channel.write";
         sendLock.lock();
+        LocalPair.Memos memos = null;
         try {
+            // Before anything can send it: an end of a local pair that goes into a message makes that
+            // pair non-local for good (LocalPair).
+            for (int i = 0; i < handles.size(); i++) {
+                TransferredHandle h = handles.get(i);
+                if (h.type() == TransferredHandle.TYPE_CHANNEL) {
+                    LocalPair.leaving(h.fd());
+                }
+                if (h.linkFd() >= 0) {
+                    LocalPair.leaving(h.linkFd());
+                }
+            }
             // Seals are for good, so they go on only once the send can no longer fail for want of a
             // peer or of room: under the send lock only this process's senders take room, and POLLOUT
             // of a SEQPACKET socket means the peer's queue takes a record and the buffer has space for
@@ -146,10 +183,16 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, sendCtl);
                 sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE(4L * n));
             }
+            if (pair != null && pair.isLocal()) {
+                long[] memo = memo(handles);
+                memos = pair.toward(1 - side);
+                memos.push(memo);
+            }
             long r = S.sendmsg(fd, sendMsg, SocketAbi.MSG_NOSIGNAL | SocketAbi.MSG_DONTWAIT);
             if (r < 0) {
                 return false;
             }
+            memos = null; // the record went out: its memo stays for the receiver
             if (r != length) {
                 throw new ZxException(Status.ERR_IO, op + ": the socket took " + r + " of " + length + " bytes");
             }
@@ -157,8 +200,50 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         } catch (LinuxException e) {
             throw Errors.fail(op, e);
         } finally {
+            if (memos != null) {
+                memos.dropLast(); // no record went out
+            }
             sendLock.unlock();
         }
+    }
+
+    /**
+     * What this process knows about the files of the VMOs of a message it sends on a local pair, for
+     * the receiving end to use instead of asking the kernel (see {@link LocalPair.Memos} for the layout).
+     * Called once any sealing is done: each VMO's file then carries the seals its handle needs, and a
+     * handle without RESIZE has size seals, so a size read now is the file's size for good; it is read
+     * once per store ({@code fstat}) and remembered.
+     */
+    private long[] memo(List<TransferredHandle> handles) {
+        int n = handles.size();
+        if (n == 0) {
+            return LocalPair.NO_FACTS;
+        }
+        long[] memo = new long[2 * n];
+        for (int i = 0; i < n; i++) {
+            TransferredHandle h = handles.get(i);
+            memo[2 * i] = -1;
+            memo[2 * i + 1] = -1;
+            if (h.type() != TransferredHandle.TYPE_VMO || h.linkFd() >= 0 || h.file() == null) {
+                continue;
+            }
+            int seals = FileFacts.sealsOf(h.file(), h.fd());
+            memo[2 * i] = seals;
+            if ((h.rights() & Rights.RESIZE) == 0 && (seals & Seals.SIZE_SEALS) == Seals.SIZE_SEALS) {
+                long size = FileFacts.frozenSizeOf(h.file(), h.fd());
+                if (size < 0) {
+                    try {
+                        C.fstat(h.fd(), sendStat);
+                        size = sendStat.get(ValueLayout.JAVA_LONG, ST_SIZE);
+                        FileFacts.storeHas(h.file(), h.fd(), seals, size);
+                    } catch (LinuxException e) {
+                        size = -1; // the receiver then reads it itself
+                    }
+                }
+                memo[2 * i + 1] = size;
+            }
+        }
+        return memo;
     }
 
     /** Whether every VMO among {@code handles} is known to carry the seals its rights need already. */
@@ -184,6 +269,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             if (r < 0) {
                 return null;
             }
+            // Whether the pair is local is asked only now that the record is here (LocalPair): a record
+            // another process could have written is never taken for one of ours.
+            long[] memo = r > 0 && pair != null && pair.isLocal() ? pair.toward(side).pop() : null;
             int[] fds = receivedFds();
             try {
                 int flags = recvMsg.get(ValueLayout.JAVA_INT, MSG_FLAGS);
@@ -204,7 +292,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 Received m = WireFormat.decode(recvBuf, r, fds);
                 List<TransferredHandle> handles = m.handles();
                 for (int i = 0; i < handles.size(); i++) {
-                    handles.set(i, check(handles.get(i), i));
+                    TransferredHandle h = handles.get(i);
+                    TransferredHandle known = memo == null ? null : known(h, i, memo);
+                    handles.set(i, known != null ? known : check(h, i));
                 }
                 return m;
             } catch (RuntimeException | Error e) {
@@ -231,7 +321,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
     /** Every descriptor of every {@code SCM_RIGHTS} control message just received, in order. */
     private int[] receivedFds() {
         long used = recvMsg.get(ValueLayout.JAVA_LONG, MSG_CONTROLLEN);
-        int[] fds = new int[0];
+        int[] fds = NO_FDS;
         long at = 0;
         while (at + CMSG_HDR <= used) {
             long len = recvCtl.get(ValueLayout.JAVA_LONG, at + CMSG_LEN_AT);
@@ -241,8 +331,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             if (recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_LEVEL) == SocketAbi.SOL_SOCKET
                     && recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_TYPE) == SocketAbi.SCM_RIGHTS) {
                 int count = (int) ((len - CMSG_LEN(0)) / 4);
-                int[] more = new int[fds.length + count];
-                System.arraycopy(fds, 0, more, 0, fds.length);
+                int[] more = fds.length == 0 ? new int[count] : Arrays.copyOf(fds, fds.length + count);
                 for (int i = 0; i < count; i++) {
                     more[fds.length + i] = recvCtl.get(ValueLayout.JAVA_INT, at + CMSG_LEN(0) + 4L * i);
                 }
@@ -323,7 +412,39 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
         if (!known || writable) {
             FileFacts.inodeHas(st, seals, writable);
         }
+        // Not taken for the size for good even with size seals: they may have gone on after the fstat.
         return h.withFile(fileSize, seals);
+    }
+
+    /**
+     * A VMO received on a local pair, from what its sender knew ({@link LocalPair}): the descriptor is
+     * the sender's own file, so it is a memfd, open for writing if the sender's handle had WRITE, and
+     * its seals and (for a handle without RESIZE) frozen size are in the memo. Accepted without a system
+     * call when the memo shows every seal the rights need, none against them and, without RESIZE, a
+     * file at least as large as the window; otherwise null, and the handle gets the full check.
+     */
+    private static TransferredHandle known(TransferredHandle h, int index, long[] memo) {
+        if (h.type() != TransferredHandle.TYPE_VMO || h.linkFd() >= 0 || 2 * index + 1 >= memo.length
+                || memo[2 * index] < 0) {
+            return null;
+        }
+        int seals = (int) memo[2 * index];
+        long fileSize = memo[2 * index + 1];
+        int rights = h.rights();
+        int missing = Seals.needed(rights) & ~Linux.F_SEAL_SEAL & ~seals;
+        if ((seals & Linux.F_SEAL_WRITE) != 0) {
+            missing &= ~Linux.F_SEAL_FUTURE_WRITE;
+        }
+        if (missing != 0
+                || ((rights & Rights.WRITE) != 0 && (seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0)
+                || ((rights & Rights.RESIZE) != 0 && (seals & Seals.SIZE_SEALS) != 0)) {
+            return null;
+        }
+        if ((rights & Rights.RESIZE) == 0
+                && (fileSize < 0 || Long.compareUnsigned(fileSize, h.fileOffset() + h.size()) < 0)) {
+            return null;
+        }
+        return h.withFile(fileSize, seals, fileSize >= 0);
     }
 
     /** How a malformed record names the handle; built only on failure. */
@@ -403,6 +524,9 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
 
     @Override
     public void close() {
+        if (pair != null) {
+            pair.closing(fd);
+        }
         Os.closeQuietly(fd);
         arena.close();
     }

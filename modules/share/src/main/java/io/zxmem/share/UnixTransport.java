@@ -35,7 +35,8 @@ public final class UnixTransport implements ChannelTransport {
     public Endpoint[] pair() {
         try {
             int[] sv = S.socketpair(SocketAbi.AF_UNIX, TYPE, 0);
-            return new Endpoint[] {new SocketEndpoint(sv[0]), new SocketEndpoint(sv[1])};
+            LocalPair local = LocalPair.of(sv[0], sv[1]);
+            return new Endpoint[] {new SocketEndpoint(sv[0], local, 0), new SocketEndpoint(sv[1], local, 1)};
         } catch (LinuxException e) {
             throw Errors.fail("channel.create: socketpair", e);
         }
@@ -99,8 +100,9 @@ public final class UnixTransport implements ChannelTransport {
 
     @Override
     public void adopted(TransferredHandle received, SharedFile file) {
-        // The seals the receive check found: when this VMO is sent on, they need no second look.
-        FileFacts.storeHas(file, received.seals());
+        // The seals the receive check found (and the size, when it is for good): when this VMO is sent
+        // on, they need no second look.
+        FileFacts.storeHas(file, received.fd(), received.seals(), received.sizeFrozen() ? received.fileSize() : -1);
     }
 
     private static int socket(String op, int type) {

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -89,9 +89,19 @@ final class WireFormat {
             buf.set(U64, r + 16, h.fileOffset());
             buf.set(U64, r + 24, h.size());
             buf.set(U64, r + 32, h.contentSize());
+            for (int k = 0; k < NAME_BYTES; k += 8) {
+                buf.set(U64, r + 40 + k, 0L);
+            }
+            String nm = h.name() == null ? "" : h.name();
+            if (asciiName(nm)) {
+                // The common case, without an encoder or a byte array.
+                for (int k = 0; k < nm.length(); k++) {
+                    buf.set(ValueLayout.JAVA_BYTE, r + 40 + k, (byte) nm.charAt(k));
+                }
+                continue;
+            }
             MemorySegment name = buf.asSlice(r + 40, NAME_BYTES);
-            name.fill((byte) 0);
-            byte[] b = h.name() == null ? new byte[0] : h.name().getBytes(StandardCharsets.UTF_8);
+            byte[] b = nm.getBytes(StandardCharsets.UTF_8);
             int len = Math.min(b.length, NAME_BYTES - 1);
             while (len < b.length && len > 0 && (b[len] & 0xC0) == 0x80) {
                 len--; // never cut a character in half
@@ -100,6 +110,19 @@ final class WireFormat {
         }
         MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, at, data.length);
         return at + data.length;
+    }
+
+    /** Whether {@code name} is ASCII and fits the field with its NUL. */
+    private static boolean asciiName(String name) {
+        if (name.length() >= NAME_BYTES) {
+            return false;
+        }
+        for (int k = 0; k < name.length(); k++) {
+            if (name.charAt(k) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -148,7 +171,7 @@ final class WireFormat {
         }
         int fd = 0;
         long page = Zx.pageSize();
-        List<TransferredHandle> handles = new ArrayList<>(n);
+        TransferredHandle[] handles = new TransferredHandle[n];
         for (int i = 0; i < n; i++) {
             long r = HEADER_BYTES + (long) HANDLE_BYTES * i;
             int type = buf.get(U32, r);
@@ -176,19 +199,20 @@ final class WireFormat {
                         throw Errors.malformed(what(i) + "VMO window beyond 2^62 bytes");
                     }
                     String name = name(buf, r + 40, i);
-                    handles.add(new TransferredHandle(type, rights, own, offset, size, contentSize, options, name, null, link));
+                    handles[i] = new TransferredHandle(type, rights, own, offset, size, contentSize, options, name, null, link);
                 }
                 case TransferredHandle.TYPE_CHANNEL -> {
                     if (options != 0 || offset != 0 || size != 0 || contentSize != 0 || link >= 0) {
                         throw Errors.malformed(what(i) + "a channel record with VMO fields set");
                     }
-                    handles.add(TransferredHandle.channel(rights, own));
+                    handles[i] = TransferredHandle.channel(rights, own);
                 }
                 default -> throw Errors.malformed(what(i) + "unknown handle type " + type);
             }
         }
         byte[] data = d == 0 ? NO_BYTES : buf.asSlice(headerBytes, d).toArray(ValueLayout.JAVA_BYTE);
-        return new io.zxmem.spi.ChannelTransport.Received(data, handles);
+        // A fixed-size list the receiver fills in place with what its checks found.
+        return new io.zxmem.spi.ChannelTransport.Received(data, Arrays.asList(handles));
     }
 
     private static String name(MemorySegment buf, long at, int index) {
