@@ -19,8 +19,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -44,7 +42,12 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     private final GuardedStore guarded;
     private final int options;
     final long page = Pages.size();
-    private final Set<VmMapping> mappings = ConcurrentHashMap.newKeySet();
+    /**
+     * The live mappings, a list threaded through them, guarded by {@link #guarded}'s monitor: a set
+     * would cost every VMO a map and every mapping an entry.
+     */
+    private VmMapping firstMapping;
+    private int mappingCount;
     private final AtomicInteger children = new AtomicInteger();
     private final VmObject parent;
     volatile long size;
@@ -97,9 +100,9 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     void published() {
     }
 
-    /** A child of this VMO's own type over {@code store}, with this VMO's name and cache policy; see {@link VmObjectFactory#newChild}. */
-    abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
-            long chainOffset);
+    /** A child of this VMO's own type over {@code store} (given this VMO's name and cache policy); see {@link VmObjectFactory#newChild}. */
+    abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int cachePolicy,
+            String name, int childOptions, long chainOffset);
 
     // ---- the tree ----
 
@@ -340,7 +343,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         boolean inCowTree = inCowTree();
         long stamp = exclusive();
         try {
-            if (!mappings.isEmpty()) {
+            if (mappingCount() != 0) {
                 throw Ranges.fail(Status.ERR_BAD_STATE, "vmo.set_cache_policy(" + policy + ")", "the VMO is mapped");
             }
             if (inCowTree) {
@@ -424,16 +427,20 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     // ---- mappings ----
 
     /**
-     * The checks of {@code zx_vmar_map} that depend on the VMO, after the handle's: NOT_SUPPORTED for
-     * REQUIRE_NON_RESIZABLE on a resizable VMO, and for a discardable VMO mapped without ALLOW_FAULTS.
+     * The checks of {@code zx_vmar_map} that depend on the VMO, after the handle's: REQUIRE_NON_RESIZABLE
+     * on a resizable VMO, and a discardable VMO mapped without ALLOW_FAULTS, are refused with
+     * NOT_SUPPORTED. The handle throws, naming the call, so the call's name is built only then.
+     *
+     * @return null when the VMO may be mapped so, else why not (the refusal is NOT_SUPPORTED)
      */
-    public final void checkMappable(String op, boolean requireNonResizable, boolean allowFaults) {
+    public final String mapRefusal(boolean requireNonResizable, boolean allowFaults) {
         if (requireNonResizable && resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
+            return "REQUIRE_NON_RESIZABLE, but the VMO is resizable";
         }
         if (isDiscardable() && !allowFaults) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO must be mapped with ALLOW_FAULTS");
+            return "a discardable VMO must be mapped with ALLOW_FAULTS";
         }
+        return null;
     }
 
     /**
@@ -447,14 +454,35 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** Called by a mapping after it unmapped its window (or failed to): unlists it, gives back its reference. */
     public final void unmapped(VmMapping m) {
-        mappings.remove(m);
+        synchronized (guarded) {
+            if (m.prev != null || firstMapping == m) {
+                if (m.prev != null) {
+                    m.prev.next = m.next;
+                } else {
+                    firstMapping = m.next;
+                }
+                if (m.next != null) {
+                    m.next.prev = m.prev;
+                }
+                m.prev = null;
+                m.next = null;
+                mappingCount--;
+            }
+        }
         slicesMapped(-1);
         release();
     }
 
     /** Lists a window just mapped (under the shared lock, so a cache-policy change cannot miss it). */
     final void mapped(VmMapping m) {
-        mappings.add(m);
+        synchronized (guarded) {
+            m.next = firstMapping;
+            if (firstMapping != null) {
+                firstMapping.prev = m;
+            }
+            firstMapping = m;
+            mappingCount++;
+        }
     }
 
     /** Counts a mapping of this slice on every VMO whose pages it shows. */
@@ -465,7 +493,9 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     }
 
     public final int mappingCount() {
-        return mappings.size();
+        synchronized (guarded) {
+            return mappingCount;
+        }
     }
 
     // ---- what it reports ----
@@ -488,7 +518,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         if (resizable()) {
             flags |= VmoInfo.RESIZABLE;
         }
-        int m = mappings.size();
+        int m = mappingCount();
         return new VmoInfo(koid(), name, size, parent == null ? 0 : parent.koid(), children.get(), m, m > 0 ? 1 : 0,
                 flags, committedBytes(), handleRights, cachePolicy);
     }
@@ -497,8 +527,10 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     public final VmoSnapshot snapshot() {
         PagerStore ps = store() instanceof PagerStore p ? p : null;
         List<VmoSnapshot.Mapped> listed = new ArrayList<>();
-        for (VmMapping m : mappings) {
-            listed.add(m.listing());
+        synchronized (guarded) {
+            for (VmMapping m = firstMapping; m != null; m = m.next) {
+                listed.add(m.listing());
+            }
         }
         listed.sort((a, b) -> Long.compareUnsigned(a.address(), b.address()));
         return new VmoSnapshot(koid(), parent == null ? 0 : parent.koid(), name, kindName(), size, committedBytes(),
