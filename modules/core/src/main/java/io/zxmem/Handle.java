@@ -4,7 +4,8 @@ import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * A handle: a reference to a kernel object together with the rights this reference grants.
@@ -35,11 +36,26 @@ public abstract class Handle implements AutoCloseable {
         static final int LEAKED = 2;
         final KernelObject object;
         final int rights;
-        final AtomicInteger state = new AtomicInteger(OPEN);
+        /** OPEN, CLOSED or LEAKED; a field updated through STATE, not an AtomicInteger (one object less per handle). */
+        volatile int state = OPEN;
         final Throwable site;
         // The class, not its name: getSimpleName() cost 8% of a received handle (JFR), and the name
         // is only needed when a leak is reported.
         final Class<?> kind;
+
+        private static final VarHandle STATE;
+
+        static {
+            try {
+                STATE = MethodHandles.lookup().findVarHandle(Ref.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        boolean close(int how) {
+            return STATE.compareAndSet(this, OPEN, how);
+        }
 
         Ref(KernelObject object, int rights, Class<?> kind) {
             this.object = object;
@@ -51,7 +67,7 @@ public abstract class Handle implements AutoCloseable {
         @Override
         public void run() {
             // Runs from close() (state already CLOSED) or from the cleaner (still OPEN: a leak).
-            if (state.compareAndSet(OPEN, LEAKED)) {
+            if (close(LEAKED)) {
                 LOG.log(System.Logger.Level.WARNING, "zxmem: a " + kind.getSimpleName() + " handle to object " + object.koid()
                         + " was never closed; the garbage collector closed it"
                         + (site == null ? " (run with -Dzxmem.leaks=trace to see where it was created)" : ""), site);
@@ -75,7 +91,7 @@ public abstract class Handle implements AutoCloseable {
 
     /** Throws BAD_HANDLE unless the handle is open. */
     final void checkValid(String op) {
-        if (ref.state.get() != Ref.OPEN) {
+        if (ref.state != Ref.OPEN) {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
     }
@@ -97,7 +113,7 @@ public abstract class Handle implements AutoCloseable {
         } catch (ZxException gone) {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
-        if (ref.state.get() != Ref.OPEN) {
+        if (ref.state != Ref.OPEN) {
             object.release();
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
@@ -126,7 +142,7 @@ public abstract class Handle implements AutoCloseable {
 
     /** {@return whether the handle is open} */
     public boolean isValid() {
-        return ref.state.get() == Ref.OPEN;
+        return ref.state == Ref.OPEN;
     }
 
     private int derivedRights(String op, int requested) {
@@ -171,7 +187,7 @@ public abstract class Handle implements AutoCloseable {
      *                     a subset of the handle's rights (the handle is closed all the same)
      */
     public Handle replace(int rights) {
-        if (!ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+        if (!ref.close(Ref.CLOSED)) {
             throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
         }
         cleanable.clean();
@@ -245,7 +261,7 @@ public abstract class Handle implements AutoCloseable {
         } catch (InternalError e) {
             io.zxmem.internal.Faults.discard(e);
         }
-        if (ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+        if (ref.close(Ref.CLOSED)) {
             try {
                 cleanable.clean();
                 object.handleClosed(rights);
@@ -263,7 +279,7 @@ public abstract class Handle implements AutoCloseable {
      * @return the object, whose one reference the caller now owns
      */
     final KernelObject consume(String op) {
-        if (!ref.state.compareAndSet(Ref.OPEN, Ref.CLOSED)) {
+        if (!ref.close(Ref.CLOSED)) {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
         cleanable.clean();

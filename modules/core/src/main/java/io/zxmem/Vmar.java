@@ -174,8 +174,11 @@ public final class Vmar {
         if (Ranges.roundUpOverflows(length, page) || Ranges.overflows(vmoOffset, Ranges.ceil(length, page))) {
             throw Ranges.fail(Status.ERR_OUT_OF_RANGE, mapOp(options, vmoOffset, length), "vmo_offset + len overflows");
         }
-        vmo.object().checkMappable(mapOp(options, vmoOffset, length), (options & REQUIRE_NON_RESIZABLE) != 0,
-                (options & ALLOW_FAULTS) != 0);
+        // The call's name is built only for a refusal: every map would otherwise pay for three hex strings.
+        String refused = vmo.object().mapRefusal((options & REQUIRE_NON_RESIZABLE) != 0, (options & ALLOW_FAULTS) != 0);
+        if (refused != null) {
+            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, mapOp(options, vmoOffset, length), refused);
+        }
         return perms | allowed << 8;
     }
 }

@@ -88,6 +88,40 @@ class MappingTest {
     }
 
     @Test
+    void inspectionListsTheMappingsLeftAfterClosesInAnyOrder() {
+        List<Mapping> m = new ArrayList<>();
+        try (Vmo v = Vmo.create(4 * P)) {
+            for (int i = 0; i < 4; i++) {
+                m.add(v.map(Vmar.PERM_READ, i * P, P));
+            }
+            m.get(1).close(); // a middle one
+            m.get(3).close(); // the newest
+            assertEquals(addresses(m.get(0), m.get(2)), listedAddresses(v));
+            assertEquals(2, v.info().numMappings());
+            assertStatus(Status.ERR_BAD_STATE, () -> v.setCachePolicy(Vmo.CACHE_UNCACHED), "mapped");
+            m.get(0).close(); // the oldest
+            m.get(0).close(); // again: nothing more is unlisted
+            assertEquals(addresses(m.get(2)), listedAddresses(v));
+            m.get(2).close();
+            assertEquals(List.of(), listedAddresses(v));
+            assertEquals(0, v.info().numMappings());
+            v.setCachePolicy(Vmo.CACHE_UNCACHED);
+        } finally {
+            m.forEach(Mapping::close);
+        }
+    }
+
+    private static List<Long> addresses(Mapping... m) {
+        return Arrays.stream(m).map(Mapping::address).sorted(Long::compareUnsigned).toList();
+    }
+
+    private static List<Long> listedAddresses(Vmo v) {
+        long koid = v.koid();
+        return Zx.inspect().stream().filter(s -> s.koid() == koid).findFirst().orElseThrow().mappings().stream()
+                .map(VmoSnapshot.Mapped::address).sorted(Long::compareUnsigned).toList();
+    }
+
+    @Test
     void mapNeedsTheMapRightBeforeAnythingElse() {
         try (Vmo v = Vmo.create(P); Vmo noMap = v.duplicate(Rights.DEFAULT_VMO & ~Rights.MAP)) {
             assertStatus(Status.ERR_ACCESS_DENIED, () -> noMap.map(R, 0, P), "vmar.map", "MAP");

@@ -105,6 +105,10 @@ public final class CowChild {
                 e.status();
             }
             long max = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/vm/max_map_count")).get(0).trim());
+            // A refused map names the call in a string of several parts: the JDK loads the classes that
+            // join such strings at the first one, which a map that succeeds no longer builds.
+            String.valueOf(new ZxException(Status.ERR_NO_MEMORY, "vmar.map(vmo_offset=" + Long.toHexString(max)
+                    + ", len=" + Long.toHexString(P) + ")", new LinuxException("mmap", 12)));
             MemorySegment[] filler = new MemorySegment[(int) max];
             int filled = 0;
             Vmo child = null;

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,9 +24,23 @@ public abstract class KernelObject {
     private static final AtomicLong NEXT_KOID = new AtomicLong(1024);
 
     private final long koid = NEXT_KOID.getAndIncrement();
-    private final AtomicLong refs = new AtomicLong(1);
+    private static final VarHandle REFS;
+
+    static {
+        try {
+            REFS = MethodHandles.lookup().findVarHandle(KernelObject.class, "refs", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // A field updated through REFS, not an AtomicLong, and the condition made by the first waiter:
+    // every VMO is made on the create path, where each object more is measurable.
+    @SuppressWarnings("unused") // through REFS
+    private volatile long refs = 1;
     private final ReentrantLock signalLock = new ReentrantLock();
-    private final Condition signalChanged = signalLock.newCondition();
+    /** Made by the first waiter, under {@link #signalLock}; null while nobody ever waited. */
+    private Condition signalChanged;
     private int signals;
     /**
      * Rights of each open handle (what inspection shows), guarded by {@link #signalLock}. A plain
@@ -45,16 +61,16 @@ public abstract class KernelObject {
     public final void retain() {
         long r;
         do {
-            r = refs.get();
+            r = refs;
             if (r <= 0) {
                 throw new ZxException(Status.ERR_BAD_HANDLE, "object " + koid + " was already destroyed");
             }
-        } while (!refs.compareAndSet(r, r + 1));
+        } while (!REFS.compareAndSet(this, r, r + 1));
     }
 
     /** Drops one reference; the last one destroys the object. */
     public final void release() {
-        long r = refs.decrementAndGet();
+        long r = (long) REFS.getAndAdd(this, -1L) - 1;
         if (r == 0) {
             destroy();
         } else if (r < 0) {
@@ -110,7 +126,7 @@ public abstract class KernelObject {
 
     /** @return whether the object still has references */
     public final boolean alive() {
-        return refs.get() > 0;
+        return refs > 0;
     }
 
     /** Frees what the object holds. Called once, by the thread that dropped the last reference. */
@@ -132,7 +148,9 @@ public abstract class KernelObject {
             int next = (signals & ~clear) | set;
             if (next != signals) {
                 signals = next;
-                signalChanged.signalAll();
+                if (signalChanged != null) {
+                    signalChanged.signalAll();
+                }
                 signalled();
             }
         } finally {
@@ -151,7 +169,9 @@ public abstract class KernelObject {
     public final void wakeWaiters() {
         signalLock.lock();
         try {
-            signalChanged.signalAll();
+            if (signalChanged != null) {
+                signalChanged.signalAll();
+            }
             signalled();
         } finally {
             signalLock.unlock();
@@ -181,6 +201,9 @@ public abstract class KernelObject {
                             + ") on object " + koid + ": observed 0x" + Integer.toHexString(signals));
                 }
                 try {
+                    if (signalChanged == null) {
+                        signalChanged = signalLock.newCondition();
+                    }
                     signalChanged.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -18,6 +18,9 @@ public final class VmMapping {
     private final long vmoOffset;
     /** The permissions, as {@code Mapping.protect} last set them. */
     private volatile int perms;
+    /** Neighbours in the VMO's list of mappings ({@link VmObject#mapped}), under that list's monitor. */
+    VmMapping prev;
+    VmMapping next;
 
     private VmMapping(VmObject vmo, PageStore.Window window, long vmoOffset, int perms) {
         this.vmo = vmo;

@@ -16,12 +16,11 @@ import io.zxmem.spi.PageStore;
 import io.zxmem.spi.PagerBacked;
 import io.zxmem.spi.PagerStore;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -44,8 +43,29 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     private final GuardedStore guarded;
     private final int options;
     final long page = Pages.size();
-    private final Set<VmMapping> mappings = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger children = new AtomicInteger();
+    /**
+     * The live mappings, a list threaded through them, guarded by {@link #guarded}'s monitor: a set
+     * would cost every VMO a map and every mapping an entry.
+     */
+    private VmMapping firstMapping;
+    private int mappingCount;
+    // Counters updated through VarHandles, not AtomicIntegers: three objects less on every create.
+    private static final VarHandle CHILDREN;
+    private static final VarHandle COW_CHILDREN;
+    private static final VarHandle SLICE_MAPPINGS;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CHILDREN = l.findVarHandle(VmObject.class, "children", int.class);
+            COW_CHILDREN = l.findVarHandle(VmObject.class, "cowChildren", int.class);
+            SLICE_MAPPINGS = l.findVarHandle(VmObject.class, "sliceMappings", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private volatile int children;
     private final VmObject parent;
     volatile long size;
     volatile long contentSize;
@@ -54,8 +74,8 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     /** How this VMO was made ({@code VmoConstants.CHILD_*}, 0 for a root) and its offset in its root. */
     private final int childOptions;
     private final long chainOffset;
-    private final AtomicInteger cowChildren = new AtomicInteger();
-    private final AtomicInteger sliceMappings = new AtomicInteger();
+    private volatile int cowChildren;
+    private volatile int sliceMappings;
 
     /**
      * Takes a reference to {@code parent} first: the one step that can fail (BAD_HANDLE once the
@@ -85,7 +105,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
             if (isCowChild()) {
                 // A snapshot of a slice counts on every VMO whose pages the slice windows.
                 for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
-                    o.cowChildren.incrementAndGet();
+                    COW_CHILDREN.getAndAdd(o, 1);
                 }
             }
         }
@@ -97,9 +117,9 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     void published() {
     }
 
-    /** A child of this VMO's own type over {@code store}, with this VMO's name and cache policy; see {@link VmObjectFactory#newChild}. */
-    abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
-            long chainOffset);
+    /** A child of this VMO's own type over {@code store} (given this VMO's name and cache policy); see {@link VmObjectFactory#newChild}. */
+    abstract VmObject constructChild(PageStore store, int options, long size, long contentSize, int cachePolicy,
+            String name, int childOptions, long chainOffset);
 
     // ---- the tree ----
 
@@ -159,21 +179,21 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** @return how many live copy-on-write children this VMO (or a slice of it) has */
     public final int cowChildCount() {
-        return cowChildren.get();
+        return cowChildren;
     }
 
     /** @return whether this VMO has or is a copy-on-write child */
     final boolean inCowTree() {
-        return isCowChild() || cowChildren.get() > 0;
+        return isCowChild() || cowChildren > 0;
     }
 
     /** @return mappings of slices that window this VMO's pages (they map this VMO's store directly) */
     public final int sliceMappingCount() {
-        return sliceMappings.get();
+        return sliceMappings;
     }
 
     public final int childCount() {
-        return children.get();
+        return children;
     }
 
     /** Whether this VMO's pages (through slices) come from a user pager. */
@@ -182,13 +202,13 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     }
 
     private void childCreated() {
-        if (children.getAndIncrement() == 0) {
+        if ((int) CHILDREN.getAndAdd(this, 1) == 0) {
             updateSignals(Signals.VMO_ZERO_CHILDREN, 0);
         }
     }
 
     private void childDestroyed() {
-        if (children.decrementAndGet() == 0) {
+        if ((int) CHILDREN.getAndAdd(this, -1) == 1) {
             updateSignals(0, Signals.VMO_ZERO_CHILDREN);
         }
     }
@@ -320,6 +340,11 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** At most {@code VmoConstants.MAX_NAME_BYTES} bytes of UTF-8, without cutting a character in half. */
     private static String truncate(String name) {
+        // A char takes at most 3 bytes of UTF-8 (a surrogate pair 4 for 2 chars): a short name fits
+        // without encoding it, and every create names its VMO ("" or its parent's name).
+        if (name.length() * 3 <= VmoConstants.MAX_NAME_BYTES) {
+            return name;
+        }
         byte[] b = name.getBytes(StandardCharsets.UTF_8);
         if (b.length <= VmoConstants.MAX_NAME_BYTES) {
             return name;
@@ -340,7 +365,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         boolean inCowTree = inCowTree();
         long stamp = exclusive();
         try {
-            if (!mappings.isEmpty()) {
+            if (mappingCount() != 0) {
                 throw Ranges.fail(Status.ERR_BAD_STATE, "vmo.set_cache_policy(" + policy + ")", "the VMO is mapped");
             }
             if (inCowTree) {
@@ -424,16 +449,20 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     // ---- mappings ----
 
     /**
-     * The checks of {@code zx_vmar_map} that depend on the VMO, after the handle's: NOT_SUPPORTED for
-     * REQUIRE_NON_RESIZABLE on a resizable VMO, and for a discardable VMO mapped without ALLOW_FAULTS.
+     * The checks of {@code zx_vmar_map} that depend on the VMO, after the handle's: REQUIRE_NON_RESIZABLE
+     * on a resizable VMO, and a discardable VMO mapped without ALLOW_FAULTS, are refused with
+     * NOT_SUPPORTED. The handle throws, naming the call, so the call's name is built only then.
+     *
+     * @return null when the VMO may be mapped so, else why not (the refusal is NOT_SUPPORTED)
      */
-    public final void checkMappable(String op, boolean requireNonResizable, boolean allowFaults) {
+    public final String mapRefusal(boolean requireNonResizable, boolean allowFaults) {
         if (requireNonResizable && resizable()) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "REQUIRE_NON_RESIZABLE, but the VMO is resizable");
+            return "REQUIRE_NON_RESIZABLE, but the VMO is resizable";
         }
         if (isDiscardable() && !allowFaults) {
-            throw Ranges.fail(Status.ERR_NOT_SUPPORTED, op, "a discardable VMO must be mapped with ALLOW_FAULTS");
+            return "a discardable VMO must be mapped with ALLOW_FAULTS";
         }
+        return null;
     }
 
     /**
@@ -447,25 +476,48 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
 
     /** Called by a mapping after it unmapped its window (or failed to): unlists it, gives back its reference. */
     public final void unmapped(VmMapping m) {
-        mappings.remove(m);
+        synchronized (guarded) {
+            if (m.prev != null || firstMapping == m) {
+                if (m.prev != null) {
+                    m.prev.next = m.next;
+                } else {
+                    firstMapping = m.next;
+                }
+                if (m.next != null) {
+                    m.next.prev = m.prev;
+                }
+                m.prev = null;
+                m.next = null;
+                mappingCount--;
+            }
+        }
         slicesMapped(-1);
         release();
     }
 
     /** Lists a window just mapped (under the shared lock, so a cache-policy change cannot miss it). */
     final void mapped(VmMapping m) {
-        mappings.add(m);
+        synchronized (guarded) {
+            m.next = firstMapping;
+            if (firstMapping != null) {
+                firstMapping.prev = m;
+            }
+            firstMapping = m;
+            mappingCount++;
+        }
     }
 
     /** Counts a mapping of this slice on every VMO whose pages it shows. */
     final void slicesMapped(int delta) {
         for (VmObject o = this; o.isSlice(); o = o.parent) {
-            o.parent.sliceMappings.addAndGet(delta);
+            SLICE_MAPPINGS.getAndAdd(o.parent, delta);
         }
     }
 
     public final int mappingCount() {
-        return mappings.size();
+        synchronized (guarded) {
+            return mappingCount;
+        }
     }
 
     // ---- what it reports ----
@@ -488,8 +540,8 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         if (resizable()) {
             flags |= VmoInfo.RESIZABLE;
         }
-        int m = mappings.size();
-        return new VmoInfo(koid(), name, size, parent == null ? 0 : parent.koid(), children.get(), m, m > 0 ? 1 : 0,
+        int m = mappingCount();
+        return new VmoInfo(koid(), name, size, parent == null ? 0 : parent.koid(), children, m, m > 0 ? 1 : 0,
                 flags, committedBytes(), handleRights, cachePolicy);
     }
 
@@ -497,12 +549,14 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     public final VmoSnapshot snapshot() {
         PagerStore ps = store() instanceof PagerStore p ? p : null;
         List<VmoSnapshot.Mapped> listed = new ArrayList<>();
-        for (VmMapping m : mappings) {
-            listed.add(m.listing());
+        synchronized (guarded) {
+            for (VmMapping m = firstMapping; m != null; m = m.next) {
+                listed.add(m.listing());
+            }
         }
         listed.sort((a, b) -> Long.compareUnsigned(a.address(), b.address()));
         return new VmoSnapshot(koid(), parent == null ? 0 : parent.koid(), name, kindName(), size, committedBytes(),
-                info(0).flags() & ~VmoInfo.VIA_HANDLE, children.get(), handleRights(), listed,
+                info(0).flags() & ~VmoInfo.VIA_HANDLE, children, handleRights(), listed,
                 ps == null ? 0 : ps.suppliedBytes(), ps == null ? 0 : ps.dirtyBytes());
     }
 
@@ -519,7 +573,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         if (parent != null) {
             if (isCowChild()) {
                 for (VmObject o = parent; o != null; o = o.isSlice() ? o.parent : null) {
-                    o.cowChildren.decrementAndGet();
+                    COW_CHILDREN.getAndAdd(o, -1);
                 }
             }
             parent.childDestroyed();

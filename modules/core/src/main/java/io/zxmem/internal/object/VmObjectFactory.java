@@ -5,7 +5,6 @@ import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.SliceStore;
 import io.zxmem.spi.PageStore;
-import java.util.function.Supplier;
 
 /**
  * Where every VM object is made: roots ({@link #make}, called by {@code VmObjectPaged.create},
@@ -25,10 +24,12 @@ final class VmObjectFactory {
      * linking the object into its parent and the koid table fails, the object is released (which
      * closes the store and unlinks what was linked).
      */
-    static <T extends VmObject> T make(PageStore store, Supplier<T> constructor) {
+    static <T extends VmObject> T make(Constructor<T> constructor, PageStore store, int options, long size,
+            long contentSize, int cachePolicy, String name, VmObject parent, int childOptions, long chainOffset) {
         T o;
         try {
-            o = constructor.get();
+            o = constructor.construct(store, options, size, contentSize, cachePolicy, name, parent, childOptions,
+                    chainOffset);
         } catch (RuntimeException | Error e) {
             store.close();
             throw e;
@@ -43,6 +44,17 @@ final class VmObjectFactory {
     }
 
     /**
+     * A VM object's constructor, given every argument: callers pass a constructor reference or a lambda
+     * that captures nothing, so making an object allocates no closure (a {@code Supplier} did, on every
+     * create).
+     */
+    @FunctionalInterface
+    interface Constructor<T extends VmObject> {
+        T construct(PageStore store, int options, long size, long contentSize, int cachePolicy, String name,
+                VmObject parent, int childOptions, long chainOffset);
+    }
+
+    /**
      * The one child factory: a child of {@code parent} over {@code store} at {@code offset}, made as
      * {@code childOptions} ({@code VmoConstants.CHILD_*}) say, of the parent's own type, with its name and
      * cache policy. The child holds the parent alive and keeps its ZERO_CHILDREN signal cleared until
@@ -52,7 +64,8 @@ final class VmObjectFactory {
             long contentSize) {
         int options = (childOptions & VmoConstants.CHILD_RESIZABLE) != 0 ? VmoConstants.RESIZABLE : 0;
         long chainOffset = parent.chainOffset() + offset;
-        return make(store, () -> parent.constructChild(store, options, size, contentSize, childOptions, chainOffset));
+        return make((s, o, sz, cs, cp, n, p, co, off) -> p.constructChild(s, o, sz, cs, cp, n, co, off), store, options,
+                size, contentSize, parent.cachePolicy(), parent.name(), parent, childOptions, chainOffset);
     }
 
     /** {@code zx_vmo_create_child}'s checks after the handle's, then the child. */

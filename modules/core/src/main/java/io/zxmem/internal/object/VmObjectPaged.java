@@ -75,15 +75,14 @@ public final class VmObjectPaged extends VmObject {
      * takes the store, closing it if making the object fails.
      */
     public static VmObjectPaged adopt(PageStore store, int options, long size, long contentSize, String name) {
-        return VmObjectFactory.make(store, () -> new VmObjectPaged(store, options, size, contentSize, VmoConstants.CACHE_CACHED, name,
-                null, 0, 0));
+        return VmObjectFactory.make(VmObjectPaged::new, store, options, size, contentSize, VmoConstants.CACHE_CACHED, name,
+                null, 0, 0);
     }
 
     @Override
-    VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
-            long chainOffset) {
-        return new VmObjectPaged(store, options, size, contentSize, cachePolicy(), name(), this, childOptions,
-                chainOffset);
+    VmObject constructChild(PageStore store, int options, long size, long contentSize, int cachePolicy, String name,
+            int childOptions, long chainOffset) {
+        return new VmObjectPaged(store, options, size, contentSize, cachePolicy, name, this, childOptions, chainOffset);
     }
 
     @Override

@@ -40,14 +40,15 @@ public final class VmObjectPhysical extends VmObject {
         }
         resource.retain();
         PhysicalStore store = new PhysicalStore(resource::release, region, paddr - base, size);
-        return VmObjectFactory.make(store, () -> new VmObjectPhysical(store, size, size, VmoConstants.CACHE_UNCACHED, "", null, 0, 0));
+        return VmObjectFactory.make((s, o, sz, cs, cp, n, p, co, off) -> new VmObjectPhysical(s, sz, cs, cp, n, p, co, off),
+                store, 0, size, size, VmoConstants.CACHE_UNCACHED, "", null, 0, 0);
     }
 
     @Override
-    VmObject constructChild(PageStore store, int options, long size, long contentSize, int childOptions,
-            long chainOffset) {
+    VmObject constructChild(PageStore store, int options, long size, long contentSize, int cachePolicy, String name,
+            int childOptions, long chainOffset) {
         // Slices only (createSnapshot refuses the rest), never resizable: options is 0.
-        return new VmObjectPhysical(store, size, contentSize, cachePolicy(), name(), this, childOptions, chainOffset);
+        return new VmObjectPhysical(store, size, contentSize, cachePolicy, name, this, childOptions, chainOffset);
     }
 
     @Override

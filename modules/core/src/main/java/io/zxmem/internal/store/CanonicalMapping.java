@@ -31,8 +31,13 @@ final class CanonicalMapping {
     /** False for a memfd received without WRITE: the mapping is then read-only. */
     private final boolean writable;
     private volatile MemorySegment mapping;
-    /** Null when the VMO is too large for a mapping. */
-    private PageBitmap resident;
+    /** Whether the VMO is small enough for a mapping (and so for a bitmap). */
+    private boolean bitmapped;
+    /**
+     * Made on first use ({@link #bitmap}), since most VMOs are created, mapped and closed without
+     * ever reading or writing through this mapping; null until then, and while none is known resident.
+     */
+    private volatile PageBitmap resident;
     private long size;
 
     CanonicalMapping(long size, long page, boolean writable) {
@@ -47,7 +52,7 @@ final class CanonicalMapping {
      */
     MemorySegment get(int fd) {
         MemorySegment m = mapping;
-        if (m != null || resident == null || size == 0) {
+        if (m != null || !bitmapped || size == 0) {
             return m;
         }
         synchronized (this) {
@@ -74,9 +79,11 @@ final class CanonicalMapping {
     boolean resident(MemorySegment m, long offset, long length) {
         long first = offset / page;
         long last = (offset + length - 1) / page;
-        if (resident.allSet(first, last)) {
+        PageBitmap known = resident;
+        if (known != null && known.allSet(first, last)) {
             return true;
         }
+        PageBitmap bitmap = bitmap();
         long pages = last - first + 1;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment vec = a.allocate(pages);
@@ -84,7 +91,7 @@ final class CanonicalMapping {
             boolean all = true;
             for (long i = 0; i < pages; i++) {
                 if ((vec.get(ValueLayout.JAVA_BYTE, i) & 1) != 0) {
-                    resident.set(first + i, first + i);
+                    bitmap.set(first + i, first + i);
                 } else {
                     all = false;
                 }
@@ -95,13 +102,14 @@ final class CanonicalMapping {
 
     /** The pages touched by {@code [offset, offset+length)} are now resident (written or committed). */
     void touched(long offset, long length) {
-        if (resident != null && length != 0) {
-            resident.set(offset / page, (offset + length - 1) / page);
+        if (bitmapped && length != 0) {
+            bitmap().set(offset / page, (offset + length - 1) / page);
         }
     }
 
     /** The whole pages inside {@code [offset, offset+length)} were freed. */
     void freed(long offset, long length) {
+        PageBitmap resident = this.resident;
         if (resident != null && length != 0) {
             long first = Ranges.ceil(offset, page) / page;
             long end = Ranges.floor(offset + length, page) / page;
@@ -113,6 +121,7 @@ final class CanonicalMapping {
 
     /** Every page was freed. */
     void freedAll() {
+        PageBitmap resident = this.resident;
         if (resident != null) {
             resident.clearAll();
         }
@@ -122,7 +131,22 @@ final class CanonicalMapping {
     void reset(long newSize) {
         drop();
         size = newSize;
-        resident = newSize <= MAX && newSize >= 0 ? new PageBitmap(newSize / page) : null;
+        bitmapped = newSize <= MAX && newSize >= 0;
+        resident = null;
+    }
+
+    /** The bitmap, made on first use; only while {@link #bitmapped}. */
+    private PageBitmap bitmap() {
+        PageBitmap b = resident;
+        if (b != null) {
+            return b;
+        }
+        synchronized (this) {
+            if (resident == null) {
+                resident = new PageBitmap(size / page);
+            }
+            return resident;
+        }
     }
 
     /** Unmaps the mapping, if it was made. */

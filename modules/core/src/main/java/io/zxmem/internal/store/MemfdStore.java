@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * call in the {@code ZxException} it makes of them ({@code Os.fail}). The store itself throws
  * {@code ZxException} only for refusals Zircon would make (NO_MEMORY for a commit that cannot fit).
  */
-public final class MemfdStore implements SharedStore, WatchedFile {
+public final class MemfdStore implements SharedStore, WatchedFile, WindowTable.Mapper {
     /** log2 of the bytes one memfd covers. */
     public static final int SEGMENT_SHIFT = VmoManager.SEGMENT_SHIFT;
     public static final long SEGMENT = VmoManager.SEGMENT;
@@ -288,7 +288,8 @@ public final class MemfdStore implements SharedStore, WatchedFile {
     /** The watcher hears only of the {@code shown} part; the rest is an empty file from the start. */
     @Override
     public Window mapWindow(long offset, long length, long shown, int prot, int cachePolicy) {
-        return windows.open(this::map, offset, length, shown, prot, cachePolicy);
+        // The store is its own mapper: a method reference would be one more object on every map.
+        return windows.open(this, offset, length, shown, prot, cachePolicy);
     }
 
     @Override

@@ -6,9 +6,7 @@ import io.zxmem.spi.MappableStore.Window;
 import io.zxmem.spi.WatchedFile.Watcher;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The live user windows of one store's file and the one {@link Watcher} (a copy-on-write engine) that
@@ -19,7 +17,11 @@ import java.util.Set;
 final class WindowTable {
     private static final LibC C = LibC.get();
 
-    private final Set<Tracked> windows = new HashSet<>();
+    /**
+     * The live windows, a list threaded through them, guarded by this table's monitor: a set would
+     * cost every store a hash map and every window an entry, on the path of every create and map.
+     */
+    private Tracked first;
     /** Installed once ({@link #watch}). */
     private volatile Watcher watcher;
 
@@ -35,13 +37,13 @@ final class WindowTable {
 
     /** Installs {@code w}, telling it of every live window first; see {@code WatchedFile.watch}. */
     void watch(Watcher w) {
-        synchronized (windows) {
+        synchronized (this) {
             if (watcher != null) {
                 throw new IllegalStateException("a store has one watcher");
             }
             List<Tracked> told = new ArrayList<>();
             try {
-                for (Tracked t : windows) {
+                for (Tracked t = first; t != null; t = t.next) {
                     w.mapped(t.address, t.shown, t.offset);
                     told.add(t);
                 }
@@ -90,7 +92,7 @@ final class WindowTable {
      * the {@code shown} part, and may refuse the window (it is then unmapped and the refusal thrown).
      */
     Window open(Mapper mapper, long offset, long length, long shown, int prot, int cachePolicy) {
-        synchronized (windows) {
+        synchronized (this) {
             MemorySegment addr = mapper.map(offset, length, prot, cachePolicy);
             try {
                 if (shown != length) {
@@ -110,7 +112,11 @@ final class WindowTable {
                     throw e;
                 }
             }
-            windows.add(w);
+            w.next = first;
+            if (first != null) {
+                first.prev = w;
+            }
+            first = w;
             return w;
         }
     }
@@ -122,6 +128,9 @@ final class WindowTable {
         final long offset;
         /** The part that shows the store's file (the rest maps an empty file): all the watcher knows of. */
         final long shown;
+        /** Neighbours in the table's list, under the table's monitor. */
+        Tracked prev;
+        Tracked next;
 
         Tracked(long address, long length, long offset, long shown) {
             this.address = address;
@@ -147,8 +156,17 @@ final class WindowTable {
 
         @Override
         public void unmap() {
-            synchronized (windows) {
-                windows.remove(this);
+            synchronized (WindowTable.this) {
+                if (prev != null) {
+                    prev.next = next;
+                } else if (first == this) {
+                    first = next;
+                }
+                if (next != null) {
+                    next.prev = prev;
+                }
+                prev = null;
+                next = null;
                 Watcher g = watcher;
                 if (g != null) {
                     g.unmapping(address, shown, offset);

@@ -55,9 +55,10 @@ class VmObjectFactoryTest {
         String name = "zxmem-factory-root";
         MemfdStore store = new MemfdStore(name, P, P);
         int live = KoidTable.liveCount();
-        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> VmObjectFactory.make(store, () -> {
-            throw new OutOfMemoryError("no room for the object");
-        }));
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> VmObjectFactory.<VmObjectPaged>make(
+                (s, o, sz, cs, cp, n, parent, co, off) -> {
+                    throw new OutOfMemoryError("no room for the object");
+                }, store, 0, P, P, 0, "", null, 0, 0));
         assertEquals("no room for the object", e.getMessage());
         assertEquals(0, memfds(name), "the store is closed");
         assertEquals(live, KoidTable.liveCount(), "nothing was listed");
