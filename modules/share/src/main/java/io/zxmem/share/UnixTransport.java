@@ -36,7 +36,23 @@ public final class UnixTransport implements ChannelTransport {
         try {
             int[] sv = S.socketpair(SocketAbi.AF_UNIX, TYPE, 0);
             LocalPair local = LocalPair.of(sv[0], sv[1]);
-            return new Endpoint[] {new SocketEndpoint(sv[0], local, 0), new SocketEndpoint(sv[1], local, 1)};
+            SocketEndpoint first = null;
+            try {
+                first = new SocketEndpoint(sv[0], local, 0);
+                return new Endpoint[] {first, new SocketEndpoint(sv[1], local, 1)};
+            } catch (RuntimeException | Error e) {
+                // An end that could not be made (its buffers' allocation failed) leaves no descriptor
+                // and no entry in the local pairs' table behind.
+                if (first != null) {
+                    first.close();
+                } else {
+                    local.closing(sv[0]);
+                    Os.closeQuietly(sv[0]);
+                }
+                local.closing(sv[1]);
+                Os.closeQuietly(sv[1]);
+                throw e;
+            }
         } catch (LinuxException e) {
             throw Errors.fail("channel.create: socketpair", e);
         }
