@@ -32,6 +32,21 @@ final class Fds {
         }
     }
 
+    /**
+     * A memfd of one page with {@code seals} on it, added to {@code owned} (which the test closes):
+     * the file a peer would send.
+     */
+    static int sealedMemfd(String name, int seals, java.util.Collection<Integer> owned) {
+        io.zxmem.linux.sys.LibC c = io.zxmem.linux.sys.LibC.get();
+        int fd = c.memfd_create(name, io.zxmem.linux.sys.Linux.MFD_CLOEXEC | io.zxmem.linux.sys.Linux.MFD_ALLOW_SEALING);
+        owned.add(fd);
+        c.ftruncate(fd, io.zxmem.Zx.pageSize());
+        if (seals != 0) {
+            c.fcntl(fd, io.zxmem.linux.sys.Linux.F_ADD_SEALS, seals);
+        }
+        return fd;
+    }
+
     static int count() {
         return open().size();
     }

@@ -68,13 +68,7 @@ class LocalPairTest {
 
     /** A memfd of one page, with {@code seals} on it. */
     private int memfd(int seals) {
-        int fd = C.memfd_create("local-pair", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
-        fds.add(fd);
-        C.ftruncate(fd, P);
-        if (seals != 0) {
-            C.fcntl(fd, Linux.F_ADD_SEALS, seals);
-        }
-        return fd;
+        return Fds.sealedMemfd("local-pair", seals, fds);
     }
 
     /** A store of this process, as far as the transport is concerned: the file behind a VMO. */

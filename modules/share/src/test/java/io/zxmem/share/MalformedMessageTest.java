@@ -75,13 +75,7 @@ class MalformedMessageTest {
 
     /** A memfd of one page, sealed as a handle with {@code rights} would be. */
     private int memfd(int seals) {
-        int fd = C.memfd_create("malformed", Linux.MFD_CLOEXEC | Linux.MFD_ALLOW_SEALING);
-        mine.add(fd);
-        C.ftruncate(fd, P);
-        if (seals != 0) {
-            C.fcntl(fd, Linux.F_ADD_SEALS, seals);
-        }
-        return fd;
+        return Fds.sealedMemfd("malformed", seals, mine);
     }
 
     private static ByteBuffer header(int handles, int data) {
