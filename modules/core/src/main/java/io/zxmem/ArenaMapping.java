@@ -1,6 +1,7 @@
 package io.zxmem;
 
 import io.zxmem.internal.Handshakes;
+import io.zxmem.internal.Quarantine;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.VmMapping;
 import io.zxmem.internal.object.VmObject;
@@ -71,12 +72,18 @@ final class ArenaMapping implements Consumer<MemorySegment> {
             }
             done = true;
         }
-        if (sharedArena) {
+        boolean shared = sharedArena;
+        if (shared) {
             // Other threads may have been inside an access when the arena closed (io.zxmem.internal.Handshakes).
             Handshakes.settle();
         }
         try {
-            window.unmap();
+            if (shared) {
+                // ... and may still be (JDK-8364167): the range is replaced, not left as a hole.
+                Quarantine.retire(window);
+            } else {
+                window.unmap();
+            }
         } catch (RuntimeException e) {
             // Nothing can reach the window any more; an unmap that fails leaves it mapped, and says so.
             System.getLogger("io.zxmem.leaks").log(System.Logger.Level.WARNING, "zxmem: unmapping "

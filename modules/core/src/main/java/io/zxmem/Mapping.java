@@ -3,6 +3,7 @@ package io.zxmem;
 import io.zxmem.internal.Faults;
 import io.zxmem.internal.Handshakes;
 import io.zxmem.internal.Os;
+import io.zxmem.internal.Quarantine;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.VmMapping;
 import io.zxmem.linux.LinuxException;
@@ -50,6 +51,11 @@ public final class Mapping implements AutoCloseable {
         final long address;
         final long length;
         volatile boolean segmentGiven;
+        /**
+         * Whether a segment was ever given out: another thread may then still be inside an access
+         * when the close unmaps, so the range is retired instead (io.zxmem.internal.Quarantine).
+         */
+        volatile boolean lateAccess;
         boolean done;
 
         final PageStore.Window window;
@@ -76,7 +82,11 @@ public final class Mapping implements AutoCloseable {
             }
             done = true;
             try {
-                window.unmap();
+                if (lateAccess) {
+                    Quarantine.retire(window);
+                } else {
+                    window.unmap();
+                }
             } finally {
                 mapped.vmo().unmapped(mapped);
             }
@@ -115,6 +125,7 @@ public final class Mapping implements AutoCloseable {
                 if (arena == null) {
                     arena = Arena.ofShared();
                     unmapper.segmentGiven = true;
+                    unmapper.lateAccess = true;
                 }
                 MemorySegment seg = NativeAccess.segment(MemorySegment.ofAddress(address), length, arena, null);
                 segment = (perms & Vmar.PERM_WRITE) != 0 ? seg : seg.asReadOnly();

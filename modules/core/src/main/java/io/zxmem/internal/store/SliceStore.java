@@ -1,6 +1,7 @@
 package io.zxmem.internal.store;
 
 import io.zxmem.Status;
+import io.zxmem.internal.Quarantine;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
@@ -187,9 +188,9 @@ public final class SliceStore implements PageStore {
             @Override
             public void unmap() {
                 try {
-                    C.munmap(t, tail);
+                    Quarantine.unmap(t, tail);
                 } finally {
-                    w.unmap();
+                    Quarantine.unmap(w);
                 }
             }
         };

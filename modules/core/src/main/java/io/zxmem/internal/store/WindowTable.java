@@ -1,5 +1,6 @@
 package io.zxmem.internal.store;
 
+import io.zxmem.internal.Quarantine;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
 import io.zxmem.spi.MappableStore.Window;
@@ -171,7 +172,8 @@ final class WindowTable {
                 if (g != null) {
                     g.unmapping(address, shown, offset);
                 }
-                C.munmap(MemorySegment.ofAddress(address), length);
+                // A window its handle retires is replaced, not unmapped: late accesses may still land.
+                Quarantine.unmap(MemorySegment.ofAddress(address), length);
             }
         }
     }
