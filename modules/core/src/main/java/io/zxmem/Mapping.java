@@ -223,6 +223,12 @@ public final class Mapping implements AutoCloseable {
      * Unmaps the window. Idempotent; never throws. Segments handed out before throw
      * {@link IllegalStateException}.
      *
+     * <p>Once this mapping has given out a segment, the VMO's memory leaves the address range when
+     * this returns, but the range itself is first replaced by private anonymous memory and unmapped a
+     * little later (after two more JVM handshakes, which later closes run; at most 64 ranges wait):
+     * the JDK's shared-arena close can let a racing thread make one more access after the close
+     * (JDK-8364167), and a hole there would kill the JVM. Native code must not use the old address.
+     *
      * <p>A touch past the VMO's end in compiled code makes the JVM throw its {@link InternalError}
      * late, at some later call of the same thread; if that is still pending, it is discarded here
      * (the access it belongs to is over), so the close always unmaps and releases the VMO.

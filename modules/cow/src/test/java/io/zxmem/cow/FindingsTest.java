@@ -464,10 +464,20 @@ class FindingsTest {
                 m1.segment().set(ValueLayout.JAVA_BYTE, 1, (byte) 9);
                 assertEquals(9, m2.segment().get(ValueLayout.JAVA_BYTE, 1), "coherent");
                 m1.close();
-                assertEquals(null, perms(a1), "a closed mapping is gone from the address space");
+                // A mapping that gave out a segment is retired, not unmapped at once (Mapping.close,
+                // JDK-8364167): the child's memory leaves the range at once, the range itself two
+                // handshakes later, which the next closes run.
+                String retired = perms(a1);
+                assertTrue(retired == null || retired.endsWith("p"), "a closed mapping no longer shows the child's memory: " + retired);
                 m2.protect(0);
                 assertEquals("---s", perms(a2), "protect(0) takes every access away");
                 m2.close();
+                for (int i = 0; i < 2; i++) {
+                    try (Mapping x = c.map(RW, 0, P)) {
+                        x.segment();
+                    }
+                }
+                assertEquals(null, perms(a1), "a closed mapping is gone from the address space");
             }
             try (Vmo ro = v.createChild(SNAP | Vmo.CHILD_NO_WRITE, 0, 4 * P); Mapping m = ro.map(Vmar.PERM_READ, 0, 4 * P)) {
                 assertEquals("r--s", perms(m.segment().address()), "a read-only mapping is read-only for native code too");
