@@ -1,6 +1,7 @@
 package io.zxmem.internal.object;
 
 import io.zxmem.VmoSnapshot;
+import io.zxmem.internal.Linked;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Ranges;
 import io.zxmem.linux.LinuxException;
@@ -12,15 +13,12 @@ import io.zxmem.spi.PageStore;
  * Small on purpose: the object holds it, not the public mapping, so a mapping dropped without
  * {@code close()} can still be collected (and reported by its cleaner).
  */
-public final class VmMapping {
+public final class VmMapping extends Linked<VmMapping> {
     private final VmObject vmo;
     private final PageStore.Window window;
     private final long vmoOffset;
     /** The permissions, as {@code Mapping.protect} last set them. */
     private volatile int perms;
-    /** Neighbours in the VMO's list of mappings ({@link VmObject#mapped}), under that list's monitor. */
-    VmMapping prev;
-    VmMapping next;
 
     private VmMapping(VmObject vmo, PageStore.Window window, long vmoOffset, int perms) {
         this.vmo = vmo;

@@ -7,6 +7,7 @@ import io.zxmem.VmoInfo;
 import io.zxmem.VmoSnapshot;
 import io.zxmem.internal.Os;
 import io.zxmem.internal.Pages;
+import io.zxmem.internal.Linked;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.VmoConstants;
 import io.zxmem.internal.store.MemfdStore;
@@ -477,17 +478,8 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     /** Called by a mapping after it unmapped its window (or failed to): unlists it, gives back its reference. */
     public final void unmapped(VmMapping m) {
         synchronized (guarded) {
-            if (m.prev != null || firstMapping == m) {
-                if (m.prev != null) {
-                    m.prev.next = m.next;
-                } else {
-                    firstMapping = m.next;
-                }
-                if (m.next != null) {
-                    m.next.prev = m.prev;
-                }
-                m.prev = null;
-                m.next = null;
+            if (Linked.contains(firstMapping, m)) {
+                firstMapping = Linked.unlink(firstMapping, m);
                 mappingCount--;
             }
         }
@@ -498,11 +490,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     /** Lists a window just mapped (under the shared lock, so a cache-policy change cannot miss it). */
     final void mapped(VmMapping m) {
         synchronized (guarded) {
-            m.next = firstMapping;
-            if (firstMapping != null) {
-                firstMapping.prev = m;
-            }
-            firstMapping = m;
+            firstMapping = Linked.push(firstMapping, m);
             mappingCount++;
         }
     }
@@ -550,7 +538,7 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         PagerStore ps = store() instanceof PagerStore p ? p : null;
         List<VmoSnapshot.Mapped> listed = new ArrayList<>();
         synchronized (guarded) {
-            for (VmMapping m = firstMapping; m != null; m = m.next) {
+            for (VmMapping m = firstMapping; m != null; m = m.next()) {
                 listed.add(m.listing());
             }
         }

@@ -1,5 +1,6 @@
 package io.zxmem.internal.store;
 
+import io.zxmem.internal.Linked;
 import io.zxmem.internal.Quarantine;
 import io.zxmem.linux.sys.LibC;
 import io.zxmem.spi.EmptyFile;
@@ -44,7 +45,7 @@ final class WindowTable {
             }
             List<Tracked> told = new ArrayList<>();
             try {
-                for (Tracked t = first; t != null; t = t.next) {
+                for (Tracked t = first; t != null; t = t.next()) {
                     w.mapped(t.address, t.shown, t.offset);
                     told.add(t);
                 }
@@ -113,25 +114,18 @@ final class WindowTable {
                     throw e;
                 }
             }
-            w.next = first;
-            if (first != null) {
-                first.prev = w;
-            }
-            first = w;
+            first = Linked.push(first, w);
             return w;
         }
     }
 
     /** A user window: {@code munmap} under the table's monitor, so a watcher never sees it half gone. */
-    private final class Tracked implements Window {
+    private final class Tracked extends Linked<Tracked> implements Window {
         final long address;
         final long length;
         final long offset;
         /** The part that shows the store's file (the rest maps an empty file): all the watcher knows of. */
         final long shown;
-        /** Neighbours in the table's list, under the table's monitor. */
-        Tracked prev;
-        Tracked next;
 
         Tracked(long address, long length, long offset, long shown) {
             this.address = address;
@@ -158,16 +152,9 @@ final class WindowTable {
         @Override
         public void unmap() {
             synchronized (WindowTable.this) {
-                if (prev != null) {
-                    prev.next = next;
-                } else if (first == this) {
-                    first = next;
+                if (Linked.contains(first, this)) {
+                    first = Linked.unlink(first, this);
                 }
-                if (next != null) {
-                    next.prev = prev;
-                }
-                prev = null;
-                next = null;
                 Watcher g = watcher;
                 if (g != null) {
                     g.unmapping(address, shown, offset);
