@@ -183,7 +183,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
                 sendMsg.set(ValueLayout.ADDRESS, MSG_CONTROL, sendCtl);
                 sendMsg.set(ValueLayout.JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE(4L * n));
             }
-            if (pair != null && pair.isLocal()) {
+            if (isLocal()) {
                 long[] memo = memo(handles);
                 memos = pair.toward(1 - side);
                 memos.push(memo);
@@ -271,7 +271,7 @@ final class SocketEndpoint implements ChannelTransport.Endpoint {
             }
             // Whether the pair is local is asked only now that the record is here (LocalPair): a record
             // another process could have written is never taken for one of ours.
-            long[] memo = r > 0 && pair != null && pair.isLocal() ? pair.toward(side).pop() : null;
+            long[] memo = r > 0 && isLocal() ? pair.toward(side).pop() : null;
             int[] fds = receivedFds();
             try {
                 int flags = recvMsg.get(ValueLayout.JAVA_INT, MSG_FLAGS);

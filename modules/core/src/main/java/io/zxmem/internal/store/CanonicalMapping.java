@@ -31,8 +31,6 @@ final class CanonicalMapping {
     /** False for a memfd received without WRITE: the mapping is then read-only. */
     private final boolean writable;
     private volatile MemorySegment mapping;
-    /** Whether the VMO is small enough for a mapping (and so for a bitmap). */
-    private boolean bitmapped;
     /**
      * Made on first use ({@link #bitmap}), since most VMOs are created, mapped and closed without
      * ever reading or writing through this mapping; null until then, and while none is known resident.
@@ -52,7 +50,7 @@ final class CanonicalMapping {
      */
     MemorySegment get(int fd) {
         MemorySegment m = mapping;
-        if (m != null || !bitmapped || size == 0) {
+        if (m != null || !bitmapped() || size == 0) {
             return m;
         }
         synchronized (this) {
@@ -102,7 +100,7 @@ final class CanonicalMapping {
 
     /** The pages touched by {@code [offset, offset+length)} are now resident (written or committed). */
     void touched(long offset, long length) {
-        if (bitmapped && length != 0) {
+        if (bitmapped() && length != 0) {
             bitmap().set(offset / page, (offset + length - 1) / page);
         }
     }
@@ -131,11 +129,15 @@ final class CanonicalMapping {
     void reset(long newSize) {
         drop();
         size = newSize;
-        bitmapped = newSize <= MAX && newSize >= 0;
         resident = null;
     }
 
-    /** The bitmap, made on first use; only while {@link #bitmapped}. */
+    /** Whether the VMO is small enough for a mapping (and so for a bitmap). */
+    private boolean bitmapped() {
+        return size <= MAX && size >= 0;
+    }
+
+    /** The bitmap, made on first use; only while {@link #bitmapped()}. */
     private PageBitmap bitmap() {
         PageBitmap b = resident;
         if (b != null) {
