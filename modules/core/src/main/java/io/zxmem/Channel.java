@@ -200,7 +200,7 @@ public final class Channel extends Handle {
         try {
             // Zircon's order: the channel handle, then the sizes, then each handle in turn. Every
             // handle is consumed whatever fails (the finally below).
-            if (!isValid() || (rightsOf() & Rights.WRITE) == 0) {
+            if (!permits(Rights.WRITE)) {
                 require(Transfers.writeOp(bytes.length, n), Rights.WRITE);
             }
             channel.retain();

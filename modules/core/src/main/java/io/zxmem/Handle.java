@@ -119,6 +119,14 @@ public abstract class Handle implements AutoCloseable {
         }
     }
 
+    /**
+     * @return whether {@link #require} would pass: for callers whose operation name costs something
+     *         to build, which they then build only to have {@code require} throw
+     */
+    final boolean permits(int needed) {
+        return isValid() && (rights & needed) == needed;
+    }
+
     /** Throws BAD_HANDLE if closed, ACCESS_DENIED unless the handle has every right in {@code needed}. */
     final void require(String op, int needed) {
         checkValid(op);
