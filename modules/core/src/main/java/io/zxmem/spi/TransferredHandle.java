@@ -27,12 +27,6 @@ package io.zxmem.spi;
  */
 public record TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
         int options, String name, SharedFile file, int linkFd, long fileSize, int seals, boolean sizeFrozen) {
-    /** A handle whose file size, if known, may still change. */
-    public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
-            int options, String name, SharedFile file, int linkFd, long fileSize, int seals) {
-        this(type, rights, fd, fileOffset, size, contentSize, options, name, file, linkFd, fileSize, seals, false);
-    }
-
     /** A handle whose file size is unknown. */
     public TransferredHandle(int type, int rights, int fd, long fileOffset, long size, long contentSize,
             int options, String name, SharedFile file, int linkFd) {
