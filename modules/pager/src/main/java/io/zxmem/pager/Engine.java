@@ -25,6 +25,8 @@ final class Engine implements PagerEngine {
     private final ArrayDeque<PageRequest> queue = new ArrayDeque<>();
     private final Set<PagedStore> stores = new HashSet<>();
     private boolean closed;
+    /** Faults of other processes' direct lazy windows of this pager's VMOs. */
+    final DirectServer direct = new DirectServer();
 
     @Override
     public PagerStore createStore(int options, long size) {

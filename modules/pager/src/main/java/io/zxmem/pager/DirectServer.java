@@ -1,0 +1,339 @@
+package io.zxmem.pager;
+
+import io.zxmem.Status;
+import io.zxmem.Zx;
+import io.zxmem.cow.LazyFaults;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The pager's side of direct lazy windows: receivers that trust this process handed it the
+ * userfaultfds of their lazy windows (one per window, over a connection per received VMO), and one
+ * reader thread per pager reads their faults and turns each into a page request, as a relayed NEED
+ * would be ({@link PagedStore#serveNeedAsync}). Whoever settles the request (the pager's thread in
+ * {@code supplyPages}, usually) resolves the fault itself: the toucher in the other process wakes
+ * straight from that thread, with no hand-off back through the receiver's handler.
+ *
+ * <p>The faulting threads are in another JVM, so a Java thread here may wait for the pager without any
+ * safepoint hazard. A fault that waits longer than the receiver's fault timeout is failed here (the
+ * receiver cannot: it never reads its userfaultfds while this process serves them).
+ */
+final class DirectServer {
+    private static final int MAX_FAULTS = 64;
+    private final long page = Zx.pageSize();
+    private final List<Conn> conns = new ArrayList<>();
+    /** Wakes the reader when a connection comes; valid while the reader runs. */
+    private int event = -1;
+    private Thread reader;
+
+    /** A receiver's connection, for the VMO of {@code store}. */
+    final class Conn {
+        final int sock;
+        final PagedStore store;
+        final Map<Long, Win> wins = new HashMap<>();
+        boolean closed;
+
+        Conn(int sock, PagedStore store) {
+            this.sock = sock;
+            this.store = store;
+        }
+    }
+
+    /** One direct window: its userfaultfd (this process's copy) and where it shows the VMO. */
+    static final class Win {
+        final Conn conn;
+        final long id;
+        final int ufd;
+        final long start;
+        final long length;
+        final long offset;
+        final boolean write;
+        final boolean poison;
+        final long timeoutMillis;
+        final Set<Fault> faults = ConcurrentHashMap.newKeySet();
+        boolean closed;
+
+        Win(Conn conn, long[] m) {
+            this.conn = conn;
+            this.id = m[2];
+            this.start = m[3];
+            this.length = m[4];
+            this.offset = m[5];
+            this.timeoutMillis = Math.max(0, m[6]);
+            this.ufd = (int) m[7];
+            this.write = (m[1] & 1) != 0;
+            this.poison = (m[1] & 2) != 0;
+        }
+    }
+
+    /** One fault read from a window, until it is resolved. */
+    static final class Fault {
+        final Win win;
+        final long address;
+        final long deadline;
+        final AtomicBoolean done = new AtomicBoolean();
+
+        Fault(Win win, long address, long deadline) {
+            this.win = win;
+            this.address = address;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * Serves a receiver's connection from now on.
+     *
+     * @return the connection, for {@link #remove}; null when the reader cannot run (the socket is closed)
+     */
+    Conn add(int sock, PagedStore store) {
+        Conn c = new Conn(sock, store);
+        synchronized (this) {
+            if (reader == null) {
+                int e = LazyFaults.eventfd();
+                if (e < 0) {
+                    LazyFaults.close(sock);
+                    return null;
+                }
+                event = e;
+                conns.add(c);
+                reader = new Thread(this::run, "zxmem-pager-direct");
+                reader.setDaemon(true);
+                reader.start();
+            } else {
+                conns.add(c);
+                LazyFaults.event(event, false);
+            }
+        }
+        return c;
+    }
+
+    /** The link ended: the connection closes, with this process's copies of its windows' userfaultfds. */
+    void remove(Conn c) {
+        List<Win> wins;
+        synchronized (this) {
+            if (c.closed) {
+                return;
+            }
+            c.closed = true;
+            LazyFaults.close(c.sock);
+            wins = new ArrayList<>(c.wins.values());
+            c.wins.clear();
+            conns.remove(c);
+            if (event >= 0) {
+                LazyFaults.event(event, false);
+            }
+        }
+        for (Win w : wins) {
+            closeWin(w);
+        }
+    }
+
+    private void closeWin(Win w) {
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            w.closed = true;
+            LazyFaults.close(w.ufd);
+        }
+        for (Fault f : w.faults) {
+            f.done.set(true);
+            w.conn.store.forgetAsync(f);
+        }
+        w.faults.clear();
+    }
+
+    private void run() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 1);
+            MemorySegment revents = a.allocate(ValueLayout.JAVA_SHORT, 1);
+            MemorySegment msg = a.allocate(ValueLayout.JAVA_LONG, 8);
+            MemorySegment faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
+            List<Object> polled = new ArrayList<>();
+            while (true) {
+                int ev;
+                long nextDeadline = Long.MAX_VALUE;
+                polled.clear();
+                synchronized (this) {
+                    if (conns.isEmpty()) {
+                        LazyFaults.close(event);
+                        event = -1;
+                        reader = null;
+                        return;
+                    }
+                    ev = event;
+                    for (Conn c : conns) {
+                        polled.add(c);
+                        for (Win w : c.wins.values()) {
+                            polled.add(w);
+                            for (Fault f : w.faults) {
+                                if (f.deadline != 0 && f.deadline < nextDeadline) {
+                                    nextDeadline = f.deadline;
+                                }
+                            }
+                        }
+                    }
+                }
+                int n = 1 + polled.size();
+                if (fds.byteSize() < 4L * n) {
+                    fds = a.allocate(ValueLayout.JAVA_INT, 2L * n);
+                    revents = a.allocate(ValueLayout.JAVA_SHORT, 2L * n);
+                }
+                fds.setAtIndex(ValueLayout.JAVA_INT, 0, ev);
+                for (int i = 0; i < polled.size(); i++) {
+                    Object o = polled.get(i);
+                    fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, o instanceof Conn c ? c.sock : ((Win) o).ufd);
+                }
+                int timeout = -1;
+                if (nextDeadline != Long.MAX_VALUE) {
+                    timeout = (int) Math.max(0, Math.min(60_000, (nextDeadline - System.nanoTime()) / 1_000_000 + 1));
+                }
+                // A descriptor closed meanwhile by remove() reads as POLLNVAL (or another's): each entry is
+                // checked against its owner's state before it is used.
+                int rc = LazyFaults.poll(fds, n, timeout, revents);
+                if (rc < 0 && rc != -4) {
+                    return; // cannot poll at all; the receivers' handlers fail their faults on the hang-up
+                }
+                if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
+                    LazyFaults.event(ev, true);
+                }
+                for (int i = 0; rc > 0 && i < polled.size(); i++) {
+                    if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) == 0) {
+                        continue;
+                    }
+                    if (polled.get(i) instanceof Conn c) {
+                        receive(c, msg);
+                    } else {
+                        read((Win) polled.get(i), faults);
+                    }
+                }
+                expire();
+            }
+        }
+    }
+
+    /** Reads a connection's messages: new windows, unmapped ones, or its end. */
+    private void receive(Conn c, MemorySegment msg) {
+        while (true) {
+            int rc;
+            synchronized (this) {
+                if (c.closed) {
+                    return;
+                }
+                rc = LazyFaults.directReceive(c.sock, msg);
+            }
+            if (rc == 0) {
+                return;
+            }
+            if (rc < 0) {
+                remove(c);
+                return;
+            }
+            long[] m = msg.toArray(ValueLayout.JAVA_LONG);
+            if (m[0] == 1) {
+                Win w = new Win(c, m);
+                Win old;
+                synchronized (this) {
+                    if (c.closed) {
+                        LazyFaults.close(w.ufd);
+                        return;
+                    }
+                    old = c.wins.put(w.id, w);
+                }
+                if (old != null) {
+                    closeWin(old);
+                }
+            } else if (m[0] == 2) {
+                Win w;
+                synchronized (this) {
+                    w = c.wins.remove(m[2]);
+                }
+                if (w != null) {
+                    closeWin(w);
+                }
+            }
+        }
+    }
+
+    /** Reads a window's faults; each becomes a page request settled by whoever supplies or fails it. */
+    private void read(Win w, MemorySegment buf) {
+        int n;
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            n = LazyFaults.directFaults(w.ufd, buf, MAX_FAULTS);
+        }
+        long now = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long at = buf.getAtIndex(ValueLayout.JAVA_LONG, i);
+            long address = at & -page;
+            if (Long.compareUnsigned(address - w.start, w.length) >= 0) {
+                continue; // not the window's: a receiver's mistake, nothing to resolve here
+            }
+            Fault f = new Fault(w, address, w.timeoutMillis == 0 ? 0 : now + w.timeoutMillis * 1_000_000L);
+            w.faults.add(f);
+            w.conn.store.serveNeedAsync(w.offset + (address - w.start), page, w.write && (at & 1) != 0, f,
+                    status -> settle(f, status));
+        }
+    }
+
+    /** Fails the faults that waited longer than their receiver's timeout. */
+    private void expire() {
+        long now = System.nanoTime();
+        List<Fault> late = new ArrayList<>();
+        synchronized (this) {
+            for (Conn c : conns) {
+                for (Win w : c.wins.values()) {
+                    for (Fault f : w.faults) {
+                        if (f.deadline != 0 && now - f.deadline >= 0) {
+                            late.add(f);
+                        }
+                    }
+                }
+            }
+        }
+        for (Fault f : late) {
+            f.win.conn.store.forgetAsync(f);
+            settle(f, Status.ERR_TIMED_OUT.value());
+        }
+    }
+
+    /**
+     * Resolves a fault once: the page is in the shared file (status 0), or the access fails (SIGBUS
+     * there) by UFFDIO_POISON, or by the receiver's own handler where the kernel has no POISON.
+     */
+    private void settle(Fault f, int status) {
+        if (!f.done.compareAndSet(false, true)) {
+            return;
+        }
+        Win w = f.win;
+        w.faults.remove(f);
+        boolean failHere;
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            if (status == 0) {
+                LazyFaults.directResolve(w.ufd, f.address, page, false);
+                return;
+            }
+            failHere = !w.poison || LazyFaults.directResolve(w.ufd, f.address, page, true) != 0;
+        }
+        if (failHere) {
+            synchronized (this) {
+                if (!w.conn.closed) {
+                    LazyFaults.directFail(w.conn.sock, w.id, f.address, page);
+                }
+            }
+        }
+    }
+}
