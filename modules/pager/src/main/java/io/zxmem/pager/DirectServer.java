@@ -28,11 +28,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class DirectServer {
     private static final int MAX_FAULTS = 64;
+    /**
+     * How often the reader looks at every window without being woken: faults nobody took yet (no
+     * pager thread in {@code next}) become requests, and faults past their timeout fail.
+     */
+    private static final int TICK_MILLIS = 500;
     private final long page = Zx.pageSize();
+    private final Engine engine;
+    /** Wakes the pager threads polling in {@link #pollFaults}; valid while {@link #users} is positive. */
+    private int pollWake = -1;
+    /** Connections present (1) plus pager threads in {@link #pollFaults}: {@link #pollWake} lives while positive. */
+    private int users;
     private final List<Conn> conns = new ArrayList<>();
     /** Wakes the reader when a connection comes; valid while the reader runs. */
     private int event = -1;
     private Thread reader;
+
+    DirectServer(Engine engine) {
+        this.engine = engine;
+    }
 
     /** A receiver's connection, for the VMO of {@code store}. */
     final class Conn {
@@ -103,6 +117,7 @@ final class DirectServer {
                     return null;
                 }
                 event = e;
+                use(1);
                 conns.add(c);
                 reader = new Thread(this::run, "zxmem-pager-direct");
                 reader.setDaemon(true);
@@ -149,6 +164,7 @@ final class DirectServer {
             w.conn.store.forgetAsync(f);
         }
         w.faults.clear();
+        wakePollers(); // pager threads polling its descriptor drop it
     }
 
     private void run() {
@@ -158,28 +174,23 @@ final class DirectServer {
             MemorySegment msg = a.allocate(ValueLayout.JAVA_LONG, 8);
             MemorySegment faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
             List<Object> polled = new ArrayList<>();
+            long lastSweep = System.nanoTime();
             while (true) {
                 int ev;
-                long nextDeadline = Long.MAX_VALUE;
+                boolean windows = false;
                 polled.clear();
                 synchronized (this) {
                     if (conns.isEmpty()) {
                         LazyFaults.close(event);
                         event = -1;
                         reader = null;
+                        use(-1);
                         return;
                     }
                     ev = event;
                     for (Conn c : conns) {
                         polled.add(c);
-                        for (Win w : c.wins.values()) {
-                            polled.add(w);
-                            for (Fault f : w.faults) {
-                                if (f.deadline != 0 && f.deadline < nextDeadline) {
-                                    nextDeadline = f.deadline;
-                                }
-                            }
-                        }
+                        windows |= !c.wins.isEmpty();
                     }
                 }
                 int n = 1 + polled.size();
@@ -189,16 +200,11 @@ final class DirectServer {
                 }
                 fds.setAtIndex(ValueLayout.JAVA_INT, 0, ev);
                 for (int i = 0; i < polled.size(); i++) {
-                    Object o = polled.get(i);
-                    fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, o instanceof Conn c ? c.sock : ((Win) o).ufd);
-                }
-                int timeout = -1;
-                if (nextDeadline != Long.MAX_VALUE) {
-                    timeout = (int) Math.max(0, Math.min(60_000, (nextDeadline - System.nanoTime()) / 1_000_000 + 1));
+                    fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, ((Conn) polled.get(i)).sock);
                 }
                 // A descriptor closed meanwhile by remove() reads as POLLNVAL (or another's): each entry is
                 // checked against its owner's state before it is used.
-                int rc = LazyFaults.poll(fds, n, timeout, revents);
+                int rc = LazyFaults.poll(fds, n, windows ? TICK_MILLIS : -1, revents);
                 if (rc < 0 && rc != -4) {
                     return; // cannot poll at all; the receivers' handlers fail their faults on the hang-up
                 }
@@ -206,13 +212,14 @@ final class DirectServer {
                     LazyFaults.event(ev, true);
                 }
                 for (int i = 0; rc > 0 && i < polled.size(); i++) {
-                    if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) == 0) {
-                        continue;
+                    if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
+                        receive((Conn) polled.get(i), msg);
                     }
-                    if (polled.get(i) instanceof Conn c) {
-                        receive(c, msg);
-                    } else {
-                        read((Win) polled.get(i), faults);
+                }
+                if (windows && System.nanoTime() - lastSweep >= TICK_MILLIS * 1_000_000L) {
+                    lastSweep = System.nanoTime();
+                    for (Win w : windows()) {
+                        read(w, faults);
                     }
                 }
                 expire();
@@ -251,6 +258,7 @@ final class DirectServer {
                 if (old != null) {
                     closeWin(old);
                 }
+                engine.directChanged(); // a pager thread waiting in next() polls the new window too
             } else if (m[0] == 2) {
                 Win w;
                 synchronized (this) {
@@ -333,6 +341,93 @@ final class DirectServer {
                 if (!w.conn.closed) {
                     LazyFaults.directFail(w.conn.sock, w.id, f.address, page);
                 }
+            }
+        }
+    }
+
+    private void use(int delta) {
+        users += delta;
+        if (users == 0 && pollWake >= 0) {
+            LazyFaults.close(pollWake);
+            pollWake = -1;
+        }
+    }
+
+    /** @return every window, a snapshot */
+    private synchronized List<Win> windows() {
+        List<Win> all = new ArrayList<>();
+        for (Conn c : conns) {
+            all.addAll(c.wins.values());
+        }
+        return all;
+    }
+
+    /** @return whether some receiver's window is served here (a pager thread then polls in next()) */
+    synchronized boolean hasWindows() {
+        for (Conn c : conns) {
+            if (!c.wins.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, or windows changed). */
+    synchronized void wakePollers() {
+        if (pollWake >= 0) {
+            LazyFaults.event(pollWake, false);
+        }
+    }
+
+    /**
+     * A pager thread waiting in {@code next} waits here instead of on the engine's condition: on the
+     * windows' userfaultfds and a wake-up for locally queued requests. A fault wakes this very thread,
+     * which turns it into the request it is about to return, so a first touch costs two wake-ups (the
+     * pager thread's, then the toucher's when {@code supplyPages} resolves it), as a C pager's does.
+     * Called without the engine's lock.
+     *
+     * @param millis how long to wait at most
+     * @param polled runs once the poll returned, before the faults are read
+     */
+    void pollFaults(int millis, Runnable polled) {
+        List<Win> wins;
+        int wake;
+        synchronized (this) {
+            wins = windows();
+            if (pollWake < 0) {
+                pollWake = LazyFaults.eventfd();
+                if (pollWake < 0) {
+                    return;
+                }
+            }
+            wake = pollWake;
+            use(1);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            int n = 1 + wins.size();
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, n);
+            MemorySegment revents = a.allocate(ValueLayout.JAVA_SHORT, n);
+            fds.setAtIndex(ValueLayout.JAVA_INT, 0, wake);
+            for (int i = 0; i < wins.size(); i++) {
+                fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, wins.get(i).ufd);
+            }
+            int rc = LazyFaults.poll(fds, n, millis, revents);
+            polled.run();
+            if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
+                LazyFaults.event(wake, true);
+            }
+            MemorySegment buf = null;
+            for (int i = 0; rc > 0 && i < wins.size(); i++) {
+                if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
+                    if (buf == null) {
+                        buf = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
+                    }
+                    read(wins.get(i), buf);
+                }
+            }
+        } finally {
+            synchronized (this) {
+                use(-1);
             }
         }
     }
