@@ -1921,9 +1921,12 @@ int zxu_dumpable(void) {
  * userfaultfd handed to the pager's process over connection d (DWIN), which resolves the window's
  * faults itself. This process keeps its own copy: closing the pager's copy (or dying) must not let
  * a woken access fill a missing page with zeros, and a hang-up lets the handler fail later faults.
+ * poison 0: the userfaultfd goes without UFFD_FEATURE_POISON even where the kernel has it (the pager's
+ * process then asks this handler to fail pages with DFAIL, as on older kernels; tests take that path).
  * @return 0, or -errno (nothing registered; the caller falls back to the relay or fetches the window)
  */
-int zxu_add_direct_window(void *h, uint64_t id, uint64_t start, uint64_t len, uint64_t off, int write, int64_t timeout_ms) {
+int zxu_add_direct_window(void *h, uint64_t id, uint64_t start, uint64_t len, uint64_t off, int write, int64_t timeout_ms,
+                          int poison) {
     struct direct *d = h;
     pthread_mutex_lock(&E.mu);
     int rc = 0, ufd = -1;
@@ -1946,8 +1949,7 @@ int zxu_add_direct_window(void *h, uint64_t id, uint64_t start, uint64_t len, ui
         rc = -errno;
         goto out;
     }
-    int poison = 1;
-    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_POISON};
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_MISSING_SHMEM | (poison ? UFFD_FEATURE_POISON : 0)};
     if (ioctl(ufd, UFFDIO_API, &api) != 0) {
         /* A kernel without POISON refuses the feature (and the handshake is then spent): again without. */
         close(ufd);

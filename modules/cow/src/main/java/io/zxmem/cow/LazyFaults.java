@@ -205,11 +205,13 @@ public final class LazyFaults {
      * @param offset        the offset in the pager VMO's file that {@code address} shows
      * @param writable      whether the window is writable (its faults dirty pages)
      * @param timeoutMillis how long the pager's process lets a fault wait before failing it (0: no limit)
+     * @param poison        whether the pager's process may fail faults with {@code UFFDIO_POISON} where the
+     *                      kernel has it (false: it asks this process's handler, as on older kernels)
      * @return 0, or -errno (nothing registered)
      */
     public static int registerDirect(MemorySegment direct, long id, long address, long length, long offset,
-            boolean writable, long timeoutMillis) {
-        return Zxuffd.addDirectWindow(direct, id, address, length, offset, writable ? 1 : 0, timeoutMillis);
+            boolean writable, long timeoutMillis, boolean poison) {
+        return Zxuffd.addDirectWindow(direct, id, address, length, offset, writable ? 1 : 0, timeoutMillis, poison ? 1 : 0);
     }
 
     /**

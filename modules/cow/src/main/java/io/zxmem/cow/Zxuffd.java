@@ -81,7 +81,7 @@ final class Zxuffd {
             h[29] = Downcalls.plain(lib, "zxu_direct_status", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             h[30] = Downcalls.plain(lib, "zxu_dumpable", FunctionDescriptor.of(JAVA_INT));
             h[31] = Downcalls.plain(lib, "zxu_add_direct_window",
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG));
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
             h[32] = Downcalls.plain(lib, "zxu_dp_connect", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             h[33] = Downcalls.plain(lib, "zxu_dp_recv", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
             h[34] = Downcalls.plain(lib, "zxu_dp_faults", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -450,9 +450,9 @@ final class Zxuffd {
         }
     }
 
-    static int addDirectWindow(MemorySegment d, long id, long start, long len, long off, int write, long timeoutMillis) {
+    static int addDirectWindow(MemorySegment d, long id, long start, long len, long off, int write, long timeoutMillis, int poison) {
         try {
-            return (int) ADD_DIRECT_WINDOW.invokeExact(d, id, start, len, off, write, timeoutMillis);
+            return (int) ADD_DIRECT_WINDOW.invokeExact(d, id, start, len, off, write, timeoutMillis, poison);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -48,6 +48,12 @@ final class RemoteStore implements PagerBacked {
      */
     static final long FAULT_TIMEOUT_MILLIS = Long.getLong("zxmem.pager.faultTimeoutMillis", 30_000L);
     private static volatile boolean timeoutSet;
+    /**
+     * Whether direct windows let the pager's process fail a page with UFFDIO_POISON where the kernel has
+     * it ({@code -Dzxmem.pager.directPoison=false}: it asks this process's handler instead, the path of
+     * kernels before 6.6, which tests take this way).
+     */
+    private static final boolean POISON = !"false".equals(System.getProperty("zxmem.pager.directPoison"));
     private final Map<Long, CompletableFuture<Link>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(1);
     private final PageRuns supplied = new PageRuns();
@@ -349,7 +355,7 @@ final class RemoteStore implements PagerBacked {
         }
         boolean lazy = (answer.flags() & Link.LAZY) != 0 && r != null;
         MemorySegment d = lazy ? direct() : null;
-        if (d != null && LazyFaults.registerDirect(d, id, w.address(), w.length(), offset, writable, FAULT_TIMEOUT_MILLIS) == 0) {
+        if (d != null && LazyFaults.registerDirect(d, id, w.address(), w.length(), offset, writable, FAULT_TIMEOUT_MILLIS, POISON) == 0) {
             DIRECT_WINDOWS.incrementAndGet();
         } else if (lazy && LazyFaults.register(r, w.address(), w.length(), offset) == 0) {
             RELAY_WINDOWS.incrementAndGet();

@@ -74,6 +74,11 @@ class PagerCrossProcessTest {
         return "auto";
     }
 
+    /** The child's {@code zxmem.pager.directPoison}: false in {@link PagerCrossProcessNoPoisonTest}. */
+    boolean directPoison() {
+        return true;
+    }
+
     /** Whether the child's lazy windows are served by this process directly (see {@link DirectTrust}). */
     boolean expectDirect() {
         int[][] ids = DirectTrust.ownIds();
@@ -103,6 +108,7 @@ class PagerCrossProcessTest {
         log = dir.resolve("child.log");
         child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
                 "-Dzxmem.pager.faultTimeoutMillis=" + FAULT_TIMEOUT.toMillis(), "-Dzxmem.pager.directFaults=" + directFaults(),
+                "-Dzxmem.pager.directPoison=" + directPoison(),
                 "-cp", classPath(),
                 PagerChild.class.getName(), sock.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -443,5 +449,60 @@ class PagerCrossProcessTest {
         PageRequest q = next();
         assertEquals(PageRequest.COMPLETE, q.command());
         assertEquals(koid, q.koid());
+    }
+
+    /** @return this process's open userfaultfds (the ones it holds for other processes' direct windows among them) */
+    static long userfaultfds() throws Exception {
+        long n = 0;
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().equals("anon_inode:[userfaultfd]")) {
+                        n++;
+                    }
+                } catch (java.io.IOException gone) {
+                    // closed meanwhile (the listing's own descriptor, among others)
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Waits (bounded) until this process holds {@code expected} userfaultfds. @return how many it holds */
+    static long awaitUserfaultfds(long expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long n;
+        while ((n = userfaultfds()) != expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return n;
+    }
+
+    /**
+     * This pager's process holds a direct window's userfaultfd while the window exists, and closes it
+     * when the other JVM unmaps the window, and when that JVM dies with a window mapped.
+     */
+    @Test
+    void thisProcessClosesTheUserfaultfdsOfDirectWindowsWhenTheyGo() throws Exception {
+        assumeLazy();
+        long base = userfaultfds();
+        long each = expectDirect() ? 1 : 0;
+        try (Vmo vmo = giveChild(4)) {
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            touchServed(vmo, 1, 3);
+            assertEquals(base + each, awaitUserfaultfds(base + each), "while the window is mapped");
+            send("unmap");
+            assertEquals("ok", text("unmap"));
+            assertEquals(base, awaitUserfaultfds(base), "after the unmap");
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            touchServed(vmo, 2, 4);
+            assertEquals(base + each, awaitUserfaultfds(base + each), "a new window");
+            assertLazyPath();
+            send("exit");
+            assertEquals(0, child.waitFor());
+            assertEquals(base, awaitUserfaultfds(base), "after the other JVM died");
+        }
     }
 }
