@@ -2131,11 +2131,17 @@ static void dp_zero_init(void) {
  * Resolves the fault at addr (page-aligned, len bytes) of another process's userfaultfd ufd. how 0:
  * the page is in the shared file now: UFFDIO_COPY of a zero page answers EEXIST (the page cache holds
  * it; for a page supplied as a hole the zero page fills it), then the thread wakes and maps the page.
- * how 1: UFFDIO_POISON, the access raises SIGBUS (an InternalError in Java).
+ * how 1: UFFDIO_POISON, the access raises SIGBUS (an InternalError in Java). With the file (fd >= 0,
+ * the page at offset fo), a page that is data there only needs the wake-up: SEEK_DATA is cheaper than
+ * a copy the kernel refuses.
  * @return 0, or -errno (-EINVAL for POISON on a kernel without it)
  */
-int zxu_dp_resolve(int ufd, uint64_t addr, uint64_t len, int how) {
+int zxu_dp_resolve(int ufd, uint64_t addr, uint64_t len, int how, int fd, int64_t fo) {
     struct uffdio_range r = {.start = addr, .len = len};
+    if (how == 0 && fd >= 0 && len == (uint64_t) sysconf(_SC_PAGESIZE) && lseek(fd, fo, SEEK_DATA) == fo) {
+        /* The page is in the file (or its swap): the woken access maps it, no copy needed to tell. */
+        return ioctl(ufd, UFFDIO_WAKE, &r) == 0 ? 0 : -errno;
+    }
     if (how == 1) {
         struct uffdio_poison q = {.range = r, .mode = 0};
         if (ioctl(ufd, UFFDIO_POISON, &q) == 0) {

@@ -258,10 +258,12 @@ public final class LazyFaults {
      * @param address page-aligned
      * @param length  page-aligned
      * @param poison  fail the access instead
+     * @param fd      the VMO's file, or -1: a page that is data there needs no copy, only the wake-up
+     * @param fileOffset where the page lies in {@code fd}
      * @return 0 or -errno
      */
-    public static int directResolve(int ufd, long address, long length, boolean poison) {
-        return Zxuffd.dpResolve(ufd, address, length, poison ? 1 : 0);
+    public static int directResolve(int ufd, long address, long length, boolean poison, int fd, long fileOffset) {
+        return Zxuffd.dpResolve(ufd, address, length, poison ? 1 : 0, fd, fileOffset);
     }
 
     /**

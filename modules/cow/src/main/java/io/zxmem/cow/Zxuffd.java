@@ -85,7 +85,8 @@ final class Zxuffd {
             h[32] = Downcalls.plain(lib, "zxu_dp_connect", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             h[33] = Downcalls.plain(lib, "zxu_dp_recv", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
             h[34] = Downcalls.plain(lib, "zxu_dp_faults", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-            h[35] = Downcalls.plain(lib, "zxu_dp_resolve", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+            h[35] = Downcalls.plain(lib, "zxu_dp_resolve",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
             h[36] = Downcalls.plain(lib, "zxu_dp_fail", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
             h[37] = Downcalls.plain(lib, "zxu_dp_poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
             h[38] = Downcalls.plain(lib, "zxu_dp_eventfd", FunctionDescriptor.of(JAVA_INT));
@@ -483,9 +484,9 @@ final class Zxuffd {
         }
     }
 
-    static int dpResolve(int ufd, long addr, long len, int how) {
+    static int dpResolve(int ufd, long addr, long len, int how, int fd, long fileOffset) {
         try {
-            return (int) DP_RESOLVE.invokeExact(ufd, addr, len, how);
+            return (int) DP_RESOLVE.invokeExact(ufd, addr, len, how, fd, fileOffset);
         } catch (Throwable t) {
             throw rethrow(t);
         }

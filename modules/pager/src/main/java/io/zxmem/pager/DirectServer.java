@@ -48,16 +48,41 @@ final class DirectServer {
         this.engine = engine;
     }
 
+    /** A pager thread's poll arrays, kept between its calls of {@code next} (freed with the thread's last use by the GC). */
+    private static final class Buffers {
+        final MemorySegment fds;
+        final MemorySegment revents;
+        final MemorySegment faults;
+
+        Buffers(int n) {
+            Arena a = Arena.ofAuto();
+            fds = a.allocate(ValueLayout.JAVA_INT, n);
+            revents = a.allocate(ValueLayout.JAVA_SHORT, n);
+            faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(() -> new Buffers(8));
+
     /** A receiver's connection, for the VMO of {@code store}. */
     final class Conn {
         final int sock;
         final PagedStore store;
         final Map<Long, Win> wins = new HashMap<>();
+        /**
+         * The VMO's file (the receiver maps it), to tell a page that is there from a hole when a fault is
+         * resolved; open while the store is, which outlives the link and so this connection (a descriptor
+         * closed and reused in a race at worst costs the toucher a second fault).
+         */
+        final int file;
+        final long fileOffset;
         boolean closed;
 
         Conn(int sock, PagedStore store) {
             this.sock = sock;
             this.store = store;
+            this.file = store.sharedFd();
+            this.fileOffset = store.sharedOffset();
         }
     }
 
@@ -206,7 +231,13 @@ final class DirectServer {
                 // checked against its owner's state before it is used.
                 int rc = LazyFaults.poll(fds, n, windows ? TICK_MILLIS : -1, revents);
                 if (rc < 0 && rc != -4) {
-                    return; // cannot poll at all; the receivers' handlers fail their faults on the hang-up
+                    // Out of memory for the poll set, most likely: try again shortly.
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    continue;
                 }
                 if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
                     LazyFaults.event(ev, true);
@@ -331,10 +362,11 @@ final class DirectServer {
                 return;
             }
             if (status == 0) {
-                LazyFaults.directResolve(w.ufd, f.address, page, false);
+                LazyFaults.directResolve(w.ufd, f.address, page, false, w.conn.file,
+                        w.conn.fileOffset + w.offset + (f.address - w.start));
                 return;
             }
-            failHere = !w.poison || LazyFaults.directResolve(w.ufd, f.address, page, true) != 0;
+            failHere = !w.poison || LazyFaults.directResolve(w.ufd, f.address, page, true, -1, 0) != 0;
         }
         if (failHere) {
             synchronized (this) {
@@ -388,8 +420,9 @@ final class DirectServer {
      *
      * @param millis how long to wait at most
      * @param polled runs once the poll returned, before the faults are read
+     * @return false when this thread cannot poll (no descriptor left for its wake-up)
      */
-    void pollFaults(int millis, Runnable polled) {
+    boolean pollFaults(int millis, Runnable polled) {
         List<Win> wins;
         int wake;
         synchronized (this) {
@@ -397,16 +430,22 @@ final class DirectServer {
             if (pollWake < 0) {
                 pollWake = LazyFaults.eventfd();
                 if (pollWake < 0) {
-                    return;
+                    pollWake = -1;
+                    return false;
                 }
             }
             wake = pollWake;
             use(1);
         }
-        try (Arena a = Arena.ofConfined()) {
+        try {
             int n = 1 + wins.size();
-            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, n);
-            MemorySegment revents = a.allocate(ValueLayout.JAVA_SHORT, n);
+            Buffers b = BUFFERS.get();
+            if (b.fds.byteSize() < 4L * n) {
+                b = new Buffers(2 * n);
+                BUFFERS.set(b);
+            }
+            MemorySegment fds = b.fds;
+            MemorySegment revents = b.revents;
             fds.setAtIndex(ValueLayout.JAVA_INT, 0, wake);
             for (int i = 0; i < wins.size(); i++) {
                 fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, wins.get(i).ufd);
@@ -416,15 +455,12 @@ final class DirectServer {
             if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
                 LazyFaults.event(wake, true);
             }
-            MemorySegment buf = null;
             for (int i = 0; rc > 0 && i < wins.size(); i++) {
                 if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
-                    if (buf == null) {
-                        buf = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
-                    }
-                    read(wins.get(i), buf);
+                    read(wins.get(i), b.faults);
                 }
             }
+            return true;
         } finally {
             synchronized (this) {
                 use(-1);
