@@ -83,15 +83,17 @@ final class Engine implements PagerEngine {
                 }
                 if (direct.hasWindows()) {
                     // Faults of other processes' direct windows wake this thread itself (see DirectServer).
-                    if (Thread.interrupted()) {
+                    // A native poll does not see interrupts: it runs in slices, the flag checked between them.
+                    if (Thread.currentThread().isInterrupted()) {
                         throw new ZxException(Status.ERR_CANCELED, "pager.next: the thread was interrupted");
                     }
                     pollers++;
                     lock.unlock();
                     boolean[] polling = {true};
+                    boolean polled;
                     try {
                         // Once its poll returns, this thread needs no wake-up for the requests it queues itself.
-                        direct.pollFaults((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, POLL_SLICE_NANOS))), () -> {
+                        polled = direct.pollFaults((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, POLL_SLICE_NANOS))), () -> {
                             lock.lock();
                             pollers--;
                             polling[0] = false;
@@ -103,7 +105,11 @@ final class Engine implements PagerEngine {
                             pollers--;
                         }
                     }
-                    continue;
+                    if (polled) {
+                        continue;
+                    }
+                    // No descriptor for the wake-up: wait as without direct windows (the reader's sweep
+                    // turns their faults into requests).
                 }
                 try {
                     queued.awaitNanos(left);
