@@ -298,6 +298,12 @@ final class DirectServer {
                 if (w != null) {
                     closeWin(w);
                 }
+            } else {
+                // Malformed (a window without its userfaultfd, say): nobody here would serve that window,
+                // so the connection ends; the receiver's handler then fails its touches instead of
+                // leaving them waiting.
+                remove(c);
+                return;
             }
         }
     }
