@@ -25,7 +25,11 @@
  *
  * The same handler serves LAZY windows of pager VMOs received from another process (modules/pager,
  * see "lazy pager windows" below): a missing page is asked of the pager's process over a relay socket
- * and the fault is resolved when the answer comes, without blocking the handler meanwhile.
+ * and the fault is resolved when the answer comes, without blocking the handler meanwhile. DIRECT lazy
+ * windows (a pager process this process trusts with its memory) each get a userfaultfd of their own,
+ * handed to the pager's process, which resolves their faults itself; the handler only watches the
+ * connection and takes the windows over if it hangs up. The pager's process uses the zxu_dp_*
+ * functions at the end of this file.
  *
  * Functions return 0 (or a count) on success and -errno on failure. Once the handler has failed
  * (a poll/read error), the engine is DEAD: every window is unregistered (which wakes every blocked
