@@ -139,8 +139,12 @@ final class RemoteStore implements PagerBacked {
         Link answer;
         int status;
         try {
-            answer = f.get();
+            // A pager process of an earlier zxmem ignores DIRECT without an answer: the relay then serves.
+            answer = kind == Link.DIRECT ? f.get(10, java.util.concurrent.TimeUnit.SECONDS) : f.get();
             status = answer.status();
+        } catch (java.util.concurrent.TimeoutException e) {
+            pending.remove(id);
+            throw new ZxException(Status.ERR_TIMED_OUT, op + ": no answer from the pager's process");
         } catch (InterruptedException e) {
             pending.remove(id);
             Thread.currentThread().interrupt();
