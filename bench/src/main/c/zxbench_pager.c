@@ -9,6 +9,9 @@
  *            round), the mapping is registered for minor faults, and the handler maps each page with
  *            UFFDIO_CONTINUE. (A fault on a hole would not reach a MINOR registration.)
  *   cache:   no userfaultfd: every page is already in the page cache; the fault is the kernel's alone.
+ *   MISSING, cross-process: as MISSING, but the handler runs in a forked child process (it inherits the
+ *            userfaultfd): the C reference for a pager in another process, two processes' threads
+ *            waking each other as zxmem's direct lazy windows do.
  *
  * The userfaultfd is opened with UFFD_USER_MODE_ONLY, which ordinary users may do. Each round maps a
  * fresh window (the file emptied first), touches `pages` pages one by one and unmaps; functions
@@ -26,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef UFFD_USER_MODE_ONLY
@@ -41,6 +45,7 @@ struct zxb_pager {
     unsigned char *src;
     unsigned char *map;
     pthread_t handler;
+    pid_t child;  /* the handler's process (mode 3), else 0 */
     int stop_pipe[2];
 };
 
@@ -74,7 +79,8 @@ static void *pager_handler(void *arg) {
 }
 
 /* A memfd of `size` bytes and, unless `mode` is 2 (page cache only), a userfaultfd handler thread in
- * mode 0 (MISSING + UFFDIO_COPY) or 1 (MINOR + pwrite + UFFDIO_CONTINUE). */
+ * mode 0 (MISSING + UFFDIO_COPY) or 1 (MINOR + pwrite + UFFDIO_CONTINUE), or in mode 3 a handler
+ * process (MISSING + UFFDIO_COPY from a forked child, which only polls, reads and ioctls). */
 void *zxb_pager_setup(size_t size, int mode) {
     struct zxb_pager *c = calloc(1, sizeof *c);
     if (!c) {
@@ -111,6 +117,21 @@ void *zxb_pager_setup(size_t size, int mode) {
         close(c->uffd);
         free(c);
         return NULL;
+    }
+    if (mode == 3) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(c->stop_pipe[1]);
+            pager_handler(c);
+            _exit(0);
+        }
+        if (pid < 0) {
+            close(c->uffd);
+            free(c);
+            return NULL;
+        }
+        c->child = pid;
+        return c;
     }
     if (pthread_create(&c->handler, NULL, pager_handler, c) != 0) {
         close(c->uffd);
@@ -162,7 +183,11 @@ void zxb_pager_teardown(void *ctx) {
     struct zxb_pager *c = ctx;
     if (c->uffd >= 0) {
         if (write(c->stop_pipe[1], "x", 1) == 1) {
-            pthread_join(c->handler, NULL);
+            if (c->child > 0) {
+                waitpid(c->child, NULL, 0);
+            } else {
+                pthread_join(c->handler, NULL);
+            }
         }
         close(c->stop_pipe[0]);
         close(c->stop_pipe[1]);

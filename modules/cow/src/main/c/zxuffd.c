@@ -25,7 +25,11 @@
  *
  * The same handler serves LAZY windows of pager VMOs received from another process (modules/pager,
  * see "lazy pager windows" below): a missing page is asked of the pager's process over a relay socket
- * and the fault is resolved when the answer comes, without blocking the handler meanwhile.
+ * and the fault is resolved when the answer comes, without blocking the handler meanwhile. DIRECT lazy
+ * windows (a pager process this process trusts with its memory) each get a userfaultfd of their own,
+ * handed to the pager's process, which resolves their faults itself; the handler only watches the
+ * connection and takes the windows over if it hangs up. The pager's process uses the zxu_dp_*
+ * functions at the end of this file.
  *
  * Functions return 0 (or a count) on success and -errno on failure. Once the handler has failed
  * (a poll/read error), the engine is DEAD: every window is unregistered (which wakes every blocked
@@ -39,11 +43,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -54,6 +60,16 @@
 
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+/* Kernel 6.6+; the build's headers may be older. */
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+struct uffdio_poison {
+    struct uffdio_range range;
+    __u64 mode;
+    __s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, 0x08, struct uffdio_poison)
 #endif
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
@@ -73,11 +89,31 @@ struct node {
 };
 
 struct relay;
+struct direct;
 
 struct win {
     uint64_t start, len, off; /* address, length, offset in the node's file */
     struct node *n;           /* a copy-on-write window's node, or NULL for a lazy pager window */
     struct relay *r;          /* a lazy pager window's relay, or NULL */
+    struct direct *d;         /* a direct lazy window's connection to the pager's process, or NULL */
+    int ufd;                  /* a direct window's own userfaultfd (this process's copy), else -1 */
+    uint64_t id;              /* a direct window's id, as the pager's process knows it */
+};
+
+/*
+ * A direct connection: the socket over which this process handed the pager's process the
+ * userfaultfds of direct lazy windows (one per window, registered MISSING on it), so that the pager's
+ * process reads and resolves their faults itself. This process never reads those userfaultfds while
+ * the connection works; once it hangs up (the pager's process died or closed the link), the handler
+ * takes them over and fails every missing page touched from then on.
+ */
+struct direct {
+    int lfd;     /* the listening socket until the pager's process connected, else -1 */
+    int fd;      /* the connection; -1 once closed */
+    int status;  /* 0 while it works */
+    int java;    /* Java still holds it */
+    int started; /* polled by the handler */
+    int wins;
 };
 
 /*
@@ -124,6 +160,8 @@ static struct {
     int nrelays, caprelays;
     struct pend *pends;
     int npends, cappends;
+    struct direct **directs;
+    int ndirects, capdirects;
     int64_t timeout_ms;   /* a fault fails after this long without an answer; 0: never */
 } E = {.mu = PTHREAD_MUTEX_INITIALIZER, .uffd = -1, .stop = {-1, -1}, .efd = -1};
 
@@ -411,6 +449,10 @@ static void fault(const struct uffd_msg *msg) {
         lazy_fault(w, addr, (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0);
         return;
     }
+    if (w->d) {
+        wake(addr); /* a direct window faults on its own userfaultfd, never here */
+        return;
+    }
     struct node *n = w->n;
     uint64_t fo = w->off + (addr - w->start);
     /* Either kind of fault may precede a change of n's page: dependents save it first. */
@@ -521,7 +563,7 @@ static void fail_range(struct win *w, uint64_t addr, uint64_t len) {
         (void) mmap((void *) (uintptr_t) addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, E.efd, 0);
     }
     struct uffdio_range r = {.start = addr, .len = len};
-    (void) ioctl(E.uffd, UFFDIO_WAKE, &r);
+    (void) ioctl(w->d ? w->ufd : E.uffd, UFFDIO_WAKE, &r);
 }
 
 static void drop_pend(int i) {
@@ -695,6 +737,147 @@ static void relay_free_locked(struct relay *r) {
     kick(); /* the handler may be polling the socket: it must let go of it for the peer to see it close */
 }
 
+/* ---- direct lazy windows: the pager's process reads their userfaultfds itself ---- */
+
+/*
+ * Messages of a direct connection, fixed 56 bytes, native byte order (both ends are this library on
+ * one machine): u32 op, u32 flags, u64 id, u64 a, u64 b, u64 c, i64 d, u64 0.
+ *   DWIN   receiver -> pager, with the window's userfaultfd (SCM_RIGHTS): id, a = start, b = length,
+ *          c = file offset, d = fault timeout in ms (0: none); flags DF_WRITE, DF_POISON (the
+ *          userfaultfd has UFFD_FEATURE_POISON: failures are UFFDIO_POISON)
+ *   DUNMAP receiver -> pager: window id is gone, close its userfaultfd
+ *   DFAIL  pager -> receiver, without POISON: fail page(s) a = address, b = length of window id
+ */
+#define DMSG_BYTES 56
+#define DWIN 1
+#define DUNMAP 2
+#define DFAIL 3
+#define DF_WRITE 1
+#define DF_POISON 2
+
+struct dmsg {
+    uint32_t op, flags;
+    uint64_t id, a, b, c;
+    int64_t d;
+    uint64_t pad;
+};
+
+static int direct_index(struct direct *d) {
+    for (int i = 0; i < E.ndirects; i++) {
+        if (E.directs[i] == d) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The connection hung up (the pager's process died or closed the link), or the engine stops: its
+ * windows' threads that wait (their fault read by the pager's process, or not yet) are woken; the
+ * handler reads those windows' userfaultfds from now on and fails each fault (see direct_fault).
+ */
+static void direct_fail(struct direct *d) {
+    if (d->status != 0) {
+        return;
+    }
+    d->status = ZX_ERR_BAD_STATE;
+    for (int m = 0; m < E.nwins; m++) {
+        if (E.wins[m].d == d) {
+            struct uffdio_range r = {.start = E.wins[m].start, .len = E.wins[m].len};
+            (void) ioctl(E.wins[m].ufd, UFFDIO_WAKE, &r);
+        }
+    }
+}
+
+/* Reads what the pager's process sent on connection d: DFAIL requests, or the hang-up. */
+static void direct_read(struct direct *d) {
+    struct dmsg msg;
+    for (;;) {
+        /* recv, not recvmsg: descriptors a peer might push are never installed here. */
+        ssize_t n = recv(d->fd, &msg, sizeof msg, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                direct_fail(d);
+            }
+            return;
+        }
+        if (n == 0) {
+            direct_fail(d);
+            return;
+        }
+        if (n != DMSG_BYTES || msg.op != DFAIL) {
+            continue;
+        }
+        for (int m = 0; m < E.nwins; m++) {
+            struct win *w = &E.wins[m];
+            if (w->d == d && w->id == msg.id) {
+                uint64_t a = msg.a & ~(E.page - 1);
+                if (a >= w->start && a - w->start < w->len) {
+                    uint64_t len = msg.b < E.page || msg.b > w->len - (a - w->start) ? E.page : msg.b & ~(E.page - 1);
+                    fail_range(w, a, len);
+                }
+                break;
+            }
+        }
+    }
+}
+
+/* Reads the faults of a direct window whose pager's process is gone: each fails (SIGBUS). */
+static void direct_fault(struct win *w) {
+    struct uffd_msg msgs[16];
+    for (;;) {
+        ssize_t n = read(w->ufd, msgs, sizeof msgs);
+        if (n <= 0) {
+            return; /* EAGAIN: nothing more */
+        }
+        for (ssize_t i = 0; i < n / (ssize_t) sizeof msgs[0]; i++) {
+            if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+                uint64_t a = msgs[i].arg.pagefault.address & ~(E.page - 1);
+                if (a >= w->start && a - w->start < w->len) {
+                    fail_range(w, a, E.page);
+                }
+            }
+        }
+    }
+}
+
+/* Closes and frees connection d (no window uses it, Java let go of it). Caller holds mu. */
+static void direct_free_locked(struct direct *d) {
+    int i = direct_index(d);
+    if (i >= 0) {
+        E.directs[i] = E.directs[--E.ndirects];
+    }
+    if (d->fd >= 0) {
+        close(d->fd);
+    }
+    if (d->lfd >= 0) {
+        close(d->lfd);
+    }
+    free(d);
+    kick();
+}
+
+/* Bytes of the userfaultfd's wait queues: faults not read yet plus faults read and not answered. */
+static long uffd_waiting(int ufd) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", ufd);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        return 1; /* cannot tell: assume an access waits */
+    }
+    ssize_t n = read(f, buf, sizeof buf - 1);
+    close(f);
+    if (n <= 0) {
+        return 1;
+    }
+    buf[n] = 0;
+    char *t = strstr(buf, "total:");
+    return t ? strtol(t + 6, NULL, 10) : 1;
+}
+
 /* Fails expired faults and sends requests a full socket held back. @return the poll timeout in ms (-1: none) */
 static int lazy_tick(void) {
     if (E.npends == 0) {
@@ -739,11 +922,13 @@ static void die(int err) {
         E.dead = err ? err : EIO;
         for (int m = 0; m < E.nwins; m++) {
             struct uffdio_range r = {.start = E.wins[m].start, .len = E.wins[m].len};
-            if (E.wins[m].r) {
+            if (E.wins[m].r || E.wins[m].d) {
                 /* Unregistered, a lazy window would fill its missing pages with zeros: it fails instead. */
                 fail_range(&E.wins[m], E.wins[m].start, E.wins[m].len);
             }
-            (void) ioctl(E.uffd, UFFDIO_UNREGISTER, &r);
+            if (!E.wins[m].d) {
+                (void) ioctl(E.uffd, UFFDIO_UNREGISTER, &r);
+            }
         }
         for (int i = 0; i < E.nrelays; i++) {
             relay_fail(E.relays[i], ZX_ERR_BAD_STATE);
@@ -752,27 +937,38 @@ static void die(int err) {
     pthread_mutex_unlock(&E.mu);
 }
 
+/* What one entry of the handler's poll set is, past the userfaultfd and the stop pipe. */
+enum { P_RELAY, P_DIRECT, P_DWIN };
+
 static void *handler(void *arg) {
     (void) arg;
     struct uffd_msg msgs[16];
     struct pollfd *fds = NULL;
-    struct relay **polled = NULL;
+    void **polled = NULL;
+    int *kinds = NULL;
     int cap = 0;
     for (;;) {
-        /* The poll set: the userfaultfd, the stop pipe, and every working relay. */
+        /*
+         * The poll set: the userfaultfd, the stop pipe, every working relay and direct connection, and
+         * the userfaultfds of direct windows whose connection hung up.
+         */
         pthread_mutex_lock(&E.mu);
         int timeout = lazy_tick();
-        int nfds = 2 + E.nrelays;
+        int nfds = 2 + E.nrelays + E.ndirects + E.nwins;
         if (nfds > cap) {
             struct pollfd *f = realloc(fds, sizeof *f * (size_t) nfds);
-            struct relay **q = f ? realloc(polled, sizeof *q * (size_t) nfds) : NULL;
+            void **q = f ? realloc(polled, sizeof *q * (size_t) nfds) : NULL;
+            int *k = q ? realloc(kinds, sizeof *k * (size_t) nfds) : NULL;
             if (f) {
                 fds = f;
             }
             if (q) {
                 polled = q;
             }
-            if (!f || !q) {
+            if (k) {
+                kinds = k;
+            }
+            if (!f || !q || !k) {
                 pthread_mutex_unlock(&E.mu);
                 die(ENOMEM);
                 return NULL;
@@ -785,7 +981,22 @@ static void *handler(void *arg) {
         for (int i = 0; i < E.nrelays; i++) {
             if (E.relays[i]->fd >= 0 && E.relays[i]->status == 0) {
                 polled[nfds] = E.relays[i];
+                kinds[nfds] = P_RELAY;
                 fds[nfds++] = (struct pollfd){.fd = E.relays[i]->fd, .events = POLLIN};
+            }
+        }
+        for (int i = 0; i < E.ndirects; i++) {
+            if (E.directs[i]->started && E.directs[i]->fd >= 0 && E.directs[i]->status == 0) {
+                polled[nfds] = E.directs[i];
+                kinds[nfds] = P_DIRECT;
+                fds[nfds++] = (struct pollfd){.fd = E.directs[i]->fd, .events = POLLIN};
+            }
+        }
+        for (int m = 0; m < E.nwins; m++) {
+            if (E.wins[m].d && E.wins[m].d->status != 0) {
+                polled[nfds] = (void *) (uintptr_t) E.wins[m].start;
+                kinds[nfds] = P_DWIN;
+                fds[nfds++] = (struct pollfd){.fd = E.wins[m].ufd, .events = POLLIN};
             }
         }
         pthread_mutex_unlock(&E.mu);
@@ -815,9 +1026,25 @@ static void *handler(void *arg) {
         if (nfds > 2) {
             pthread_mutex_lock(&E.mu);
             for (int i = 2; i < nfds; i++) {
-                /* A relay freed meanwhile is no longer listed (its descriptor may be another's now). */
-                if (fds[i].revents && relay_index(polled[i]) >= 0 && polled[i]->fd == fds[i].fd) {
-                    relay_read(polled[i]);
+                if (!fds[i].revents) {
+                    continue;
+                }
+                /* Freed meanwhile: no longer listed (its descriptor may be another's now). */
+                if (kinds[i] == P_RELAY) {
+                    struct relay *r = polled[i];
+                    if (relay_index(r) >= 0 && r->fd == fds[i].fd) {
+                        relay_read(r);
+                    }
+                } else if (kinds[i] == P_DIRECT) {
+                    struct direct *d = polled[i];
+                    if (direct_index(d) >= 0 && d->fd == fds[i].fd) {
+                        direct_read(d);
+                    }
+                } else {
+                    struct win *w = find_win((uint64_t) (uintptr_t) polled[i]);
+                    if (w && w->d && w->ufd == fds[i].fd && w->start == (uint64_t) (uintptr_t) polled[i]) {
+                        direct_fault(w);
+                    }
                 }
             }
             pthread_mutex_unlock(&E.mu);
@@ -1024,7 +1251,7 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
         goto out;
     }
     for (int m = 0; m < E.nwins; m++) {
-        if (E.wins[m].r && start < E.wins[m].start + E.wins[m].len && E.wins[m].start < start + len) {
+        if ((E.wins[m].r || E.wins[m].d) && start < E.wins[m].start + E.wins[m].len && E.wins[m].start < start + len) {
             rc = -EBUSY; /* a lazy pager window: one registration per range */
             goto out;
         }
@@ -1045,7 +1272,7 @@ int zxu_add_window(void *h, uint64_t start, uint64_t len, uint64_t off, int miss
         goto out;
     }
     struct win *w = &E.wins[E.nwins];
-    *w = (struct win){.start = start, .len = len, .off = off, .n = n, .r = NULL};
+    *w = (struct win){.start = start, .len = len, .off = off, .n = n, .r = NULL, .d = NULL, .ufd = -1};
     int err = 0;
     protect_needed(w, &err);
     if (err != 0) {
@@ -1072,6 +1299,27 @@ int zxu_remove_window(uint64_t start) {
         if (E.wins[m].start == start) {
             struct uffdio_range r = {.start = start, .len = E.wins[m].len};
             struct relay *lr = E.wins[m].r;
+            struct direct *ld = E.wins[m].d;
+            if (ld) {
+                /*
+                 * A direct window: as a relayed one below, but whether an access waits is in the
+                 * userfaultfd's queues (unread faults, and faults the pager's process read and has not
+                 * answered), which this process can count without reading them.
+                 */
+                struct win *w = &E.wins[m];
+                rc = uffd_waiting(w->ufd) > 0;
+                fail_range(w, start, w->len);
+                close(w->ufd);
+                if (ld->fd >= 0 && ld->status == 0) {
+                    struct dmsg msg = {.op = DUNMAP, .id = w->id};
+                    (void) send(ld->fd, &msg, sizeof msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+                }
+                E.wins[m] = E.wins[--E.nwins];
+                if (--ld->wins == 0 && !ld->java) {
+                    direct_free_locked(ld);
+                }
+                break;
+            }
             if (lr) {
                 /*
                  * A lazy window. An access still waiting in it (its fault read or still queued) would,
@@ -1243,7 +1491,7 @@ int zxu_add_lazy_window(void *h, uint64_t start, uint64_t len, uint64_t off) {
         rc = -errno;
         goto out;
     }
-    E.wins[E.nwins++] = (struct win){.start = start, .len = len, .off = off, .n = NULL, .r = r};
+    E.wins[E.nwins++] = (struct win){.start = start, .len = len, .off = off, .n = NULL, .r = r, .d = NULL, .ufd = -1};
     r->wins++;
 out:
     pthread_mutex_unlock(&E.mu);
@@ -1533,4 +1781,440 @@ int zxu_debug_reap(int pid) {
         }
     }
     return st;
+}
+
+/* ---- direct lazy windows, the receiver's side ---- */
+
+/*
+ * Listens at path (in a private directory) for the pager's process, which connects to it natively.
+ * @return the connection-to-be, or NULL (errno-like detail in *err)
+ */
+void *zxu_direct_listen(const char *path, int *err) {
+    *err = 0;
+    if (!E.mode || E.efd < 0) {
+        *err = ENOSYS;
+        return NULL;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path) {
+        *err = ENAMETOOLONG;
+        return NULL;
+    }
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    if (bind(fd, (struct sockaddr *) &a, sizeof a) != 0 || listen(fd, 1) != 0) {
+        *err = errno;
+        close(fd);
+        return NULL;
+    }
+    struct direct *d = calloc(1, sizeof *d);
+    if (!d) {
+        *err = ENOMEM;
+        close(fd);
+        return NULL;
+    }
+    d->lfd = fd;
+    d->fd = -1;
+    d->java = 1;
+    pthread_mutex_lock(&E.mu);
+    if (E.ndirects == E.capdirects) {
+        int cap = E.capdirects ? 2 * E.capdirects : 8;
+        struct direct **m = realloc(E.directs, sizeof *m * (size_t) cap);
+        if (!m) {
+            pthread_mutex_unlock(&E.mu);
+            close(fd);
+            free(d);
+            *err = ENOMEM;
+            return NULL;
+        }
+        E.directs = m;
+        E.capdirects = cap;
+    }
+    E.directs[E.ndirects++] = d;
+    pthread_mutex_unlock(&E.mu);
+    return d;
+}
+
+/*
+ * Takes the pager's process's connection (waiting at most timeout_ms) and the credentials the kernel
+ * recorded for it when it connected: cred[0] pid, cred[1] uid, cred[2] gid. The listening socket closes.
+ * @return 0 or -errno (-ETIMEDOUT: nobody connected)
+ */
+int zxu_direct_accept(void *h, int timeout_ms, int *cred) {
+    struct direct *d = h;
+    if (d->lfd < 0) {
+        return -EINVAL;
+    }
+    struct pollfd q = {.fd = d->lfd, .events = POLLIN};
+    int rc;
+    do {
+        rc = poll(&q, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc <= 0) {
+        return rc == 0 ? -ETIMEDOUT : -errno;
+    }
+    int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        return -errno;
+    }
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    cred[0] = uc.pid;
+    cred[1] = (int) uc.uid;
+    cred[2] = (int) uc.gid;
+    pthread_mutex_lock(&E.mu);
+    close(d->lfd);
+    d->lfd = -1;
+    d->fd = fd;
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+/* The pager's process is trusted with this process's memory: the handler watches the connection. */
+int zxu_direct_start(void *h) {
+    struct direct *d = h;
+    pthread_mutex_lock(&E.mu);
+    int rc = d->fd >= 0 && !E.dead ? 0 : -EIO;
+    if (rc == 0) {
+        d->started = 1;
+    }
+    pthread_mutex_unlock(&E.mu);
+    kick();
+    return rc;
+}
+
+/* Java lets go of connection d: it closes now, or with its last window. */
+int zxu_direct_free(void *h) {
+    struct direct *d = h;
+    pthread_mutex_lock(&E.mu);
+    d->java = 0;
+    if (d->wins == 0) {
+        direct_free_locked(d);
+    }
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+/* @return 0 while connection d works, else the Zircon status that failed it */
+int zxu_direct_status(void *h) {
+    struct direct *d = h;
+    pthread_mutex_lock(&E.mu);
+    int s = E.dead ? ZX_ERR_BAD_STATE : d->status != 0 ? d->status : d->fd < 0 || !d->started ? ZX_ERR_BAD_STATE : 0;
+    pthread_mutex_unlock(&E.mu);
+    return s;
+}
+
+/* @return PR_GET_DUMPABLE of this process (1: ptrace by the same user allowed), or -errno */
+int zxu_dumpable(void) {
+    int r = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    return r < 0 ? -errno : r;
+}
+
+/*
+ * A direct lazy window [start, start+len) mapping the pager VMO's file at off: a new userfaultfd
+ * (flags as the engine's own: user-mode-only where the engine needed it), MISSING registration, and the
+ * userfaultfd handed to the pager's process over connection d (DWIN), which resolves the window's
+ * faults itself. This process keeps its own copy: closing the pager's copy (or dying) must not let
+ * a woken access fill a missing page with zeros, and a hang-up lets the handler fail later faults.
+ * poison 0: the userfaultfd goes without UFFD_FEATURE_POISON even where the kernel has it (the pager's
+ * process then asks this handler to fail pages with DFAIL, as on older kernels; tests take that path).
+ * @return 0, or -errno (nothing registered; the caller falls back to the relay or fetches the window)
+ */
+int zxu_add_direct_window(void *h, uint64_t id, uint64_t start, uint64_t len, uint64_t off, int write, int64_t timeout_ms,
+                          int poison) {
+    struct direct *d = h;
+    pthread_mutex_lock(&E.mu);
+    int rc = 0, ufd = -1;
+    if (E.dead || !d->started || d->status != 0 || d->fd < 0) {
+        rc = -EIO;
+        goto out;
+    }
+    for (int m = 0; m < E.nwins; m++) {
+        if (start < E.wins[m].start + E.wins[m].len && E.wins[m].start < start + len) {
+            rc = -EBUSY;
+            goto out;
+        }
+    }
+    if (grow_wins() != 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    ufd = (int) syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | (E.mode == 2 ? UFFD_USER_MODE_ONLY : 0));
+    if (ufd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_MISSING_SHMEM | (poison ? UFFD_FEATURE_POISON : 0)};
+    if (ioctl(ufd, UFFDIO_API, &api) != 0) {
+        /* A kernel without POISON refuses the feature (and the handshake is then spent): again without. */
+        close(ufd);
+        poison = 0;
+        ufd = (int) syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | (E.mode == 2 ? UFFD_USER_MODE_ONLY : 0));
+        struct uffdio_api plain = {.api = UFFD_API, .features = UFFD_FEATURE_MISSING_SHMEM};
+        if (ufd < 0 || ioctl(ufd, UFFDIO_API, &plain) != 0) {
+            rc = -errno;
+            goto out;
+        }
+    }
+    struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (ioctl(ufd, UFFDIO_REGISTER, &reg) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    struct dmsg msg = {.op = DWIN, .flags = (write ? DF_WRITE : 0) | (poison ? DF_POISON : 0), .id = id,
+                       .a = start, .b = len, .c = off, .d = timeout_ms};
+    char ctl[CMSG_SPACE(sizeof(int))];
+    memset(ctl, 0, sizeof ctl);
+    struct iovec iov = {.iov_base = &msg, .iov_len = sizeof msg};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &ufd, sizeof ufd);
+    ssize_t n;
+    do {
+        n = sendmsg(d->fd, &mh, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof msg) {
+        rc = n < 0 ? -errno : -EIO;
+        struct uffdio_range r = {.start = start, .len = len};
+        (void) ioctl(ufd, UFFDIO_UNREGISTER, &r);
+        goto out;
+    }
+    E.wins[E.nwins++] = (struct win){.start = start, .len = len, .off = off, .n = NULL, .r = NULL, .d = d, .ufd = ufd, .id = id};
+    d->wins++;
+    ufd = -1;
+out:
+    if (ufd >= 0) {
+        close(ufd);
+    }
+    pthread_mutex_unlock(&E.mu);
+    return rc;
+}
+
+/* ---- direct lazy windows, the pager's side (the process that serves them) ---- */
+
+/* Connects to a receiver's direct listener at path. @return the socket (non-blocking) or -errno */
+int zxu_dp_connect(const char *path) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path) {
+        return -ENAMETOOLONG;
+    }
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (connect(fd, (struct sockaddr *) &a, sizeof a) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* Whether fd is a userfaultfd (what a receiver must hand over, nothing else). */
+static int is_uffd(int fd) {
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0) {
+        return 0;
+    }
+    link[n] = 0;
+    return strcmp(link, "anon_inode:[userfaultfd]") == 0;
+}
+
+/*
+ * Reads one message of a receiver's connection: out[0] op, out[1] flags, out[2] id, out[3..5] a, b,
+ * c, out[6] d, out[7] the userfaultfd that came with a DWIN (else -1). Anything malformed is dropped
+ * (descriptors closed) and reads as op 0.
+ * @return 1 with a message, 0 when none is queued, -EPIPE on hang-up, -errno
+ */
+int zxu_dp_recv(int sock, int64_t *out) {
+    struct dmsg msg;
+    char ctl[CMSG_SPACE(sizeof(int) * 8)];
+    struct iovec iov = {.iov_base = &msg, .iov_len = sizeof msg};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return errno == EAGAIN ? 0 : -errno;
+    }
+    if (n == 0) {
+        return -EPIPE;
+    }
+    int fd = -1, extra = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int count = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < count; i++) {
+                int f;
+                memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+                if (fd < 0) {
+                    fd = f;
+                } else {
+                    close(f);
+                    extra = 1;
+                }
+            }
+        }
+    }
+    int ok = n == DMSG_BYTES && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && !extra
+             && ((msg.op == DWIN && fd >= 0 && is_uffd(fd)) || (msg.op == DUNMAP && fd < 0));
+    if (!ok) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        memset(&msg, 0, sizeof msg);
+        fd = -1;
+    }
+    out[0] = msg.op;
+    out[1] = msg.flags;
+    out[2] = (int64_t) msg.id;
+    out[3] = (int64_t) msg.a;
+    out[4] = (int64_t) msg.b;
+    out[5] = (int64_t) msg.c;
+    out[6] = msg.d;
+    out[7] = fd;
+    return 1;
+}
+
+/*
+ * Reads the faults queued on userfaultfd ufd: at most max addresses into out, bit 0 set for a write.
+ * @return the count, 0 when none, or -errno
+ */
+int zxu_dp_faults(int ufd, uint64_t *out, int max) {
+    struct uffd_msg msgs[16];
+    int count = 0;
+    while (count + 16 <= max) {
+        ssize_t n = read(ufd, msgs, sizeof msgs);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return count > 0 || errno == EAGAIN ? count : -errno;
+        }
+        for (ssize_t i = 0; i < n / (ssize_t) sizeof msgs[0]; i++) {
+            if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+                out[count++] = (msgs[i].arg.pagefault.address & ~(uint64_t) (sysconf(_SC_PAGESIZE) - 1))
+                               | ((msgs[i].arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE) ? 1 : 0);
+            }
+        }
+        if (n < (ssize_t) sizeof msgs) {
+            break;
+        }
+    }
+    return count;
+}
+
+static void *dp_zero;
+static pthread_once_t dp_once = PTHREAD_ONCE_INIT;
+
+static void dp_zero_init(void) {
+    long p = sysconf(_SC_PAGESIZE);
+    dp_zero = aligned_alloc((size_t) p, (size_t) p);
+    if (dp_zero) {
+        memset(dp_zero, 0, (size_t) p);
+    }
+}
+
+/*
+ * Resolves the fault at addr (page-aligned, len bytes) of another process's userfaultfd ufd. how 0:
+ * the page is in the shared file now: UFFDIO_COPY of a zero page answers EEXIST (the page cache holds
+ * it; for a page supplied as a hole the zero page fills it), then the thread wakes and maps the page.
+ * how 1: UFFDIO_POISON, the access raises SIGBUS (an InternalError in Java). With the file (fd >= 0,
+ * the page at offset fo), a page that is data there only needs the wake-up: SEEK_DATA is cheaper than
+ * a copy the kernel refuses.
+ * @return 0, or -errno (-EINVAL for POISON on a kernel without it)
+ */
+int zxu_dp_resolve(int ufd, uint64_t addr, uint64_t len, int how, int fd, int64_t fo) {
+    struct uffdio_range r = {.start = addr, .len = len};
+    if (how == 0 && fd >= 0 && len == (uint64_t) sysconf(_SC_PAGESIZE) && lseek(fd, fo, SEEK_DATA) == fo) {
+        /* The page is in the file (or its swap): the woken access maps it, no copy needed to tell. */
+        return ioctl(ufd, UFFDIO_WAKE, &r) == 0 ? 0 : -errno;
+    }
+    if (how == 1) {
+        struct uffdio_poison q = {.range = r, .mode = 0};
+        if (ioctl(ufd, UFFDIO_POISON, &q) == 0) {
+            return 0;
+        }
+        int e = errno;
+        (void) ioctl(ufd, UFFDIO_WAKE, &r);
+        return e == EEXIST ? 0 : -e;
+    }
+    pthread_once(&dp_once, dp_zero_init);
+    if (!dp_zero) {
+        return -ENOMEM;
+    }
+    long p = sysconf(_SC_PAGESIZE);
+    for (uint64_t at = addr; at < addr + len; at += (uint64_t) p) {
+        struct uffdio_copy c = {.dst = at, .src = (uint64_t) (uintptr_t) dp_zero, .len = (uint64_t) p, .mode = 0};
+        if (ioctl(ufd, UFFDIO_COPY, &c) == 0) {
+            continue;
+        }
+        struct uffdio_range one = {.start = at, .len = (uint64_t) p};
+        (void) ioctl(ufd, UFFDIO_WAKE, &one);
+    }
+    return 0;
+}
+
+/* Asks the receiver to fail page(s) [addr, addr+len) of window id itself (a kernel without POISON). */
+int zxu_dp_fail(int sock, uint64_t id, uint64_t addr, uint64_t len) {
+    struct dmsg msg = {.op = DFAIL, .id = id, .a = addr, .b = len};
+    ssize_t n = send(sock, &msg, sizeof msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n == (ssize_t) sizeof msg ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/*
+ * Polls fds[0..n) for input (events POLLIN) for at most timeout_ms (-1: no limit); revents[i] gets
+ * each one's poll bits. @return the number ready, or -errno
+ */
+int zxu_dp_poll(const int *fds, int n, int timeout_ms, short *revents) {
+    struct pollfd stack[64];
+    struct pollfd *p = n <= 64 ? stack : malloc(sizeof *p * (size_t) n);
+    if (!p) {
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    }
+    int rc = poll(p, (nfds_t) n, timeout_ms);
+    int e = errno;
+    for (int i = 0; i < n; i++) {
+        revents[i] = rc > 0 ? p[i].revents : 0;
+    }
+    if (p != stack) {
+        free(p);
+    }
+    return rc < 0 ? -e : rc;
+}
+
+/* @return a non-blocking eventfd (the reader's wake-up), or -errno */
+int zxu_dp_eventfd(void) {
+    int fd = (int) syscall(SYS_eventfd2, 0, O_CLOEXEC | O_NONBLOCK);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Writes 1 to eventfd fd (signal), or drains it (drain != 0). */
+int zxu_dp_event(int fd, int drain) {
+    uint64_t v = 1;
+    ssize_t n = drain ? read(fd, &v, sizeof v) : write(fd, &v, sizeof v);
+    return n == (ssize_t) sizeof v ? 0 : -errno;
+}
+
+int zxu_dp_close(int fd) {
+    return close(fd) == 0 ? 0 : -errno;
 }

@@ -58,6 +58,7 @@ public class PagerBench extends BenchDefaults {
     private final byte[] one = new byte[1];
     private MemorySegment missing;
     private MemorySegment minor;
+    private MemorySegment crossProcess;
     private MemorySegment cache;
 
     @Setup(Level.Trial)
@@ -70,7 +71,9 @@ public class PagerBench extends BenchDefaults {
         missing = (MemorySegment) SETUP.invokeExact((long) PAGES * P, 0);
         minor = (MemorySegment) SETUP.invokeExact((long) PAGES * P, 1);
         cache = (MemorySegment) SETUP.invokeExact((long) PAGES * P, 2);
-        if (missing.equals(MemorySegment.NULL) || minor.equals(MemorySegment.NULL) || cache.equals(MemorySegment.NULL)) {
+        crossProcess = (MemorySegment) SETUP.invokeExact((long) PAGES * P, 3);
+        if (missing.equals(MemorySegment.NULL) || minor.equals(MemorySegment.NULL) || cache.equals(MemorySegment.NULL)
+                || crossProcess.equals(MemorySegment.NULL)) {
             throw new IllegalStateException("zxb_pager_setup failed (userfaultfd with UFFD_USER_MODE_ONLY unavailable?)");
         }
     }
@@ -102,6 +105,7 @@ public class PagerBench extends BenchDefaults {
         TEARDOWN.invokeExact(missing);
         TEARDOWN.invokeExact(minor);
         TEARDOWN.invokeExact(cache);
+        TEARDOWN.invokeExact(crossProcess);
     }
 
     /** A {@code read} of one byte of each page: one READ request, one supply, one wake-up per page. */
@@ -199,6 +203,18 @@ public class PagerBench extends BenchDefaults {
     @OperationsPerInvocation(PAGES)
     public int c_first_touch() throws Throwable {
         int rc = (int) ROUND.invokeExact(missing, (long) PAGES);
+        CHarness.check("zxb_pager_round", rc);
+        return rc;
+    }
+
+    /**
+     * The C round trip with the handler in another process (a forked child): what a first touch of
+     * {@link #zx_first_touch_lazy} costs at least, two processes' threads waking each other.
+     */
+    @Benchmark
+    @OperationsPerInvocation(PAGES)
+    public int c_first_touch_cross_process() throws Throwable {
+        int rc = (int) ROUND.invokeExact(crossProcess, (long) PAGES);
         CHarness.check("zxb_pager_round", rc);
         return rc;
     }

@@ -116,4 +116,203 @@ public final class LazyFaults {
     public static boolean unregister(long address) {
         return Zxuffd.removeWindow(address) == 0;
     }
+
+    // ---- direct windows: the pager's process reads their userfaultfds itself ----
+
+    /**
+     * Listens at {@code path} (in a private directory) for the pager's process, which connects with
+     * {@link #directConnect}.
+     *
+     * @param path where to listen
+     * @return the connection-to-be
+     * @throws ZxException NOT_SUPPORTED without the engine; IO when the socket cannot be made
+     */
+    public static MemorySegment directListen(Path path) {
+        if (mode() == 0) {
+            throw new ZxException(Status.ERR_NOT_SUPPORTED, "pager direct faults: no userfaultfd engine in this process");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment d = Zxuffd.directListen(a.allocateFrom(path.toString()), err);
+            if (d.equals(MemorySegment.NULL)) {
+                throw new ZxException(Status.ERR_IO, "pager direct faults: cannot listen (errno " + err.get(ValueLayout.JAVA_INT, 0) + ")");
+            }
+            return d;
+        }
+    }
+
+    /**
+     * Takes the connection of the pager's process.
+     *
+     * @param direct        from {@link #directListen}
+     * @param timeoutMillis how long to wait for it
+     * @return the credentials the kernel recorded when the pager's process connected: pid, uid, gid
+     * @throws ZxException TIMED_OUT when nobody connected, IO otherwise
+     */
+    public static int[] directAccept(MemorySegment direct, int timeoutMillis) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cred = a.allocate(ValueLayout.JAVA_INT, 3);
+            int rc = Zxuffd.directAccept(direct, timeoutMillis, cred);
+            if (rc != 0) {
+                throw new ZxException(rc == -110 ? Status.ERR_TIMED_OUT : Status.ERR_IO,
+                        "pager direct faults: no connection from the pager's process (errno " + -rc + ")");
+            }
+            return cred.toArray(ValueLayout.JAVA_INT);
+        }
+    }
+
+    /**
+     * The pager's process is trusted: the handler watches the connection (a hang-up fails the touches
+     * of its windows) and windows may be registered on it.
+     *
+     * @param direct from {@link #directAccept}
+     * @return whether it started (false once the engine died)
+     */
+    public static boolean directStart(MemorySegment direct) {
+        return Zxuffd.directStart(direct) == 0;
+    }
+
+    /**
+     * Lets go of a connection: it closes now, or when its last window is removed.
+     *
+     * @param direct from {@link #directListen}
+     */
+    public static void directFree(MemorySegment direct) {
+        Zxuffd.directFree(direct);
+    }
+
+    /**
+     * @param direct from {@link #directListen}
+     * @return 0 while the connection works, else the Zircon status value that failed it
+     */
+    public static int directStatus(MemorySegment direct) {
+        return Zxuffd.directStatus(direct);
+    }
+
+    /** @return this process's {@code PR_GET_DUMPABLE} (1: processes of its user may ptrace it), or -errno */
+    public static int dumpable() {
+        return Zxuffd.dumpable();
+    }
+
+    /**
+     * Registers the mapped window {@code [address, address+length)} on a new userfaultfd of its own and
+     * hands that to the pager's process, which resolves its faults ({@link #unregister} removes it).
+     *
+     * @param direct        a started connection
+     * @param id            the window's id, as the pager's process knows it
+     * @param address       the window's page-aligned address
+     * @param length        its page-aligned length
+     * @param offset        the offset in the pager VMO's file that {@code address} shows
+     * @param writable      whether the window is writable (its faults dirty pages)
+     * @param timeoutMillis how long the pager's process lets a fault wait before failing it (0: no limit)
+     * @param poison        whether the pager's process may fail faults with {@code UFFDIO_POISON} where the
+     *                      kernel has it (false: it asks this process's handler, as on older kernels)
+     * @return 0, or -errno (nothing registered)
+     */
+    public static int registerDirect(MemorySegment direct, long id, long address, long length, long offset,
+            boolean writable, long timeoutMillis, boolean poison) {
+        return Zxuffd.addDirectWindow(direct, id, address, length, offset, writable ? 1 : 0, timeoutMillis, poison ? 1 : 0);
+    }
+
+    /**
+     * The pager's side: connects to a receiver's {@link #directListen} socket.
+     *
+     * @param path the receiver's socket
+     * @return the socket, or -errno
+     */
+    public static int directConnect(Path path) {
+        try (Arena a = Arena.ofConfined()) {
+            return Zxuffd.dpConnect(a.allocateFrom(path.toString()));
+        }
+    }
+
+    /**
+     * The pager's side: one message of a receiver's connection.
+     *
+     * @param sock from {@link #directConnect}
+     * @param out  8 longs: op (1 window, 2 unmap, 0 malformed), flags (1 writable, 2 POISON), id,
+     *             address, length, file offset, fault timeout in ms, the window's userfaultfd or -1
+     * @return 1 with a message, 0 when none is queued, -EPIPE on hang-up, -errno
+     */
+    public static int directReceive(int sock, MemorySegment out) {
+        return Zxuffd.dpRecv(sock, out);
+    }
+
+    /**
+     * The pager's side: the faults queued on a window's userfaultfd.
+     *
+     * @param ufd the window's userfaultfd
+     * @param out room for {@code max} addresses (bit 0: a write)
+     * @param max at least 16
+     * @return the count, or -errno
+     */
+    public static int directFaults(int ufd, MemorySegment out, int max) {
+        return Zxuffd.dpFaults(ufd, out, max);
+    }
+
+    /**
+     * The pager's side: resolves the fault at {@code address}: {@code poison} false, the page is in the
+     * shared file (the thread wakes and maps it); true, the access raises SIGBUS.
+     *
+     * @param ufd     the window's userfaultfd
+     * @param address page-aligned
+     * @param length  page-aligned
+     * @param poison  fail the access instead
+     * @param fd      the VMO's file, or -1: a page that is data there needs no copy, only the wake-up
+     * @param fileOffset where the page lies in {@code fd}
+     * @return 0 or -errno
+     */
+    public static int directResolve(int ufd, long address, long length, boolean poison, int fd, long fileOffset) {
+        return Zxuffd.dpResolve(ufd, address, length, poison ? 1 : 0, fd, fileOffset);
+    }
+
+    /**
+     * The pager's side, on a kernel without {@code UFFDIO_POISON}: asks the receiver to fail the pages.
+     *
+     * @param sock    from {@link #directConnect}
+     * @param id      the window's id
+     * @param address page-aligned
+     * @param length  page-aligned
+     * @return 0 or -errno
+     */
+    public static int directFail(int sock, long id, long address, long length) {
+        return Zxuffd.dpFail(sock, id, address, length);
+    }
+
+    /**
+     * Polls descriptors for input.
+     *
+     * @param fds           {@code n} ints
+     * @param n             how many
+     * @param timeoutMillis -1: no limit
+     * @param revents       {@code n} shorts, each descriptor's poll bits
+     * @return how many are ready, or -errno
+     */
+    public static int poll(MemorySegment fds, int n, int timeoutMillis, MemorySegment revents) {
+        return Zxuffd.dpPoll(fds, n, timeoutMillis, revents);
+    }
+
+    /** @return a non-blocking eventfd, or -errno */
+    public static int eventfd() {
+        return Zxuffd.dpEventfd();
+    }
+
+    /**
+     * Signals ({@code drain} false) or drains an eventfd.
+     *
+     * @param fd    from {@link #eventfd}
+     * @param drain whether to drain
+     */
+    public static void event(int fd, boolean drain) {
+        Zxuffd.dpEvent(fd, drain ? 1 : 0);
+    }
+
+    /**
+     * Closes a descriptor of this API.
+     *
+     * @param fd the descriptor
+     */
+    public static void close(int fd) {
+        Zxuffd.dpClose(fd);
+    }
 }

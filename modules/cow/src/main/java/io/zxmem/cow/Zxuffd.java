@@ -32,12 +32,14 @@ import java.nio.file.StandardCopyOption;
 final class Zxuffd {
     private static final MethodHandle INIT, DEAD, NODE_NEW, NODE_FREE, ADD_WINDOW, REMOVE_WINDOW, CUT, SAVE, PREPARE,
             READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP,
-            ENGINE_FD, RELAY_CONNECT, RELAY_FREE, RELAY_STATUS, RELAY_COUNT, SET_FAULT_TIMEOUT, ADD_LAZY_WINDOW;
+            ENGINE_FD, RELAY_CONNECT, RELAY_FREE, RELAY_STATUS, RELAY_COUNT, SET_FAULT_TIMEOUT, ADD_LAZY_WINDOW,
+            DIRECT_LISTEN, DIRECT_ACCEPT, DIRECT_START, DIRECT_FREE, DIRECT_STATUS, DUMPABLE, ADD_DIRECT_WINDOW,
+            DP_CONNECT, DP_RECV, DP_FAULTS, DP_RESOLVE, DP_FAIL, DP_POLL, DP_EVENTFD, DP_EVENT, DP_CLOSE;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle[] h = new MethodHandle[25];
+        MethodHandle[] h = new MethodHandle[41];
         Throwable why = null;
         try {
             Path path = locate();
@@ -72,6 +74,24 @@ final class Zxuffd {
             h[23] = Downcalls.plain(lib, "zxu_set_fault_timeout", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
             h[24] = Downcalls.plain(lib, "zxu_add_lazy_window",
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+            h[25] = Downcalls.plain(lib, "zxu_direct_listen", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+            h[26] = Downcalls.plain(lib, "zxu_direct_accept", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+            h[27] = Downcalls.plain(lib, "zxu_direct_start", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[28] = Downcalls.plain(lib, "zxu_direct_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[29] = Downcalls.plain(lib, "zxu_direct_status", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[30] = Downcalls.plain(lib, "zxu_dumpable", FunctionDescriptor.of(JAVA_INT));
+            h[31] = Downcalls.plain(lib, "zxu_add_direct_window",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+            h[32] = Downcalls.plain(lib, "zxu_dp_connect", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            h[33] = Downcalls.plain(lib, "zxu_dp_recv", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+            h[34] = Downcalls.plain(lib, "zxu_dp_faults", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+            h[35] = Downcalls.plain(lib, "zxu_dp_resolve",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
+            h[36] = Downcalls.plain(lib, "zxu_dp_fail", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+            h[37] = Downcalls.plain(lib, "zxu_dp_poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+            h[38] = Downcalls.plain(lib, "zxu_dp_eventfd", FunctionDescriptor.of(JAVA_INT));
+            h[39] = Downcalls.plain(lib, "zxu_dp_event", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+            h[40] = Downcalls.plain(lib, "zxu_dp_close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
         }
@@ -100,6 +120,22 @@ final class Zxuffd {
         RELAY_COUNT = h[22];
         SET_FAULT_TIMEOUT = h[23];
         ADD_LAZY_WINDOW = h[24];
+        DIRECT_LISTEN = h[25];
+        DIRECT_ACCEPT = h[26];
+        DIRECT_START = h[27];
+        DIRECT_FREE = h[28];
+        DIRECT_STATUS = h[29];
+        DUMPABLE = h[30];
+        ADD_DIRECT_WINDOW = h[31];
+        DP_CONNECT = h[32];
+        DP_RECV = h[33];
+        DP_FAULTS = h[34];
+        DP_RESOLVE = h[35];
+        DP_FAIL = h[36];
+        DP_POLL = h[37];
+        DP_EVENTFD = h[38];
+        DP_EVENT = h[39];
+        DP_CLOSE = h[40];
         UNAVAILABLE = why;
     }
 
@@ -355,6 +391,143 @@ final class Zxuffd {
     static int debugReap(int pid) {
         try {
             return (int) DEBUG_REAP.invokeExact(pid);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static void loadedOrThrow() {
+        if (UNAVAILABLE != null) {
+            throw rethrow(UNAVAILABLE);
+        }
+    }
+
+    static MemorySegment directListen(MemorySegment path, MemorySegment err) {
+        try {
+            return (MemorySegment) DIRECT_LISTEN.invokeExact(path, err);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int directAccept(MemorySegment d, int timeoutMillis, MemorySegment cred) {
+        try {
+            return (int) DIRECT_ACCEPT.invokeExact(d, timeoutMillis, cred);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int directStart(MemorySegment d) {
+        try {
+            return (int) DIRECT_START.invokeExact(d);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int directFree(MemorySegment d) {
+        try {
+            return (int) DIRECT_FREE.invokeExact(d);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int directStatus(MemorySegment d) {
+        try {
+            return (int) DIRECT_STATUS.invokeExact(d);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dumpable() {
+        loadedOrThrow();
+        try {
+            return (int) DUMPABLE.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int addDirectWindow(MemorySegment d, long id, long start, long len, long off, int write, long timeoutMillis, int poison) {
+        try {
+            return (int) ADD_DIRECT_WINDOW.invokeExact(d, id, start, len, off, write, timeoutMillis, poison);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpConnect(MemorySegment path) {
+        loadedOrThrow();
+        try {
+            return (int) DP_CONNECT.invokeExact(path);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpRecv(int sock, MemorySegment out) {
+        try {
+            return (int) DP_RECV.invokeExact(sock, out);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpFaults(int ufd, MemorySegment out, int max) {
+        try {
+            return (int) DP_FAULTS.invokeExact(ufd, out, max);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpResolve(int ufd, long addr, long len, int how, int fd, long fileOffset) {
+        try {
+            return (int) DP_RESOLVE.invokeExact(ufd, addr, len, how, fd, fileOffset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpFail(int sock, long id, long addr, long len) {
+        try {
+            return (int) DP_FAIL.invokeExact(sock, id, addr, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpPoll(MemorySegment fds, int n, int timeoutMillis, MemorySegment revents) {
+        try {
+            return (int) DP_POLL.invokeExact(fds, n, timeoutMillis, revents);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpEventfd() {
+        loadedOrThrow();
+        try {
+            return (int) DP_EVENTFD.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpEvent(int fd, int drain) {
+        try {
+            return (int) DP_EVENT.invokeExact(fd, drain);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpClose(int fd) {
+        try {
+            return (int) DP_CLOSE.invokeExact(fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }

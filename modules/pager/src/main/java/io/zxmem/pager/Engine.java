@@ -25,6 +25,12 @@ final class Engine implements PagerEngine {
     private final ArrayDeque<PageRequest> queue = new ArrayDeque<>();
     private final Set<PagedStore> stores = new HashSet<>();
     private boolean closed;
+    /** Faults of other processes' direct lazy windows of this pager's VMOs. */
+    final DirectServer direct = new DirectServer(this);
+    /** Pager threads in {@link #next} polling the direct windows' userfaultfds instead of {@link #queued}. */
+    private int pollers;
+    /** How long a pager thread polls natively before it looks for an interrupt. */
+    private static final long POLL_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     @Override
     public PagerStore createStore(int options, long size) {
@@ -46,6 +52,9 @@ final class Engine implements PagerEngine {
         if (!closed) {
             queue.add(new PageRequest(command, koid, offset, length));
             queued.signalAll();
+            if (pollers > 0) {
+                direct.wakePollers();
+            }
         }
     }
 
@@ -72,12 +81,55 @@ final class Engine implements PagerEngine {
                     throw new ZxException(Status.ERR_TIMED_OUT, "pager.next: no page request within "
                             + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
                 }
+                if (direct.hasWindows()) {
+                    // Faults of other processes' direct windows wake this thread itself (see DirectServer).
+                    // A native poll does not see interrupts: it runs in slices, the flag checked between them.
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new ZxException(Status.ERR_CANCELED, "pager.next: the thread was interrupted");
+                    }
+                    pollers++;
+                    lock.unlock();
+                    boolean[] polling = {true};
+                    boolean polled;
+                    try {
+                        // Once its poll returns, this thread needs no wake-up for the requests it queues itself.
+                        polled = direct.pollFaults((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, POLL_SLICE_NANOS))), () -> {
+                            lock.lock();
+                            pollers--;
+                            polling[0] = false;
+                            lock.unlock();
+                        });
+                    } finally {
+                        lock.lock();
+                        if (polling[0]) {
+                            pollers--;
+                        }
+                    }
+                    if (polled) {
+                        continue;
+                    }
+                    // No descriptor for the wake-up: wait as without direct windows (the reader's sweep
+                    // turns their faults into requests).
+                }
                 try {
                     queued.awaitNanos(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new ZxException(Status.ERR_CANCELED, "pager.next: the thread was interrupted");
                 }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The direct windows changed: a pager thread waiting in {@link #next} looks again. */
+    void directChanged() {
+        lock.lock();
+        try {
+            queued.signalAll();
+            if (pollers > 0) {
+                direct.wakePollers();
             }
         } finally {
             lock.unlock();
@@ -108,6 +160,7 @@ final class Engine implements PagerEngine {
             queue.clear();
             queued.signalAll();
             changed.signalAll();
+            direct.wakePollers();
         } finally {
             lock.unlock();
         }

@@ -39,6 +39,14 @@ record Link(int op, int flags, long id, long offset, long length, int status) {
      * receiver's pid (a receiver in the pager's own process is refused: NOT_SUPPORTED).
      */
     static final int FAULTS = 7;
+    /**
+     * The receiver's direct-fault listener: the message's data continues past the 40 bytes with the
+     * UTF-8 path of a socket the pager's process connects to natively ({@link DirectServer}); over that
+     * connection the receiver hands it the userfaultfds of its lazy windows once it has checked, from
+     * the credentials the kernel recorded at the connection, that this process may write its memory
+     * anyway. {@code offset} is the receiver's pid (refused, NOT_SUPPORTED, in the pager's own process).
+     */
+    static final int DIRECT = 8;
     static final int WRITE = 1;
     /**
      * On {@link #MAP} and {@link #PROTECT}: the receiver faults the window's pages in lazily through
@@ -46,6 +54,19 @@ record Link(int op, int flags, long id, long offset, long length, int status) {
      * supplied the whole window, as without the flag).
      */
     static final int LAZY = 2;
+
+    /** @return the message followed by {@code tail} (a {@link #DIRECT} message's path) */
+    byte[] encode(byte[] tail) {
+        byte[] head = encode();
+        byte[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    /** @return the bytes past the fixed 40 of {@code data} */
+    static byte[] tail(byte[] data) {
+        return java.util.Arrays.copyOfRange(data, BYTES, data.length);
+    }
 
     byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -80,7 +101,10 @@ record Link(int op, int flags, long id, long offset, long length, int status) {
 
     /** @return the message, or null when {@code data} is not one */
     static Link decode(byte[] data) {
-        if (data == null || data.length != BYTES) {
+        if (data == null || data.length < BYTES) {
+            return null;
+        }
+        if (data.length != BYTES && ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != DIRECT) {
             return null;
         }
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);

@@ -5,6 +5,7 @@ import io.zxmem.Handle;
 import io.zxmem.Message;
 import io.zxmem.Status;
 import io.zxmem.ZxException;
+import io.zxmem.cow.LazyFaults;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,6 +33,8 @@ final class LinkServer {
     private final Map<Long, long[]> holds = new HashMap<>();
     /** The receiver's fault relay (lazy windows), or null. */
     private Channel faults;
+    /** The receiver's direct-fault connection, or null. */
+    private DirectServer.Conn direct;
     private boolean gone;
 
     LinkServer(PagedStore store, Channel server, Channel client, Runnable onClose) {
@@ -86,6 +89,7 @@ final class LinkServer {
                 switch (q.op()) {
                     case Link.HELLO -> closeClient();
                     case Link.FAULTS -> relay(q, relay);
+                    case Link.DIRECT -> direct(q, Link.tail(m.data()));
                     case Link.NEED, Link.MAP, Link.PROTECT -> Thread.ofVirtual().name("zxmem-pager-request").start(() -> answer(q));
                     case Link.UNMAP -> release(q.id());
                     default -> { }
@@ -98,6 +102,9 @@ final class LinkServer {
                 gone = true;
                 if (faults != null) {
                     faults.close(); // the receiver's handler fails its waiting faults
+                }
+                if (direct != null) {
+                    store.directServer().remove(direct); // the receiver's handler sees the hang-up
                 }
                 for (long[] h : holds.values()) {
                     store.releaseHold(h);
@@ -137,6 +144,48 @@ final class LinkServer {
                 Thread t = new Thread(() -> serveRelay(relay), "zxmem-pager-relay");
                 t.setDaemon(true);
                 t.start();
+            }
+        }
+        try {
+            server.write(new Link(Link.REPLY, 0, q.id(), 0, 0, status).encode());
+        } catch (ZxException ignored) {
+            // The other process left; run() cleans up.
+        }
+    }
+
+    /**
+     * Connects to the receiver's direct-fault listener: the receiver decides from this connection's
+     * credentials whether to hand over its lazy windows' userfaultfds. Refused for a receiver in this
+     * very process, as the relay is.
+     */
+    private void direct(Link q, byte[] path) {
+        int status = 0;
+        if (q.offset() == ProcessHandle.current().pid()) {
+            status = Status.ERR_NOT_SUPPORTED.value();
+        } else {
+            int sock;
+            try {
+                sock = LazyFaults.directConnect(java.nio.file.Path.of(new String(path, java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (RuntimeException | LinkageError e) {
+                sock = -1; // no library: the receiver keeps its relay
+            }
+            if (sock < 0) {
+                status = Status.ERR_IO.value();
+            } else {
+                DirectServer.Conn c = store.directServer().add(sock, store);
+                synchronized (this) {
+                    if (c == null) {
+                        status = Status.ERR_NO_RESOURCES.value();
+                    } else if (gone) {
+                        store.directServer().remove(c);
+                        status = Status.ERR_BAD_STATE.value();
+                    } else {
+                        if (direct != null) {
+                            store.directServer().remove(direct);
+                        }
+                        direct = c;
+                    }
+                }
             }
         }
         try {

@@ -507,6 +507,11 @@ final class PagedStore implements PagerStore {
         l.start();
     }
 
+    /** @return the pager's reader of direct lazy windows */
+    DirectServer directServer() {
+        return engine.direct;
+    }
+
     void forgetLink(LinkServer l) {
         engine.lock.lock();
         try {

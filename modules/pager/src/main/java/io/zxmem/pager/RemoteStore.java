@@ -48,6 +48,12 @@ final class RemoteStore implements PagerBacked {
      */
     static final long FAULT_TIMEOUT_MILLIS = Long.getLong("zxmem.pager.faultTimeoutMillis", 30_000L);
     private static volatile boolean timeoutSet;
+    /**
+     * Whether direct windows let the pager's process fail a page with UFFDIO_POISON where the kernel has
+     * it ({@code -Dzxmem.pager.directPoison=false}: it asks this process's handler instead, the path of
+     * kernels before 6.6, which tests take this way).
+     */
+    private static final boolean POISON = !"false".equals(System.getProperty("zxmem.pager.directPoison"));
     private final Map<Long, CompletableFuture<Link>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong(1);
     private final PageRuns supplied = new PageRuns();
@@ -55,6 +61,12 @@ final class RemoteStore implements PagerBacked {
     /** The native fault relay, once made; NULL when lazy windows are not possible here. */
     private MemorySegment relay;
     private boolean relayTried;
+    /** The direct-fault connection to a trusted pager's process, once made; null without one. */
+    private MemorySegment direct;
+    private boolean directTried;
+    /** Lazy windows made so far in this process, direct and relayed (tests tell the paths apart). */
+    static final java.util.concurrent.atomic.AtomicLong DIRECT_WINDOWS = new java.util.concurrent.atomic.AtomicLong();
+    static final java.util.concurrent.atomic.AtomicLong RELAY_WINDOWS = new java.util.concurrent.atomic.AtomicLong();
     private boolean closed;
 
     RemoteStore(SharedStore bytes, Channel link) {
@@ -97,6 +109,11 @@ final class RemoteStore implements PagerBacked {
 
     /** Sends a request and waits for its answer; throws the pager's status. @return the answer */
     private Link ask(String op, int kind, int flags, long id, long offset, long length, Handle... handles) {
+        return ask(op, kind, flags, id, offset, length, null, handles);
+    }
+
+    /** As above, {@code tail} following the message's 40 bytes (a {@link Link#DIRECT} path). */
+    private Link ask(String op, int kind, int flags, long id, long offset, long length, byte[] tail, Handle... handles) {
         if (dead) {
             for (Handle h : handles) {
                 h.close();
@@ -106,7 +123,8 @@ final class RemoteStore implements PagerBacked {
         CompletableFuture<Link> f = new CompletableFuture<>();
         pending.put(id, f);
         try {
-            link.write(new Link(kind, flags, id, offset, length, 0).encode(), handles);
+            Link q = new Link(kind, flags, id, offset, length, 0);
+            link.write(tail == null ? q.encode() : q.encode(tail), handles);
         } catch (ZxException e) {
             pending.remove(id);
             for (Handle h : handles) {
@@ -121,8 +139,12 @@ final class RemoteStore implements PagerBacked {
         Link answer;
         int status;
         try {
-            answer = f.get();
+            // A pager process of an earlier zxmem ignores DIRECT without an answer: the relay then serves.
+            answer = kind == Link.DIRECT ? f.get(10, java.util.concurrent.TimeUnit.SECONDS) : f.get();
             status = answer.status();
+        } catch (java.util.concurrent.TimeoutException e) {
+            pending.remove(id);
+            throw new ZxException(Status.ERR_TIMED_OUT, op + ": no answer from the pager's process");
         } catch (InterruptedException e) {
             pending.remove(id);
             Thread.currentThread().interrupt();
@@ -267,6 +289,56 @@ final class RemoteStore implements PagerBacked {
         }
     }
 
+    /**
+     * The direct-fault connection, made on first use once the relay exists: the pager's process
+     * connects natively to a socket of this process, and its credentials as the kernel recorded them
+     * decide ({@link DirectTrust}) whether lazy windows hand it their userfaultfds. Then it resolves
+     * their faults itself: a first touch costs the toucher's wake-up of the pager's process and that
+     * process's wake-up of the toucher, no thread of this process in between.
+     * @return the connection, or null (the relay serves lazy windows)
+     */
+    private synchronized MemorySegment direct() {
+        if (directTried) {
+            return direct;
+        }
+        directTried = true;
+        DirectTrust.Mode mode = DirectTrust.mode();
+        if (mode == DirectTrust.Mode.NEVER || relay == null || dead || closed) {
+            return null;
+        }
+        Path dir = null;
+        MemorySegment d = null;
+        try {
+            dir = Files.createTempDirectory("zxmem-direct"); // 0700: only root and this user can connect
+            Path sock = dir.resolve("d");
+            d = LazyFaults.directListen(sock);
+            ask("vmar.map (direct faults)", Link.DIRECT, 0, ids.getAndIncrement(), ProcessHandle.current().pid(), 0,
+                    sock.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            int[] cred = LazyFaults.directAccept(d, 10_000);
+            if (!DirectTrust.handOver(mode, cred[1], cred[2], LazyFaults.dumpable()) || !LazyFaults.directStart(d)) {
+                LazyFaults.directFree(d);
+                return null;
+            }
+            direct = d;
+            return d;
+        } catch (ZxException | IOException e) {
+            // The pager's process refused or could not connect: the relay serves lazy windows.
+            if (d != null) {
+                LazyFaults.directFree(d);
+            }
+            return null;
+        } finally {
+            if (dir != null) {
+                try {
+                    Files.deleteIfExists(dir.resolve("d"));
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // a temporary directory left behind: harmless
+                }
+            }
+        }
+    }
+
     /** @return page requests this store's lazy windows sent, or -1 without a relay (tests) */
     synchronized long lazyRequests() {
         return relay == null ? -1 : LazyFaults.requests(relay);
@@ -286,7 +358,12 @@ final class RemoteStore implements PagerBacked {
             throw e;
         }
         boolean lazy = (answer.flags() & Link.LAZY) != 0 && r != null;
-        if (lazy && LazyFaults.register(r, w.address(), w.length(), offset) != 0) {
+        MemorySegment d = lazy ? direct() : null;
+        if (d != null && LazyFaults.registerDirect(d, id, w.address(), w.length(), offset, writable, FAULT_TIMEOUT_MILLIS, POISON) == 0) {
+            DIRECT_WINDOWS.incrementAndGet();
+        } else if (lazy && LazyFaults.register(r, w.address(), w.length(), offset) == 0) {
+            RELAY_WINDOWS.incrementAndGet();
+        } else if (lazy) {
             // Not registered (another registration overlaps, the kernel refused): fetch the window now.
             lazy = false;
             try {
@@ -355,13 +432,19 @@ final class RemoteStore implements PagerBacked {
     @Override
     public void close() {
         MemorySegment r;
+        MemorySegment d;
         synchronized (this) {
             closed = true;
             r = relay;
             relay = null;
+            d = direct;
+            direct = null;
         }
         if (r != null) {
             LazyFaults.free(r);
+        }
+        if (d != null) {
+            LazyFaults.directFree(d);
         }
         link.close();
         bytes.close();

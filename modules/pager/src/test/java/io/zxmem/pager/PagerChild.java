@@ -76,6 +76,9 @@ public final class PagerChild {
                             reply = ("ok " + vmo.size()).getBytes(StandardCharsets.UTF_8);
                         }
                         case "lazymode" -> reply = ("" + io.zxmem.cow.LazyFaults.mode()).getBytes(StandardCharsets.UTF_8);
+                        // Lazy windows made so far that the pager's process serves directly, and relayed ones.
+                        case "paths" -> reply = (RemoteStore.DIRECT_WINDOWS.get() + " " + RemoteStore.RELAY_WINDOWS.get())
+                                .getBytes(StandardCharsets.UTF_8);
                         case "mapr" -> {
                             // Maps without touching anything.
                             mapping = vmo.map(Vmar.PERM_READ | (cmd.length > 3 ? Vmar.PERM_WRITE : 0),

@@ -65,6 +65,40 @@ class PagerCrossProcessTest {
         return String.join(File.pathSeparator, parts);
     }
 
+    /**
+     * The child's {@code zxmem.pager.directFaults}: {@code auto} here (this test JVM, the pager, runs as
+     * the same user as the child, so lazy windows are direct where that user is trusted), {@code never}
+     * in {@link PagerCrossProcessRelayTest}, so that the relay stays covered.
+     */
+    String directFaults() {
+        return "auto";
+    }
+
+    /** The child's {@code zxmem.pager.directPoison}: false in {@link PagerCrossProcessNoPoisonTest}. */
+    boolean directPoison() {
+        return true;
+    }
+
+    /** Whether the child's lazy windows are served by this process directly (see {@link DirectTrust}). */
+    boolean expectDirect() {
+        int[][] ids = DirectTrust.ownIds();
+        return !"never".equals(directFaults()) && DirectTrust.handOver(DirectTrust.Mode.AUTO, ids[0][1], ids[1][1],
+                ids[0], ids[1], io.zxmem.cow.LazyFaults.dumpable(), DirectTrust.yamaScope());
+    }
+
+    /** The child's lazy windows so far took the path this class expects, and some were made. */
+    void assertLazyPath() {
+        send("paths");
+        String[] n = text("paths").split(" ");
+        long direct = Long.parseLong(n[0]);
+        long relayed = Long.parseLong(n[1]);
+        if (expectDirect()) {
+            assertTrue(direct > 0 && relayed == 0, "direct " + direct + ", relayed " + relayed + ": expected direct windows");
+        } else {
+            assertTrue(direct == 0 && relayed > 0, "direct " + direct + ", relayed " + relayed + ": expected relayed windows");
+        }
+    }
+
     @BeforeEach
     void startChild() throws Exception {
         pager = Pager.create();
@@ -73,7 +107,9 @@ class PagerCrossProcessTest {
         String java = ProcessHandle.current().info().command().orElseThrow();
         log = dir.resolve("child.log");
         child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-Dzxmem.pager.faultTimeoutMillis=" + FAULT_TIMEOUT.toMillis(), "-cp", classPath(),
+                "-Dzxmem.pager.faultTimeoutMillis=" + FAULT_TIMEOUT.toMillis(), "-Dzxmem.pager.directFaults=" + directFaults(),
+                "-Dzxmem.pager.directPoison=" + directPoison(),
+                "-cp", classPath(),
                 PagerChild.class.getName(), sock.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -267,6 +303,7 @@ class PagerCrossProcessTest {
             assertEquals(3 * P, vmo.info().committedBytes());
             send("committed");
             assertEquals(3 * P, Long.parseLong(text("committed")));
+            assertLazyPath();
         }
     }
 
@@ -292,6 +329,7 @@ class PagerCrossProcessTest {
             send("mapr 0 " + 8 * P);
             assertEquals("ok", text("mapr"));
             touchServed(vmo, 2, 5);
+            assertLazyPath();
         }
     }
 
@@ -309,6 +347,7 @@ class PagerCrossProcessTest {
             assertEquals("fault", text("touch after detach"));
             send("touch 0");
             assertArrayEquals(PagerTest.content(0, 1, 6), answer("a page supplied before the detach"));
+            assertLazyPath();
         }
     }
 
@@ -324,6 +363,7 @@ class PagerCrossProcessTest {
             expect(next(), PageRequest.READ, vmo, 3, 1);
             assertEquals("fault", text("unanswered touch"));
             assertTrue(System.nanoTime() - t0 >= FAULT_TIMEOUT.toNanos() / 2, "failed before the timeout");
+            assertLazyPath();
         }
     }
 
@@ -349,6 +389,7 @@ class PagerCrossProcessTest {
             assertEquals("ok", text("mapr"));
             send("touch 1");
             assertArrayEquals(PagerTest.content(1, 1, 7), answer("touch of a new mapping"));
+            assertLazyPath();
         }
     }
 
@@ -369,6 +410,7 @@ class PagerCrossProcessTest {
             assertEquals("ok", text("poke"));
             assertEquals('Z', PagerTest.read(vmo, 5 * P, 1)[0]);
             assertEquals(List.of(new DirtyRange(0, P, 0), new DirtyRange(5 * P, P, 0)), pager.queryDirtyRanges(vmo, 0, 8 * P));
+            assertLazyPath();
         }
     }
 
@@ -390,6 +432,7 @@ class PagerCrossProcessTest {
             assertEquals('K', seen[0]);
             assertEquals('R', seen[1]);
             assertEquals(0, seen[2], "the rest of the page is what the read brought: zeros");
+            assertLazyPath();
         }
     }
 
@@ -406,5 +449,60 @@ class PagerCrossProcessTest {
         PageRequest q = next();
         assertEquals(PageRequest.COMPLETE, q.command());
         assertEquals(koid, q.koid());
+    }
+
+    /** @return this process's open userfaultfds (the ones it holds for other processes' direct windows among them) */
+    static long userfaultfds() throws Exception {
+        long n = 0;
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().equals("anon_inode:[userfaultfd]")) {
+                        n++;
+                    }
+                } catch (java.io.IOException gone) {
+                    // closed meanwhile (the listing's own descriptor, among others)
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Waits (bounded) until this process holds {@code expected} userfaultfds. @return how many it holds */
+    static long awaitUserfaultfds(long expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long n;
+        while ((n = userfaultfds()) != expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return n;
+    }
+
+    /**
+     * This pager's process holds a direct window's userfaultfd while the window exists, and closes it
+     * when the other JVM unmaps the window, and when that JVM dies with a window mapped.
+     */
+    @Test
+    void thisProcessClosesTheUserfaultfdsOfDirectWindowsWhenTheyGo() throws Exception {
+        assumeLazy();
+        long base = userfaultfds();
+        long each = expectDirect() ? 1 : 0;
+        try (Vmo vmo = giveChild(4)) {
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            touchServed(vmo, 1, 3);
+            assertEquals(base + each, awaitUserfaultfds(base + each), "while the window is mapped");
+            send("unmap");
+            assertEquals("ok", text("unmap"));
+            assertEquals(base, awaitUserfaultfds(base), "after the unmap");
+            send("mapr 0 " + 4 * P);
+            assertEquals("ok", text("mapr"));
+            touchServed(vmo, 2, 4);
+            assertEquals(base + each, awaitUserfaultfds(base + each), "a new window");
+            assertLazyPath();
+            send("exit");
+            assertEquals(0, child.waitFor());
+            assertEquals(base, awaitUserfaultfds(base), "after the other JVM died");
+        }
     }
 }

@@ -33,6 +33,20 @@ class PagerProcessDiesTest {
 
     @Test
     void aTouchWaitingForAPagerProcessThatDiesFails() throws Exception {
+        dies("auto");
+    }
+
+    /** The same with the relay (the path a pager process of another user gets). */
+    @Test
+    void aRelayedTouchWaitingForAPagerProcessThatDiesFails() throws Exception {
+        dies("never");
+    }
+
+    /**
+     * @param directFaults this JVM's {@code zxmem.pager.directFaults} while it maps: {@code auto} takes the
+     *                     direct path where the pager's process (the same user) is trusted
+     */
+    private void dies(String directFaults) throws Exception {
         Assumptions.assumeTrue(io.zxmem.cow.LazyFaults.mode() > 0, "no userfaultfd engine here: mappings are eager");
         Path sock = dir.resolve("pager.sock");
         String java = ProcessHandle.current().info().command().orElseThrow();
@@ -47,7 +61,26 @@ class PagerProcessDiesTest {
                 vmo = m.handle(0, Vmo.class);
             }
         }
-        try (vmo; Mapping mapping = vmo.map(Vmar.PERM_READ, 0, 64 * P)) {
+        long direct = RemoteStore.DIRECT_WINDOWS.get();
+        long relayed = RemoteStore.RELAY_WINDOWS.get();
+        Mapping m;
+        String old = System.getProperty("zxmem.pager.directFaults");
+        System.setProperty("zxmem.pager.directFaults", directFaults);
+        try {
+            m = vmo.map(Vmar.PERM_READ, 0, 64 * P);
+        } finally {
+            if (old == null) {
+                System.clearProperty("zxmem.pager.directFaults");
+            } else {
+                System.setProperty("zxmem.pager.directFaults", old);
+            }
+        }
+        int[][] ids = DirectTrust.ownIds();
+        boolean expectDirect = directFaults.equals("auto") && DirectTrust.handOver(DirectTrust.Mode.AUTO, ids[0][1], ids[1][1],
+                ids[0], ids[1], io.zxmem.cow.LazyFaults.dumpable(), DirectTrust.yamaScope());
+        assertEquals(expectDirect ? 1 : 0, RemoteStore.DIRECT_WINDOWS.get() - direct, "direct windows");
+        assertEquals(expectDirect ? 0 : 1, RemoteStore.RELAY_WINDOWS.get() - relayed, "relayed windows");
+        try (vmo; Mapping mapping = m) {
             assertArrayEquals(PagerTest.content(3, 1, 1), touch(mapping, 3).get(60, TimeUnit.SECONDS));
             long t0 = System.nanoTime();
             CompletableFuture<byte[]> dying = touch(mapping, 9);

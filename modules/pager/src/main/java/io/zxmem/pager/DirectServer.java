@@ -1,0 +1,476 @@
+package io.zxmem.pager;
+
+import io.zxmem.Status;
+import io.zxmem.Zx;
+import io.zxmem.cow.LazyFaults;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The pager's side of direct lazy windows: receivers that trust this process handed it the
+ * userfaultfds of their lazy windows (one per window, over a connection per received VMO), and one
+ * reader thread per pager reads their faults and turns each into a page request, as a relayed NEED
+ * would be ({@link PagedStore#serveNeedAsync}). Whoever settles the request (the pager's thread in
+ * {@code supplyPages}, usually) resolves the fault itself: the toucher in the other process wakes
+ * straight from that thread, with no hand-off back through the receiver's handler.
+ *
+ * <p>The faulting threads are in another JVM, so a Java thread here may wait for the pager without any
+ * safepoint hazard. A fault that waits longer than the receiver's fault timeout is failed here (the
+ * receiver cannot: it never reads its userfaultfds while this process serves them).
+ */
+final class DirectServer {
+    private static final int MAX_FAULTS = 64;
+    /**
+     * How often the reader looks at every window without being woken: faults nobody took yet (no
+     * pager thread in {@code next}) become requests, and faults past their timeout fail.
+     */
+    private static final int TICK_MILLIS = 500;
+    private final long page = Zx.pageSize();
+    private final Engine engine;
+    /** Wakes the pager threads polling in {@link #pollFaults}; valid while {@link #users} is positive. */
+    private int pollWake = -1;
+    /** Connections present (1) plus pager threads in {@link #pollFaults}: {@link #pollWake} lives while positive. */
+    private int users;
+    private final List<Conn> conns = new ArrayList<>();
+    /** Wakes the reader when a connection comes; valid while the reader runs. */
+    private int event = -1;
+    private Thread reader;
+
+    DirectServer(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** A pager thread's poll arrays, kept between its calls of {@code next} (freed with the thread's last use by the GC). */
+    private static final class Buffers {
+        final MemorySegment fds;
+        final MemorySegment revents;
+        final MemorySegment faults;
+
+        Buffers(int n) {
+            Arena a = Arena.ofAuto();
+            fds = a.allocate(ValueLayout.JAVA_INT, n);
+            revents = a.allocate(ValueLayout.JAVA_SHORT, n);
+            faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(() -> new Buffers(8));
+
+    /** A receiver's connection, for the VMO of {@code store}. */
+    final class Conn {
+        final int sock;
+        final PagedStore store;
+        final Map<Long, Win> wins = new HashMap<>();
+        /**
+         * The VMO's file (the receiver maps it), to tell a page that is there from a hole when a fault is
+         * resolved; open while the store is, which outlives the link and so this connection (a descriptor
+         * closed and reused in a race at worst costs the toucher a second fault).
+         */
+        final int file;
+        final long fileOffset;
+        boolean closed;
+
+        Conn(int sock, PagedStore store) {
+            this.sock = sock;
+            this.store = store;
+            this.file = store.sharedFd();
+            this.fileOffset = store.sharedOffset();
+        }
+    }
+
+    /** One direct window: its userfaultfd (this process's copy) and where it shows the VMO. */
+    static final class Win {
+        final Conn conn;
+        final long id;
+        final int ufd;
+        final long start;
+        final long length;
+        final long offset;
+        final boolean write;
+        final boolean poison;
+        final long timeoutMillis;
+        final Set<Fault> faults = ConcurrentHashMap.newKeySet();
+        boolean closed;
+
+        Win(Conn conn, long[] m) {
+            this.conn = conn;
+            this.id = m[2];
+            this.start = m[3];
+            this.length = m[4];
+            this.offset = m[5];
+            this.timeoutMillis = Math.max(0, m[6]);
+            this.ufd = (int) m[7];
+            this.write = (m[1] & 1) != 0;
+            this.poison = (m[1] & 2) != 0;
+        }
+    }
+
+    /** One fault read from a window, until it is resolved. */
+    static final class Fault {
+        final Win win;
+        final long address;
+        final long deadline;
+        final AtomicBoolean done = new AtomicBoolean();
+
+        Fault(Win win, long address, long deadline) {
+            this.win = win;
+            this.address = address;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * Serves a receiver's connection from now on.
+     *
+     * @return the connection, for {@link #remove}; null when the reader cannot run (the socket is closed)
+     */
+    Conn add(int sock, PagedStore store) {
+        Conn c = new Conn(sock, store);
+        synchronized (this) {
+            if (reader == null) {
+                int e = LazyFaults.eventfd();
+                if (e < 0) {
+                    LazyFaults.close(sock);
+                    return null;
+                }
+                event = e;
+                use(1);
+                conns.add(c);
+                reader = new Thread(this::run, "zxmem-pager-direct");
+                reader.setDaemon(true);
+                reader.start();
+            } else {
+                conns.add(c);
+                LazyFaults.event(event, false);
+            }
+        }
+        return c;
+    }
+
+    /** The link ended: the connection closes, with this process's copies of its windows' userfaultfds. */
+    void remove(Conn c) {
+        List<Win> wins;
+        synchronized (this) {
+            if (c.closed) {
+                return;
+            }
+            c.closed = true;
+            LazyFaults.close(c.sock);
+            wins = new ArrayList<>(c.wins.values());
+            c.wins.clear();
+            conns.remove(c);
+            if (event >= 0) {
+                LazyFaults.event(event, false);
+            }
+        }
+        for (Win w : wins) {
+            closeWin(w);
+        }
+    }
+
+    private void closeWin(Win w) {
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            w.closed = true;
+            LazyFaults.close(w.ufd);
+        }
+        for (Fault f : w.faults) {
+            f.done.set(true);
+            w.conn.store.forgetAsync(f);
+        }
+        w.faults.clear();
+        wakePollers(); // pager threads polling its descriptor drop it
+    }
+
+    private void run() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 1);
+            MemorySegment revents = a.allocate(ValueLayout.JAVA_SHORT, 1);
+            MemorySegment msg = a.allocate(ValueLayout.JAVA_LONG, 8);
+            MemorySegment faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
+            List<Object> polled = new ArrayList<>();
+            long lastSweep = System.nanoTime();
+            while (true) {
+                int ev;
+                boolean windows = false;
+                polled.clear();
+                synchronized (this) {
+                    if (conns.isEmpty()) {
+                        LazyFaults.close(event);
+                        event = -1;
+                        reader = null;
+                        use(-1);
+                        return;
+                    }
+                    ev = event;
+                    for (Conn c : conns) {
+                        polled.add(c);
+                        windows |= !c.wins.isEmpty();
+                    }
+                }
+                int n = 1 + polled.size();
+                if (fds.byteSize() < 4L * n) {
+                    fds = a.allocate(ValueLayout.JAVA_INT, 2L * n);
+                    revents = a.allocate(ValueLayout.JAVA_SHORT, 2L * n);
+                }
+                fds.setAtIndex(ValueLayout.JAVA_INT, 0, ev);
+                for (int i = 0; i < polled.size(); i++) {
+                    fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, ((Conn) polled.get(i)).sock);
+                }
+                // A descriptor closed meanwhile by remove() reads as POLLNVAL (or another's): each entry is
+                // checked against its owner's state before it is used.
+                int rc = LazyFaults.poll(fds, n, windows ? TICK_MILLIS : -1, revents);
+                if (rc < 0 && rc != -4) {
+                    // Out of memory for the poll set, most likely: try again shortly.
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    continue;
+                }
+                if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
+                    LazyFaults.event(ev, true);
+                }
+                for (int i = 0; rc > 0 && i < polled.size(); i++) {
+                    if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
+                        receive((Conn) polled.get(i), msg);
+                    }
+                }
+                if (windows && System.nanoTime() - lastSweep >= TICK_MILLIS * 1_000_000L) {
+                    lastSweep = System.nanoTime();
+                    for (Win w : windows()) {
+                        read(w, faults);
+                    }
+                }
+                expire();
+            }
+        }
+    }
+
+    /** Reads a connection's messages: new windows, unmapped ones, or its end. */
+    private void receive(Conn c, MemorySegment msg) {
+        while (true) {
+            int rc;
+            synchronized (this) {
+                if (c.closed) {
+                    return;
+                }
+                rc = LazyFaults.directReceive(c.sock, msg);
+            }
+            if (rc == 0) {
+                return;
+            }
+            if (rc < 0) {
+                remove(c);
+                return;
+            }
+            long[] m = msg.toArray(ValueLayout.JAVA_LONG);
+            if (m[0] == 1) {
+                Win w = new Win(c, m);
+                Win old;
+                synchronized (this) {
+                    if (c.closed) {
+                        LazyFaults.close(w.ufd);
+                        return;
+                    }
+                    old = c.wins.put(w.id, w);
+                }
+                if (old != null) {
+                    closeWin(old);
+                }
+                engine.directChanged(); // a pager thread waiting in next() polls the new window too
+            } else if (m[0] == 2) {
+                Win w;
+                synchronized (this) {
+                    w = c.wins.remove(m[2]);
+                }
+                if (w != null) {
+                    closeWin(w);
+                }
+            } else {
+                // Malformed (a window without its userfaultfd, say): nobody here would serve that window,
+                // so the connection ends; the receiver's handler then fails its touches instead of
+                // leaving them waiting.
+                remove(c);
+                return;
+            }
+        }
+    }
+
+    /** Reads a window's faults; each becomes a page request settled by whoever supplies or fails it. */
+    private void read(Win w, MemorySegment buf) {
+        int n;
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            n = LazyFaults.directFaults(w.ufd, buf, MAX_FAULTS);
+        }
+        long now = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long at = buf.getAtIndex(ValueLayout.JAVA_LONG, i);
+            long address = at & -page;
+            if (Long.compareUnsigned(address - w.start, w.length) >= 0) {
+                continue; // not the window's: a receiver's mistake, nothing to resolve here
+            }
+            Fault f = new Fault(w, address, w.timeoutMillis == 0 ? 0 : now + w.timeoutMillis * 1_000_000L);
+            w.faults.add(f);
+            w.conn.store.serveNeedAsync(w.offset + (address - w.start), page, w.write && (at & 1) != 0, f,
+                    status -> settle(f, status));
+        }
+    }
+
+    /** Fails the faults that waited longer than their receiver's timeout. */
+    private void expire() {
+        long now = System.nanoTime();
+        List<Fault> late = new ArrayList<>();
+        synchronized (this) {
+            for (Conn c : conns) {
+                for (Win w : c.wins.values()) {
+                    for (Fault f : w.faults) {
+                        if (f.deadline != 0 && now - f.deadline >= 0) {
+                            late.add(f);
+                        }
+                    }
+                }
+            }
+        }
+        for (Fault f : late) {
+            f.win.conn.store.forgetAsync(f);
+            settle(f, Status.ERR_TIMED_OUT.value());
+        }
+    }
+
+    /**
+     * Resolves a fault once: the page is in the shared file (status 0), or the access fails (SIGBUS
+     * there) by UFFDIO_POISON, or by the receiver's own handler where the kernel has no POISON.
+     */
+    private void settle(Fault f, int status) {
+        if (!f.done.compareAndSet(false, true)) {
+            return;
+        }
+        Win w = f.win;
+        w.faults.remove(f);
+        boolean failHere;
+        synchronized (w) {
+            if (w.closed) {
+                return;
+            }
+            if (status == 0) {
+                LazyFaults.directResolve(w.ufd, f.address, page, false, w.conn.file,
+                        w.conn.fileOffset + w.offset + (f.address - w.start));
+                return;
+            }
+            failHere = !w.poison || LazyFaults.directResolve(w.ufd, f.address, page, true, -1, 0) != 0;
+        }
+        if (failHere) {
+            synchronized (this) {
+                if (!w.conn.closed) {
+                    LazyFaults.directFail(w.conn.sock, w.id, f.address, page);
+                }
+            }
+        }
+    }
+
+    private void use(int delta) {
+        users += delta;
+        if (users == 0 && pollWake >= 0) {
+            LazyFaults.close(pollWake);
+            pollWake = -1;
+        }
+    }
+
+    /** @return every window, a snapshot */
+    private synchronized List<Win> windows() {
+        List<Win> all = new ArrayList<>();
+        for (Conn c : conns) {
+            all.addAll(c.wins.values());
+        }
+        return all;
+    }
+
+    /** @return whether some receiver's window is served here (a pager thread then polls in next()) */
+    synchronized boolean hasWindows() {
+        for (Conn c : conns) {
+            if (!c.wins.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, or windows changed). */
+    synchronized void wakePollers() {
+        if (pollWake >= 0) {
+            LazyFaults.event(pollWake, false);
+        }
+    }
+
+    /**
+     * A pager thread waiting in {@code next} waits here instead of on the engine's condition: on the
+     * windows' userfaultfds and a wake-up for locally queued requests. A fault wakes this very thread,
+     * which turns it into the request it is about to return, so a first touch costs two wake-ups (the
+     * pager thread's, then the toucher's when {@code supplyPages} resolves it), as a C pager's does.
+     * Called without the engine's lock.
+     *
+     * @param millis how long to wait at most
+     * @param polled runs once the poll returned, before the faults are read
+     * @return false when this thread cannot poll (no descriptor left for its wake-up)
+     */
+    boolean pollFaults(int millis, Runnable polled) {
+        List<Win> wins;
+        int wake;
+        synchronized (this) {
+            wins = windows();
+            if (pollWake < 0) {
+                pollWake = LazyFaults.eventfd();
+                if (pollWake < 0) {
+                    pollWake = -1;
+                    return false;
+                }
+            }
+            wake = pollWake;
+            use(1);
+        }
+        try {
+            int n = 1 + wins.size();
+            Buffers b = BUFFERS.get();
+            if (b.fds.byteSize() < 4L * n) {
+                b = new Buffers(2 * n);
+                BUFFERS.set(b);
+            }
+            MemorySegment fds = b.fds;
+            MemorySegment revents = b.revents;
+            fds.setAtIndex(ValueLayout.JAVA_INT, 0, wake);
+            for (int i = 0; i < wins.size(); i++) {
+                fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, wins.get(i).ufd);
+            }
+            int rc = LazyFaults.poll(fds, n, millis, revents);
+            polled.run();
+            if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
+                LazyFaults.event(wake, true);
+            }
+            for (int i = 0; rc > 0 && i < wins.size(); i++) {
+                if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
+                    read(wins.get(i), b.faults);
+                }
+            }
+            return true;
+        } finally {
+            synchronized (this) {
+                use(-1);
+            }
+        }
+    }
+}
