@@ -114,6 +114,12 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         published();
     }
 
+    /** The koid table keeps a VM object from {@link #publish} until {@link #destroy}, which no open handle outlives. */
+    @Override
+    protected final boolean rootedWhileAlive() {
+        return true;
+    }
+
     /** Called last while the object is made; may fail (the object is then released). */
     void published() {
     }
