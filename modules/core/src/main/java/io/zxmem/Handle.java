@@ -218,7 +218,6 @@ public abstract class Handle implements AutoCloseable {
         }
         // The inspection list holds this handle's rights, not the requested ones.
         object.handleClosed(ref);
-        object.wakeWaiters();
         int r;
         try {
             r = derivedRights("handle.replace", rights);
@@ -289,7 +288,6 @@ public abstract class Handle implements AutoCloseable {
         if (ref.close(Ref.CLOSED)) {
             try {
                 object.handleClosed(ref);
-                object.wakeWaiters();
             } finally {
                 object.release();
             }
@@ -307,7 +305,6 @@ public abstract class Handle implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
         object.handleClosed(ref);
-        object.wakeWaiters();
         return object;
     }
 

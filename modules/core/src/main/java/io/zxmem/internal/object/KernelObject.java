@@ -112,10 +112,17 @@ public abstract class KernelObject {
         }
     }
 
-    /** Records that a handle was closed, replaced or sent away (or leaked). */
+    /**
+     * Records that a handle was closed, replaced or sent away (or leaked), and wakes waiters so that
+     * one waiting through that handle notices ({@link #wakeWaiters}, under the same hold of the lock).
+     */
     public final void handleClosed(HandleRecord handle) {
         signalLock.lock();
         try {
+            if (signalChanged != null) {
+                signalChanged.signalAll();
+            }
+            signalled();
             for (int i = 0; i < handleCount; i++) {
                 if (handles[i] == handle) {
                     handles[i] = handles[--handleCount];
