@@ -3,6 +3,7 @@ package io.zxmem;
 import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
 import io.zxmem.internal.object.HandleRecord;
+import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Duration;
 import java.lang.invoke.MethodHandles;
@@ -292,6 +293,9 @@ public abstract class Handle implements AutoCloseable {
                 object.release();
             }
         }
+        // Reachable until its record is marked closed: otherwise the collector could find the handle
+        // unreachable inside its own close and report the handle being closed as a leak.
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -305,6 +309,7 @@ public abstract class Handle implements AutoCloseable {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
         object.handleClosed(ref);
+        Reference.reachabilityFence(this); // as in close
         return object;
     }
 
