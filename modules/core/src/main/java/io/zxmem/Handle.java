@@ -80,8 +80,11 @@ public abstract class Handle implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "zxmem: a " + kind.getSimpleName() + " handle to object " + object.koid()
                         + " was never closed; the garbage collector closed it"
                         + (site == null ? " (run with -Dzxmem.leaks=trace to see where it was created)" : ""), site);
-                object.handleClosed(this);
-                object.release();
+                try {
+                    object.handleClosed(this);
+                } finally {
+                    object.release(); // as close does: the reference goes even if unlisting failed
+                }
             }
         }
     }
