@@ -303,20 +303,27 @@ public final class Channel extends Handle {
         if (timeout == null) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "timeout is null");
         }
-        long deadline = System.nanoTime() + nanos(timeout);
         channel.retain();
         try {
+            // A message already queued needs no clock: a first non-blocking try spares the clock reads
+            // of the wait (3% of a handle round trip, perf). A read that has to wait pays one recvmsg
+            // more than it would otherwise.
+            ChannelTransport.Received r = channel.endpoint().receive(0);
+            if (r != null) {
+                return adopt(r);
+            }
+            long deadline = System.nanoTime() + nanos(timeout);
             while (true) {
-                long left = deadline - System.nanoTime();
-                ChannelTransport.Received r = channel.endpoint().receive(slice(left));
-                if (r != null) {
-                    return adopt(r);
-                }
                 if (!isValid()) {
                     throw Ranges.fail(Status.ERR_CANCELED, op, "the handle was closed while waiting");
                 }
-                if (deadline - System.nanoTime() <= 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
                     throw Ranges.fail(Status.ERR_TIMED_OUT, op, "no message within " + timeout);
+                }
+                r = channel.endpoint().receive(slice(left));
+                if (r != null) {
+                    return adopt(r);
                 }
             }
         } catch (LinuxException e) {

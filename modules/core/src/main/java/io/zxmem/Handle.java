@@ -2,7 +2,9 @@ package io.zxmem;
 
 import io.zxmem.internal.object.KernelObject;
 import io.zxmem.internal.Ranges;
-import java.lang.ref.Cleaner;
+import io.zxmem.internal.object.HandleRecord;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.time.Duration;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -16,26 +18,34 @@ import java.lang.invoke.VarHandle;
  * the garbage collector and reported as a leak ({@code -Dzxmem.leaks=trace} records where it was made).
  */
 public abstract class Handle implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "zxmem-handle-cleaner");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Where the records of leaked handles arrive. Not a {@code Cleaner}: a handle's record is kept
+     * reachable by its object's list of open handles, which every handle updates anyway, so opening
+     * and closing a handle pays no registration of its own ({@link HandleRecord}).
+     */
+    private static final ReferenceQueue<Object> LEAKS = new ReferenceQueue<>();
     private static final System.Logger LOG = System.getLogger("io.zxmem.leaks");
     private static final boolean TRACE = "trace".equals(System.getProperty("zxmem.leaks"));
+
+    static {
+        Thread t = new Thread(Handle::closeLeaked, "zxmem-handle-cleaner");
+        t.setDaemon(true);
+        t.start();
+    }
 
     final KernelObject object;
     private final int rights;
     private final Ref ref;
-    private final Cleaner.Cleanable cleanable;
 
-    /** Holds the handle's one reference to its object; released once, by close or by the cleaner. */
-    private static final class Ref implements Runnable {
+    /**
+     * Holds the handle's one reference to its object; released once, by close or, for a handle that
+     * became unreachable while open, by the cleaner thread.
+     */
+    private static final class Ref extends HandleRecord {
         static final int OPEN = 0;
         static final int CLOSED = 1;
         static final int LEAKED = 2;
         final KernelObject object;
-        final int rights;
         /** OPEN, CLOSED or LEAKED; a field updated through STATE, not an AtomicInteger (one object less per handle). */
         volatile int state = OPEN;
         final Throwable site;
@@ -57,22 +67,35 @@ public abstract class Handle implements AutoCloseable {
             return STATE.compareAndSet(this, OPEN, how);
         }
 
-        Ref(KernelObject object, int rights, Class<?> kind) {
+        Ref(Handle handle, KernelObject object, int rights) {
+            super(handle, LEAKS, rights);
             this.object = object;
-            this.rights = rights;
-            this.kind = kind;
+            this.kind = handle.getClass();
             this.site = TRACE ? new Throwable("handle created here") : null;
         }
 
-        @Override
-        public void run() {
-            // Runs from close() (state already CLOSED) or from the cleaner (still OPEN: a leak).
+        /** The handle became unreachable: if it was still open, a leak, closed here. */
+        void leaked() {
             if (close(LEAKED)) {
                 LOG.log(System.Logger.Level.WARNING, "zxmem: a " + kind.getSimpleName() + " handle to object " + object.koid()
                         + " was never closed; the garbage collector closed it"
                         + (site == null ? " (run with -Dzxmem.leaks=trace to see where it was created)" : ""), site);
-                object.handleClosed(rights);
-                object.release();
+                try {
+                    object.handleClosed(this);
+                } finally {
+                    object.release(); // as close does: the reference goes even if unlisting failed
+                }
+            }
+        }
+    }
+
+    /** The cleaner thread: closes each handle that became unreachable while open. */
+    private static void closeLeaked() {
+        while (true) {
+            try {
+                ((Ref) LEAKS.remove()).leaked();
+            } catch (Throwable e) {
+                // As a Cleaner's thread does: one failing clean-up must not end the others.
             }
         }
     }
@@ -81,9 +104,8 @@ public abstract class Handle implements AutoCloseable {
     Handle(KernelObject object, int rights) {
         this.object = object;
         this.rights = rights;
-        this.ref = new Ref(object, rights, getClass());
-        this.cleanable = CLEANER.register(this, ref);
-        object.handleOpened(rights);
+        this.ref = new Ref(this, object, rights);
+        object.handleOpened(ref);
     }
 
     /** A new handle of this handle's type to {@code object}, owning one reference to it. */
@@ -198,10 +220,8 @@ public abstract class Handle implements AutoCloseable {
         if (!ref.close(Ref.CLOSED)) {
             throw new ZxException(Status.ERR_BAD_HANDLE, "handle.replace: the handle is closed");
         }
-        cleanable.clean();
         // The inspection list holds this handle's rights, not the requested ones.
-        object.handleClosed(this.rights);
-        object.wakeWaiters();
+        object.handleClosed(ref);
         int r;
         try {
             r = derivedRights("handle.replace", rights);
@@ -271,13 +291,14 @@ public abstract class Handle implements AutoCloseable {
         }
         if (ref.close(Ref.CLOSED)) {
             try {
-                cleanable.clean();
-                object.handleClosed(rights);
-                object.wakeWaiters();
+                object.handleClosed(ref);
             } finally {
                 object.release();
             }
         }
+        // Reachable until its record is marked closed: otherwise the collector could find the handle
+        // unreachable inside its own close and report the handle being closed as a leak.
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -290,9 +311,8 @@ public abstract class Handle implements AutoCloseable {
         if (!ref.close(Ref.CLOSED)) {
             throw new ZxException(Status.ERR_BAD_HANDLE, op + ": the handle is closed");
         }
-        cleanable.clean();
-        object.handleClosed(rights);
-        object.wakeWaiters();
+        object.handleClosed(ref);
+        Reference.reachabilityFence(this); // as in close
         return object;
     }
 

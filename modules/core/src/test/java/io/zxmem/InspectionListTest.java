@@ -64,4 +64,29 @@ class InspectionListTest {
             assertEquals(List.of(v.rights()), listed(v.koid()));
         }
     }
+
+    /**
+     * A handle is tracked by itself, not through its object: a duplicate dropped without close is
+     * closed by the garbage collector while the original stays open, and leaves the list.
+     */
+    @Test
+    void aLeakedDuplicateLeavesTheListWhileTheOriginalStaysOpen() throws InterruptedException {
+        try (Vmo v = Vmo.create(P)) {
+            leakDuplicates(v);
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (listed(v.koid()).size() != 1 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertEquals(List.of(v.rights()), listed(v.koid()));
+            assertEquals(v.rights(), v.info().handleRights(), "the original is open");
+        }
+    }
+
+    private static void leakDuplicates(Vmo v) {
+        for (int i = 0; i < 10; i++) {
+            v.duplicate(Rights.READ | Rights.DUPLICATE);
+        }
+        assertEquals(11, listed(v.koid()).size());
+    }
 }

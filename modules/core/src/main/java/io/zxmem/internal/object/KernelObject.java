@@ -5,6 +5,8 @@ import io.zxmem.ZxException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -43,11 +45,19 @@ public abstract class KernelObject {
     private Condition signalChanged;
     private int signals;
     /**
-     * Rights of each open handle (what inspection shows), guarded by {@link #signalLock}. A plain
-     * array: most objects have one or two handles, and this sits on every create and close.
+     * The record of each open handle (its rights, what inspection shows), guarded by {@link #signalLock}.
+     * A plain array: most objects have one or two handles, and this sits on every create and close.
+     * Holding the records is what lets a leaked handle be noticed ({@link HandleRecord}), so while it
+     * holds any, the object itself must be reachable from a root: {@link #rootedWhileAlive()}.
      */
-    private int[] handleRights = new int[2];
+    private HandleRecord[] handles = new HandleRecord[2];
     private int handleCount;
+    /**
+     * Objects with open handles that nothing else keeps reachable: without this, an object whose only
+     * handle leaked would be unreachable together with the handle's record, which then would never be
+     * enqueued, and what the object holds (a socket, a pager thread) would never be freed.
+     */
+    private static final Set<KernelObject> ROOTS = ConcurrentHashMap.newKeySet();
 
     protected KernelObject(int initialSignals) {
         this.signals = initialSignals;
@@ -78,29 +88,51 @@ public abstract class KernelObject {
         }
     }
 
-    /** Records an open handle with {@code rights} (for inspection). */
-    public final void handleOpened(int rights) {
+    /**
+     * Whether something other than its handles keeps this object reachable for as long as it lives (a
+     * VM object: the koid table); otherwise it is kept in a table of its own while it has open handles.
+     */
+    protected boolean rootedWhileAlive() {
+        return false;
+    }
+
+    /** Records an open handle (for inspection, and to notice when it leaks). */
+    public final void handleOpened(HandleRecord handle) {
         signalLock.lock();
         try {
-            if (handleCount == handleRights.length) {
-                handleRights = Arrays.copyOf(handleRights, handleCount * 2);
+            if (handleCount == handles.length) {
+                handles = Arrays.copyOf(handles, handleCount * 2);
             }
-            handleRights[handleCount++] = rights;
+            if (handleCount == 0 && !rootedWhileAlive()) {
+                ROOTS.add(this);
+            }
+            handles[handleCount++] = handle;
         } finally {
             signalLock.unlock();
         }
     }
 
-    /** Records that a handle with {@code rights} was closed, replaced or sent away. */
-    public final void handleClosed(int rights) {
+    /**
+     * Records that a handle was closed, replaced or sent away (or leaked), and wakes waiters so that
+     * one waiting through that handle notices ({@link #wakeWaiters}, under the same hold of the lock).
+     */
+    public final void handleClosed(HandleRecord handle) {
         signalLock.lock();
         try {
+            if (signalChanged != null) {
+                signalChanged.signalAll();
+            }
+            signalled();
             for (int i = 0; i < handleCount; i++) {
-                if (handleRights[i] == rights) {
-                    handleRights[i] = handleRights[--handleCount];
+                if (handles[i] == handle) {
+                    handles[i] = handles[--handleCount];
+                    handles[handleCount] = null;
                     // Bounded by the open handles: give back room once most of them are gone.
-                    if (handleRights.length > 8 && handleCount < handleRights.length / 4) {
-                        handleRights = Arrays.copyOf(handleRights, handleRights.length / 2);
+                    if (handles.length > 8 && handleCount < handles.length / 4) {
+                        handles = Arrays.copyOf(handles, handles.length / 2);
+                    }
+                    if (handleCount == 0 && !rootedWhileAlive()) {
+                        ROOTS.remove(this);
                     }
                     return;
                 }
@@ -116,7 +148,7 @@ public abstract class KernelObject {
         try {
             List<Integer> l = new ArrayList<>(handleCount);
             for (int i = 0; i < handleCount; i++) {
-                l.add(handleRights[i]);
+                l.add(handles[i].rights());
             }
             return l;
         } finally {

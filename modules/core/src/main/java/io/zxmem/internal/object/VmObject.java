@@ -77,6 +77,9 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
     private final long chainOffset;
     private volatile int cowChildren;
     private volatile int sliceMappings;
+    /** This object's neighbours in its {@link KoidTable} stripe, guarded by the stripe's monitor. */
+    VmObject liveNext;
+    VmObject livePrev;
 
     /**
      * Takes a reference to {@code parent} first: the one step that can fail (BAD_HANDLE once the
@@ -112,6 +115,12 @@ public abstract sealed class VmObject extends KernelObject implements SliceStore
         }
         KoidTable.register(this);
         published();
+    }
+
+    /** The koid table keeps a VM object from {@link #publish} until {@link #destroy}, which no open handle outlives. */
+    @Override
+    protected final boolean rootedWhileAlive() {
+        return true;
     }
 
     /** Called last while the object is made; may fail (the object is then released). */

@@ -4,7 +4,7 @@
  *
  * <ul>
  * <li>{@link io.zxmem.internal.object.KernelObject}: what every object has (koid, references,
- *     signals, the rights of its open handles); {@link io.zxmem.internal.object.ChannelObject},
+ *     signals, a {@link io.zxmem.internal.object.HandleRecord} per open handle); {@link io.zxmem.internal.object.ChannelObject},
  *     {@link io.zxmem.internal.object.ResourceObject} (and {@code io.zxmem.PagerObject}) are the
  *     small ones.</li>
  * <li>{@link io.zxmem.internal.object.VmObject}, Zircon's VmObject: a VMO's state, lock, place in the
