@@ -29,6 +29,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DirectServer {
     private static final int MAX_FAULTS = 64;
     /**
+     * Direct windows a receiver made by zxmem keeps at once per received VMO; its windows beyond go
+     * through the relay ({@code RemoteStore}). Each costs the pager's process a descriptor and every
+     * pager thread in {@code next} a slot in its poll.
+     */
+    static final int MAX_WINDOWS_PER_CONNECTION = 256;
+    /**
+     * What this process holds for one connection before it ends it: without a bound, a receiver could
+     * take all of this process's descriptors. Four times the receiver's own bound, so that a zxmem
+     * receiver whose unmap notices were lost (sent without blocking) never reaches it; a receiver that
+     * does is not one zxmem made.
+     */
+    static final int MAX_WINDOWS_HELD = 4 * MAX_WINDOWS_PER_CONNECTION;
+    /**
      * How often the reader looks at every window without being woken: faults nobody took yet (no
      * pager thread in {@code next}) become requests, and faults past their timeout fail.
      */
@@ -279,12 +292,25 @@ final class DirectServer {
             if (m[0] == 1) {
                 Win w = new Win(c, m);
                 Win old;
+                boolean over = false;
                 synchronized (this) {
                     if (c.closed) {
                         LazyFaults.close(w.ufd);
                         return;
                     }
-                    old = c.wins.put(w.id, w);
+                    if (c.wins.size() >= MAX_WINDOWS_HELD && !c.wins.containsKey(w.id)) {
+                        over = true;
+                        old = null;
+                    } else {
+                        old = c.wins.put(w.id, w);
+                    }
+                }
+                if (over) {
+                    // Past the bound no zxmem receiver crosses: as for a malformed message, the connection
+                    // ends, and the receiver's handler fails its direct windows' touches.
+                    LazyFaults.close(w.ufd);
+                    remove(c);
+                    return;
                 }
                 if (old != null) {
                     closeWin(old);

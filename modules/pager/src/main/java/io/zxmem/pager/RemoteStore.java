@@ -67,6 +67,8 @@ final class RemoteStore implements PagerBacked {
     /** Lazy windows made so far in this process, direct and relayed (tests tell the paths apart). */
     static final java.util.concurrent.atomic.AtomicLong DIRECT_WINDOWS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong RELAY_WINDOWS = new java.util.concurrent.atomic.AtomicLong();
+    /** This store's direct windows now: past the pager's bound ({@link DirectServer#MAX_WINDOWS_PER_CONNECTION}) windows are relayed. */
+    private final java.util.concurrent.atomic.AtomicInteger liveDirect = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
 
     RemoteStore(SharedStore bytes, Channel link) {
@@ -359,7 +361,13 @@ final class RemoteStore implements PagerBacked {
         }
         boolean lazy = (answer.flags() & Link.LAZY) != 0 && r != null;
         MemorySegment d = lazy ? direct() : null;
-        if (d != null && LazyFaults.registerDirect(d, id, w.address(), w.length(), offset, writable, FAULT_TIMEOUT_MILLIS, POISON) == 0) {
+        boolean room = d != null && liveDirect.incrementAndGet() <= DirectServer.MAX_WINDOWS_PER_CONNECTION;
+        boolean isDirect = room && LazyFaults.registerDirect(d, id, w.address(), w.length(), offset, writable,
+                FAULT_TIMEOUT_MILLIS, POISON) == 0;
+        if (d != null && !isDirect) {
+            liveDirect.decrementAndGet();
+        }
+        if (isDirect) {
             DIRECT_WINDOWS.incrementAndGet();
         } else if (lazy && LazyFaults.register(r, w.address(), w.length(), offset) == 0) {
             RELAY_WINDOWS.incrementAndGet();
@@ -376,6 +384,9 @@ final class RemoteStore implements PagerBacked {
         }
         boolean isLazy = lazy;
         return new Window() {
+            /** Whether this window still counts among the store's direct ones (unmap may come twice). */
+            private boolean counted = isDirect;
+
             @Override
             public long address() {
                 return w.address();
@@ -413,6 +424,10 @@ final class RemoteStore implements PagerBacked {
                             + Long.toHexString(w.address()) + " closed while a touch waited; its range stays reserved");
                 } else {
                     w.unmap();
+                }
+                if (counted) {
+                    counted = false;
+                    liveDirect.decrementAndGet();
                 }
                 unmapped(id);
             }

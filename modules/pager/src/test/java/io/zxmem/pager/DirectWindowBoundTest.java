@@ -1,0 +1,78 @@
+package io.zxmem.pager;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.zxmem.Channel;
+import io.zxmem.ChannelServer;
+import io.zxmem.Mapping;
+import io.zxmem.Message;
+import io.zxmem.Vmar;
+import io.zxmem.Vmo;
+import io.zxmem.Zx;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A receiver keeps at most {@link DirectServer#MAX_WINDOWS_PER_CONNECTION} direct windows of one VMO
+ * (each costs the pager's process a descriptor); its windows beyond go through the relay, and still
+ * work; an unmapped direct window makes room for the next. The pager is a second JVM
+ * ({@link PagerProcess}).
+ */
+class DirectWindowBoundTest {
+    private static final long P = Zx.pageSize();
+    private static final int BOUND = DirectServer.MAX_WINDOWS_PER_CONNECTION;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void windowsPastTheBoundAreRelayedAndAnUnmapMakesRoom() throws Exception {
+        Assumptions.assumeTrue(io.zxmem.cow.LazyFaults.mode() > 0, "no userfaultfd engine here: mappings are eager");
+        int[][] ids = DirectTrust.ownIds();
+        Assumptions.assumeTrue(DirectTrust.handOver(DirectTrust.mode(), ids[0][1], ids[1][1], ids[0], ids[1],
+                io.zxmem.cow.LazyFaults.dumpable(), DirectTrust.yamaScope()), "the pager's process (this user) is not trusted here");
+        long pages = BOUND + 8;
+        Path sock = dir.resolve("pager.sock");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process pager;
+        Vmo vmo;
+        try (ChannelServer server = Channel.listen(sock)) {
+            pager = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", PagerCrossProcessTest.classPath(),
+                    PagerProcess.class.getName(), sock.toString(), Long.toString(pages), Long.toString(pages + 1))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
+            try (Channel ch = server.accept(Duration.ofSeconds(60))) {
+                Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
+                vmo = m.handle(0, Vmo.class);
+            }
+        }
+        List<Mapping> maps = new ArrayList<>();
+        try (vmo) {
+            long direct = RemoteStore.DIRECT_WINDOWS.get();
+            long relayed = RemoteStore.RELAY_WINDOWS.get();
+            for (int i = 0; i < BOUND + 2; i++) {
+                maps.add(vmo.map(Vmar.PERM_READ, i * P, P));
+            }
+            assertEquals(BOUND, RemoteStore.DIRECT_WINDOWS.get() - direct, "direct windows");
+            assertEquals(2, RemoteStore.RELAY_WINDOWS.get() - relayed, "relayed windows past the bound");
+            // Both kinds serve their pages: the first window (direct) and the last (relayed).
+            assertArrayEquals(PagerTest.content(0, 1, 1), PagerChild.touch(maps.get(0), 0));
+            assertArrayEquals(PagerTest.content(BOUND + 1, 1, 1), PagerChild.touch(maps.get(BOUND + 1), 0));
+            // An unmapped direct window makes room: the next window is direct again.
+            maps.remove(5).close();
+            maps.add(vmo.map(Vmar.PERM_READ, (BOUND + 2) * P, P));
+            assertEquals(BOUND + 1, RemoteStore.DIRECT_WINDOWS.get() - direct, "direct windows after one unmap");
+            assertArrayEquals(PagerTest.content(BOUND + 2, 1, 1), PagerChild.touch(maps.get(maps.size() - 1), 0));
+            // The pager's process kept serving: no connection ended on the way (a direct window still works).
+            assertArrayEquals(PagerTest.content(7, 1, 1), PagerChild.touch(maps.get(6), 0));
+        } finally {
+            maps.forEach(Mapping::close);
+            pager.destroyForcibly().waitFor();
+        }
+    }
+}
