@@ -3,15 +3,11 @@ package io.zxmem.pager;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.zxmem.Channel;
-import io.zxmem.ChannelServer;
 import io.zxmem.Mapping;
-import io.zxmem.Message;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
@@ -38,19 +34,9 @@ class DirectWindowBoundTest {
         Assumptions.assumeTrue(DirectTrust.handOver(DirectTrust.mode(), ids[0][1], ids[1][1], ids[0], ids[1],
                 io.zxmem.cow.LazyFaults.dumpable(), DirectTrust.yamaScope()), "the pager's process (this user) is not trusted here");
         long pages = BOUND + 8;
-        Path sock = dir.resolve("pager.sock");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process pager;
-        Vmo vmo;
-        try (ChannelServer server = Channel.listen(sock)) {
-            pager = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", PagerCrossProcessTest.classPath(),
-                    PagerProcess.class.getName(), sock.toString(), Long.toString(pages), Long.toString(pages + 1))
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
-            try (Channel ch = server.accept(Duration.ofSeconds(60))) {
-                Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
-                vmo = m.handle(0, Vmo.class);
-            }
-        }
+        PagerProcess.Launched l = PagerProcess.launch(dir, List.of(), PagerCrossProcessTest.classPath(), pages, pages + 1);
+        Process pager = l.process();
+        Vmo vmo = l.vmo();
         List<Mapping> maps = new ArrayList<>();
         try (vmo) {
             long direct = RemoteStore.DIRECT_WINDOWS.get();

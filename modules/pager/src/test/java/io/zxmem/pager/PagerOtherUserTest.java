@@ -3,10 +3,7 @@ package io.zxmem.pager;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.zxmem.Channel;
-import io.zxmem.ChannelServer;
 import io.zxmem.Mapping;
-import io.zxmem.Message;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
@@ -15,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -53,21 +49,11 @@ class PagerOtherUserTest {
                 cp.add(dst.toString());
             }
             readableByAll(dir);
-            Path sock = dir.resolve("pager.sock");
-            String java = ProcessHandle.current().info().command().orElseThrow();
-            Process pager;
-            Vmo vmo;
-            try (ChannelServer server = Channel.listen(sock)) {
-                Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rwxrwxrwx"));
-                pager = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        java, "--enable-native-access=ALL-UNNAMED", "-cp", String.join(File.pathSeparator, cp),
-                        PagerProcess.class.getName(), sock.toString(), "64", "63")
-                        .redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
-                try (Channel ch = server.accept(Duration.ofSeconds(60))) {
-                    Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
-                    vmo = m.handle(0, Vmo.class);
-                }
-            }
+            PagerProcess.Launched l = PagerProcess.launch(dir,
+                    List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                    String.join(File.pathSeparator, cp), 64, 63);
+            Process pager = l.process();
+            Vmo vmo = l.vmo();
             try {
                 long uffdsBefore = userfaultfds(pager.pid());
                 long direct = RemoteStore.DIRECT_WINDOWS.get();

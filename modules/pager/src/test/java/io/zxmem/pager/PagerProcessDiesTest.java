@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.zxmem.Channel;
-import io.zxmem.ChannelServer;
 import io.zxmem.Mapping;
-import io.zxmem.Message;
 import io.zxmem.Vmar;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -48,19 +44,9 @@ class PagerProcessDiesTest {
      */
     private void dies(String directFaults) throws Exception {
         Assumptions.assumeTrue(io.zxmem.cow.LazyFaults.mode() > 0, "no userfaultfd engine here: mappings are eager");
-        Path sock = dir.resolve("pager.sock");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process pager;
-        Vmo vmo;
-        try (ChannelServer server = Channel.listen(sock)) {
-            pager = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", PagerCrossProcessTest.classPath(),
-                    PagerProcess.class.getName(), sock.toString(), "64", "9")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
-            try (Channel ch = server.accept(Duration.ofSeconds(60))) {
-                Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
-                vmo = m.handle(0, Vmo.class);
-            }
-        }
+        PagerProcess.Launched l = PagerProcess.launch(dir, java.util.List.of(), PagerCrossProcessTest.classPath(), 64, 9);
+        Process pager = l.process();
+        Vmo vmo = l.vmo();
         long direct = RemoteStore.DIRECT_WINDOWS.get();
         long relayed = RemoteStore.RELAY_WINDOWS.get();
         Mapping m;
