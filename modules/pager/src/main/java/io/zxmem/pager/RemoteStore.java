@@ -280,13 +280,18 @@ final class RemoteStore implements PagerBacked {
             }
             return null;
         } finally {
-            if (dir != null) {
-                try {
-                    Files.deleteIfExists(dir.resolve("s"));
-                    Files.deleteIfExists(dir);
-                } catch (IOException ignored) {
-                    // a temporary directory left behind: harmless
-                }
+            removeSocketDir(dir, "s");
+        }
+    }
+
+    /** Removes a private directory made for one socket (null: none was made), once its peer connected or failed to. */
+    private static void removeSocketDir(Path dir, String socket) {
+        if (dir != null) {
+            try {
+                Files.deleteIfExists(dir.resolve(socket));
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // a temporary directory left behind: harmless
             }
         }
     }
@@ -330,14 +335,7 @@ final class RemoteStore implements PagerBacked {
             }
             return null;
         } finally {
-            if (dir != null) {
-                try {
-                    Files.deleteIfExists(dir.resolve("d"));
-                    Files.deleteIfExists(dir);
-                } catch (IOException ignored) {
-                    // a temporary directory left behind: harmless
-                }
-            }
+            removeSocketDir(dir, "d");
         }
     }
 
