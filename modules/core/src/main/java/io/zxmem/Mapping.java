@@ -237,16 +237,11 @@ public final class Mapping implements AutoCloseable {
     public void close() {
         // The handler covers the method's first bytecode: the interpreter may deliver a pending late
         // fault on entry, before any try inside closeSteps (or its loop header) is reached.
-        // HotSpot may also throw the same late error once more at a later poll (LateFaultTest saw one
-        // escape from this method after its handler had run): one more delivery point inside the try,
-        // after the close, makes that happen here rather than at the return, which no handler covers.
         try {
             closeSteps();
-            Faults.discardPending();
         } catch (InternalError e) {
             Faults.discard(e);
             closeSteps();
-            Faults.discardPending();
         }
     }
 
