@@ -2171,6 +2171,26 @@ int zxu_dp_resolve(int ufd, uint64_t addr, uint64_t len, int how, int fd, int64_
     return 0;
 }
 
+/*
+ * Supplies the faulting page at addr (one page) of another process's userfaultfd ufd with the page at
+ * src of this process: UFFDIO_COPY puts it in the page cache of the file the receiver's window maps,
+ * maps it there and wakes the receiver's thread, in one call, as a C pager does. Writing the shared
+ * file and waking instead costs a page fault here, a lseek, a UFFDIO_WAKE, and a second fault there.
+ * The file is then asked (SEEK_DATA at fo of fd) whether the page reached it: a receiver's window that
+ * is not a shared mapping of fd (a hostile receiver's, say) got its own copy, and the file none.
+ * @return 0: the page is in the file and the receiver's thread woke; 1: the receiver's thread woke but
+ *         the file lacks the page (the caller writes it); -errno: nothing done (-EEXIST: a page was there
+ *         already), the caller writes the file and wakes as usual
+ */
+int zxu_dp_copy(int ufd, uint64_t addr, const void *src, int fd, int64_t fo) {
+    long p = sysconf(_SC_PAGESIZE);
+    struct uffdio_copy c = {.dst = addr, .src = (uint64_t) (uintptr_t) src, .len = (uint64_t) p, .mode = 0};
+    if (ioctl(ufd, UFFDIO_COPY, &c) != 0) {
+        return -errno;
+    }
+    return lseek(fd, fo, SEEK_DATA) == fo ? 0 : 1;
+}
+
 /* Asks the receiver to fail page(s) [addr, addr+len) of window id itself (a kernel without POISON). */
 int zxu_dp_fail(int sock, uint64_t id, uint64_t addr, uint64_t len) {
     struct dmsg msg = {.op = DFAIL, .id = id, .a = addr, .b = len};

@@ -267,6 +267,23 @@ public final class LazyFaults {
     }
 
     /**
+     * The pager's side: supplies the faulting page at {@code address} of another process's window with
+     * the page {@code src} of this process, and wakes the faulting thread, in one {@code UFFDIO_COPY}.
+     *
+     * @param ufd        the receiver's userfaultfd (this process's copy)
+     * @param address    page-aligned, in the receiver
+     * @param src        one page
+     * @param fd         the VMO's file, which the window maps
+     * @param fileOffset where the page is in {@code fd}
+     * @return 0: the page is in the file and the thread woke; 1: the thread woke with its own copy but
+     *         the file lacks the page (the window is not a shared mapping of {@code fd}); -errno:
+     *         nothing was done (-EEXIST: a page was there already)
+     */
+    public static int directCopy(int ufd, long address, MemorySegment src, int fd, long fileOffset) {
+        return Zxuffd.dpCopy(ufd, address, src, fd, fileOffset);
+    }
+
+    /**
      * The pager's side, on a kernel without {@code UFFDIO_POISON}: asks the receiver to fail the pages.
      *
      * @param sock    from {@link #directConnect}

@@ -34,12 +34,12 @@ final class Zxuffd {
             READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP,
             ENGINE_FD, RELAY_CONNECT, RELAY_FREE, RELAY_STATUS, RELAY_COUNT, SET_FAULT_TIMEOUT, ADD_LAZY_WINDOW,
             DIRECT_LISTEN, DIRECT_ACCEPT, DIRECT_START, DIRECT_FREE, DIRECT_STATUS, DUMPABLE, ADD_DIRECT_WINDOW,
-            DP_CONNECT, DP_RECV, DP_FAULTS, DP_RESOLVE, DP_FAIL, DP_POLL, DP_EVENTFD, DP_EVENT, DP_CLOSE;
+            DP_CONNECT, DP_RECV, DP_FAULTS, DP_RESOLVE, DP_FAIL, DP_POLL, DP_EVENTFD, DP_EVENT, DP_CLOSE, DP_COPY;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle[] h = new MethodHandle[41];
+        MethodHandle[] h = new MethodHandle[42];
         Throwable why = null;
         try {
             Path path = locate();
@@ -92,6 +92,8 @@ final class Zxuffd {
             h[38] = Downcalls.plain(lib, "zxu_dp_eventfd", FunctionDescriptor.of(JAVA_INT));
             h[39] = Downcalls.plain(lib, "zxu_dp_event", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
             h[40] = Downcalls.plain(lib, "zxu_dp_close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            h[41] = Downcalls.plain(lib, "zxu_dp_copy",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
         }
@@ -136,6 +138,7 @@ final class Zxuffd {
         DP_EVENTFD = h[38];
         DP_EVENT = h[39];
         DP_CLOSE = h[40];
+        DP_COPY = h[41];
         UNAVAILABLE = why;
     }
 
@@ -487,6 +490,14 @@ final class Zxuffd {
     static int dpResolve(int ufd, long addr, long len, int how, int fd, long fileOffset) {
         try {
             return (int) DP_RESOLVE.invokeExact(ufd, addr, len, how, fd, fileOffset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpCopy(int ufd, long addr, MemorySegment src, int fd, long fileOffset) {
+        try {
+            return (int) DP_COPY.invokeExact(ufd, addr, src, fd, fileOffset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
