@@ -379,6 +379,35 @@ final class DirectServer {
     }
 
     /**
+     * Supplies fault {@code f}'s page with {@code src} (one page) straight into the receiver's window:
+     * one {@code UFFDIO_COPY} fills the shared file, maps the page there and wakes the toucher, where
+     * writing the file and then {@link #settle settling} costs a page fault in each process and two more
+     * system calls. The fault is then resolved: its later settling does nothing.
+     *
+     * @return whether the VMO's file has the page now (else the caller writes it: the fault may still be
+     *         resolved, by a copy the receiver kept for itself, and is settled as usual)
+     */
+    boolean copy(Fault f, MemorySegment src) {
+        Win w = f.win;
+        int rc;
+        synchronized (w) {
+            if (w.closed || f.done.get()) {
+                return false;
+            }
+            rc = LazyFaults.directCopy(w.ufd, f.address, src, w.conn.file,
+                    w.conn.fileOffset + w.offset + (f.address - w.start));
+        }
+        if (rc < 0) {
+            return false; // a page was there, or the receiver is going: the usual way resolves it
+        }
+        // Woken: whoever settles the fault later (a timeout, this supply's own answer) finds it done.
+        if (f.done.compareAndSet(false, true)) {
+            w.faults.remove(f);
+        }
+        return rc == 0;
+    }
+
+    /**
      * Resolves a fault once: the page is in the shared file (status 0), or the access fails (SIGBUS
      * there) by UFFDIO_POISON, or by the receiver's own handler where the kernel has no POISON.
      */

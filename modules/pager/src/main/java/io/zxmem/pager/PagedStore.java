@@ -635,6 +635,7 @@ final class PagedStore implements PagerStore {
         try {
             checkRange("pager.supply_pages", offset, length);
             checkAttached("pager.supply_pages");
+            copyToDirectFaults(offset, src);
             for (long[] g : supplied.gaps(offset, offset + length)) {
                 bytes.write(g[0], src, g[0] - offset, g[1] - g[0]);
                 supplied.add(g[0], g[1]);
@@ -644,6 +645,29 @@ final class PagedStore implements PagerStore {
             changed();
         } finally {
             engine.lock.unlock();
+        }
+    }
+
+    /**
+     * Pages of {@code [offset, offset+src.byteSize())} that another process's direct window faulted on
+     * go straight into its window ({@link DirectServer#copy}), which fills the file too; the rest are
+     * written as usual. Only where the supply alone settles the fault: a write to a TRAP_DIRTY VMO still
+     * waits for OP_DIRTY. Caller holds the lock.
+     */
+    private void copyToDirectFaults(long offset, MemorySegment src) {
+        DirectServer direct = engine.direct;
+        if (!src.isNative()) {
+            return;
+        }
+        long end = offset + src.byteSize();
+        for (Waiter w : waiters) {
+            if (w.owner instanceof DirectServer.Fault f && w.failed == 0 && !(w.write && trapDirty)
+                    && w.end - w.start == page && Long.compareUnsigned(w.start, offset) >= 0
+                    && Long.compareUnsigned(w.end, end) <= 0 && !supplied.covers(w.start, w.end)
+                    && direct.copy(f, src.asSlice(w.start - offset, page))) {
+                supplied.add(w.start, w.end);
+                holdsCover(w.start, w.end);
+            }
         }
     }
 
