@@ -174,13 +174,14 @@ public final class Pager extends Handle {
      *                     range is not inside its VMO; BAD_STATE when {@code vmo} was detached
      */
     public void supplyPages(Vmo vmo, long offset, long length, Vmo aux, long auxOffset) {
-        String op = "pager.supply_pages(offset=" + Ranges.hex(offset) + ", length=" + Ranges.hex(length)
-                + ", aux_offset=" + Ranges.hex(auxOffset) + ")";
+        // The arguments go into a message only when it fails: this runs once per page request.
+        String op = "pager.supply_pages";
         require(op, Rights.MANAGE_VMO);
         PagerStore store = storeOf(op, vmo);
         long page = Pages.size();
         if (!Ranges.aligned(offset, page) || !Ranges.aligned(length, page) || !Ranges.aligned(auxOffset, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "offset, length and aux_offset must be page-aligned");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, supplyOp(offset, length, auxOffset),
+                    "offset, length and aux_offset must be page-aligned");
         }
         if (aux == null) {
             throw Ranges.fail(Status.ERR_BAD_HANDLE, op, "aux is null");
@@ -197,10 +198,11 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_BAD_STATE, op, "aux's cache policy is not CACHED");
         }
         if (Ranges.overflows(offset, length)) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "offset + length overflows");
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, supplyOp(offset, length, auxOffset), "offset + length overflows");
         }
         if (!Ranges.inside(auxOffset, length, from.size())) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op, "the range is not inside aux's size " + Ranges.hex(from.size()));
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, supplyOp(offset, length, auxOffset),
+                    "the range is not inside aux's size " + Ranges.hex(from.size()));
         }
         store.checkSupply(offset, length);
         if (length == 0) {
@@ -219,6 +221,75 @@ public final class Pager extends Handle {
         }
         // Zircon moves the aux VMO's pages into the pager VMO: the aux range is empty afterwards.
         from.opRange(Vmo.OP_ZERO, op, auxOffset, length, null);
+    }
+
+    private static String supplyOp(long offset, long length, long auxOffset) {
+        return "pager.supply_pages(offset=" + Ranges.hex(offset) + ", length=" + Ranges.hex(length)
+                + ", aux_offset=" + Ranges.hex(auxOffset) + ")";
+    }
+
+    /**
+     * Supplies pages from memory, a zxmem extension of {@code zx_pager_supply_pages}: copies
+     * {@code src} into the pages {@code [offset, offset+src.byteSize())} of {@code vmo} that were not
+     * supplied yet (pages supplied before keep their content, as with an aux VMO); {@code src} is not
+     * changed. Accessors waiting for these pages wake up.
+     *
+     * <p>Why it exists: Zircon's call moves the pages of an aux VMO, and Linux cannot move a page from
+     * one file to another, so on Linux a pager that has its content in memory (read from a file or a
+     * socket, say) pays for writing it into the aux VMO, copying it out again and then decommitting the
+     * aux range, where this call copies it once. A page that a thread of another process faulted on
+     * goes into that process's mapping in the same system call that wakes the thread
+     * ({@code UFFDIO_COPY}), as a C userfaultfd handler does it.
+     *
+     * <p>As with any access by a pager's own thread, {@code src} must not be memory that waits for this
+     * pager (a mapping of one of its VMOs whose pages were not supplied): the thread would wait for
+     * itself until the fault times out.
+     *
+     * @param vmo    a VMO of this pager
+     * @param offset page-aligned offset in {@code vmo} where the supplied pages go
+     * @param src    the content, a whole number of pages long; any segment (heap or native) that is alive
+     * @throws ZxException in this order: BAD_HANDLE; ACCESS_DENIED without MANAGE_VMO; BAD_HANDLE for a
+     *                     null or closed {@code vmo}; INVALID_ARGS when {@code vmo} is not a VMO of this
+     *                     pager, {@code src} is null, no longer alive or confined to another thread, or the offset or {@code src}'s
+     *                     size is not page-aligned; OUT_OF_RANGE when the range is not inside the VMO;
+     *                     BAD_STATE when {@code vmo} was detached
+     */
+    public void supplyPages(Vmo vmo, long offset, MemorySegment src) {
+        String op = "pager.supply_pages";
+        require(op, Rights.MANAGE_VMO);
+        PagerStore store = storeOf(op, vmo);
+        if (src == null) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src is null");
+        }
+        long length = src.byteSize();
+        long page = Pages.size();
+        if (!Ranges.aligned(offset, page) || !Ranges.aligned(length, page)) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op + "(offset=" + Ranges.hex(offset) + ", length="
+                    + Ranges.hex(length) + ")", "offset and src's size must be page-aligned");
+        }
+        if (!src.scope().isAlive()) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src's arena is closed");
+        }
+        if (!src.isAccessibleBy(Thread.currentThread())) {
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src is confined to another thread");
+        }
+        if (Ranges.overflows(offset, length)) {
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + ", length="
+                    + Ranges.hex(length) + ")", "offset + length overflows");
+        }
+        store.checkSupply(offset, length);
+        long done = 0;
+        try {
+            while (done != length) {
+                // In pieces, as from an aux VMO: the store's lock is held while one piece is written.
+                long n = Ranges.min(length - done, CHUNK);
+                store.supply(offset + done, src.asSlice(done, n));
+                done += n;
+            }
+        } catch (IllegalStateException e) {
+            // src's arena closed meanwhile (another thread's): the pieces before stay supplied.
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src's arena closed while it was copied");
+        }
     }
 
     /**

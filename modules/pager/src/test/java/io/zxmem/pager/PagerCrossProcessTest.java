@@ -307,6 +307,47 @@ class PagerCrossProcessTest {
         }
     }
 
+    /**
+     * Touches served from memory ({@link Pager#supplyPages(Vmo, long, java.lang.foreign.MemorySegment)}).
+     * With direct windows, one {@code UFFDIO_COPY} puts each page in the other JVM's mapping and in the
+     * VMO's file; over the relay the file is written as from an aux VMO. Either way the page is the
+     * VMO's now: this JVM reads it, and a new mapping there shows it with no request. A supply wider
+     * than the request fills the faulted page and the others, and keeps a page supplied before.
+     */
+    @Test
+    void lazyTouchesSuppliedFromMemoryReachTheMappingAndTheVmo() {
+        assumeLazy();
+        try (Vmo vmo = giveChild(8); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            send("mapr 0 " + 8 * P);
+            assertEquals("ok", text("mapr"));
+            send("touch 2");
+            expect(next(), PageRequest.READ, vmo, 2, 1);
+            PagerTest.supplyFromMemory(pager, vmo, 2, 1, 22, arena);
+            assertArrayEquals(PagerTest.content(2, 1, 22), answer("touch 2"));
+            PagerTest.supply(pager, vmo, 5, 1, 25);
+            send("touch 6");
+            expect(next(), PageRequest.READ, vmo, 6, 1);
+            PagerTest.supplyFromMemory(pager, vmo, 5, 3, 26, arena);
+            assertArrayEquals(PagerTest.content(6, 1, 26), answer("touch 6"));
+            assertEquals(0, pager.pendingRequests());
+            assertArrayEquals(PagerTest.content(2, 1, 22), PagerTest.read(vmo, 2 * P, PI));
+            assertArrayEquals(PagerTest.content(5, 1, 25), PagerTest.read(vmo, 5 * P, PI), "a page supplied before changed");
+            assertArrayEquals(PagerTest.content(6, 2, 26), PagerTest.read(vmo, 6 * P, 2 * PI));
+            send("unmap");
+            assertEquals("ok", text("unmap"));
+            send("mapr 0 " + 8 * P);
+            assertEquals("ok", text("mapr"));
+            for (long page : new long[] {2, 5, 6, 7}) {
+                send("touch " + page);
+                assertArrayEquals(PagerTest.read(vmo, page * P, PI), answer("touch " + page + " again"));
+            }
+            assertEquals(0, pager.pendingRequests(), "a supplied page asked again");
+            send("committed");
+            assertEquals(4 * P, Long.parseLong(text("committed")));
+            assertLazyPath();
+        }
+    }
+
     /** OP_FAIL on a page a touch waits for: the touching thread gets the JVM's unsafe-access error, the JVM lives on. */
     @Test
     void aFailedLazyPageFailsTheTouchNotTheJvm() {

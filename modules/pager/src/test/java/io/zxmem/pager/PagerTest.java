@@ -289,6 +289,90 @@ class PagerTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(content(0, 3, 7), PI, 3 * PI), read(vmo, 0, 2 * PI));
     }
 
+    // ---------------------------------------------------------------- zxmem: supply from memory
+
+    /** Supplies {@code [page, page+pages)} with {@link #content} from a segment of {@code arena}. */
+    static void supplyFromMemory(Pager pager, Vmo vmo, long page, long pages, int seed, java.lang.foreign.Arena arena) {
+        java.lang.foreign.MemorySegment src = arena.allocate(pages * P, P);
+        src.copyFrom(java.lang.foreign.MemorySegment.ofArray(content(page, pages, seed)));
+        pager.supplyPages(vmo, page * P, src);
+    }
+
+    /** Supplied from memory, a waiting read gets the bytes; the source is left as it was. */
+    @Test
+    void supplyFromMemoryServesAWaitingRead() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 4);
+        Future<byte[]> r = asyncRead(vmo, P, 2 * PI);
+        expect(pager.next(WAIT), PageRequest.READ, vmo, 1, 2);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment src = arena.allocate(2 * P, P);
+            src.copyFrom(java.lang.foreign.MemorySegment.ofArray(content(1, 2, 5)));
+            pager.supplyPages(vmo, P, src);
+            assertArrayEquals(content(1, 2, 5), done(r));
+            assertArrayEquals(content(1, 2, 5), src.toArray(ValueLayout.JAVA_BYTE), "the source changed");
+        }
+        assertEquals(0, pager.pendingRequests());
+        assertEquals(2 * P, vmo.info().committedBytes());
+    }
+
+    /** A heap segment works as well; pages supplied before keep their content, as with an aux VMO. */
+    @Test
+    void supplyFromMemoryKeepsPagesSuppliedBefore() {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 3);
+        supply(pager, vmo, 1, 1, 1);
+        pager.supplyPages(vmo, 0, java.lang.foreign.MemorySegment.ofArray(content(0, 3, 2)));
+        byte[] expected = content(0, 3, 2);
+        System.arraycopy(content(1, 1, 1), 0, expected, PI, PI);
+        assertArrayEquals(expected, read(vmo, 0, 3 * PI));
+        // A mapping of the VMO sees the same bytes, with no request.
+        try (Mapping m = Vmar.root().map(Vmar.PERM_READ, vmo, 0, 3 * P)) {
+            assertArrayEquals(expected, m.segment().toArray(ValueLayout.JAVA_BYTE));
+        }
+        assertEquals(0, pager.pendingRequests());
+    }
+
+    /** Every bad argument of the memory form, in the order its Javadoc gives; a failed call supplies nothing. */
+    @Test
+    void invalidSupplyFromMemory() throws Exception {
+        Pager pager = pager();
+        Vmo vmo = vmo(pager, 0, 4);
+        Vmo foreign = vmo(pager(), 0, 4);
+        Vmo plain = keep(Vmo.create(4 * P));
+        java.lang.foreign.MemorySegment page = java.lang.foreign.MemorySegment.ofArray(new byte[PI]);
+        Pager weak = keep(pager.duplicate(Rights.BASIC | Rights.ATTACH_VMO));
+        status(Status.ERR_ACCESS_DENIED, () -> weak.supplyPages(vmo, 0, page));
+        status(Status.ERR_ACCESS_DENIED, () -> weak.supplyPages(vmo, 1, null)); // rights come first
+        status(Status.ERR_BAD_HANDLE, () -> pager.supplyPages(null, 0, page));
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(foreign, 0, page));
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(plain, 0, page));
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(vmo, 0, null));
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(vmo, 1, page));
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(vmo, 0,
+                java.lang.foreign.MemorySegment.ofArray(new byte[PI + 1])));
+        status(Status.ERR_OUT_OF_RANGE, () -> pager.supplyPages(vmo, 4 * P, page));
+        status(Status.ERR_OUT_OF_RANGE, () -> pager.supplyPages(vmo, -P, java.lang.foreign.MemorySegment.ofArray(new byte[2 * PI])));
+        java.lang.foreign.Arena closed = java.lang.foreign.Arena.ofConfined();
+        java.lang.foreign.MemorySegment gone = closed.allocate(P);
+        closed.close();
+        status(Status.ERR_INVALID_ARGS, () -> pager.supplyPages(vmo, 0, gone));
+        try (java.lang.foreign.Arena mine = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment confined = mine.allocate(P);
+            ZxException e = failure(async(() -> {
+                pager.supplyPages(vmo, 0, confined);
+                return null;
+            }));
+            assertEquals(Status.ERR_INVALID_ARGS, e.status(), e.getMessage());
+        }
+        assertEquals(0, vmo.info().committedBytes(), "a failed call supplied pages");
+        pager.supplyPages(vmo, 0, java.lang.foreign.MemorySegment.ofArray(new byte[0])); // length 0 is fine
+        pager.detach(vmo);
+        status(Status.ERR_BAD_STATE, () -> pager.supplyPages(vmo, 0, page));
+        pager.close();
+        status(Status.ERR_BAD_HANDLE, () -> pager.supplyPages(vmo, 0, page));
+    }
+
     // ---------------------------------------------------------------- pager.cc: fail
 
     /** pager.cc {@code FailSinglePage}: OP_FAIL wakes the reader with the status the pager gave. */
