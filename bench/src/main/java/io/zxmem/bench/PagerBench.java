@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -79,7 +80,7 @@ public class PagerBench extends BenchDefaults {
     }
 
     private void serve() {
-        PagerBenchServer.serve(pager, () -> vmo, () -> stop);
+        PagerBenchServer.serve(pager, () -> vmo, () -> stop, false);
     }
 
     @Setup(Level.Invocation)
@@ -136,6 +137,9 @@ public class PagerBench extends BenchDefaults {
      */
     @State(Scope.Thread)
     public static class Remote {
+        /** How the pager process supplies: {@code aux} (Zircon's aux VMO) or {@code memory} (a page of memory). */
+        @Param({"aux", "memory"})
+        public String supply = "aux";
         Path dir;
         ChannelServer listener;
         Channel ch;
@@ -151,7 +155,7 @@ public class PagerBench extends BenchDefaults {
             listener = Channel.listen(sock);
             String java = ProcessHandle.current().info().command().orElseThrow();
             server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                    System.getProperty("java.class.path"), PagerBenchServer.class.getName(), sock.toString())
+                    System.getProperty("java.class.path"), PagerBenchServer.class.getName(), sock.toString(), supply)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
             ch = listener.accept(Duration.ofSeconds(60));
             if (io.zxmem.cow.LazyFaults.mode() == 0) {

@@ -9,6 +9,8 @@ import io.zxmem.Status;
 import io.zxmem.Vmo;
 import io.zxmem.Zx;
 import io.zxmem.ZxException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -16,7 +18,8 @@ import java.time.Duration;
  * The pager process of {@link PagerBench}'s cross-process rows: connects to {@code args[0]}; each
  * message it reads ("new PAGES") gets a fresh pager VMO of that many pages in return; a Java pager
  * thread supplies every READ request as {@link PagerBench}'s in-process pager does
- * ({@link #serve}). Exits when the channel closes.
+ * ({@link #serve}), from an aux VMO, or from memory when {@code args[1]} is {@code memory}. Exits when
+ * the channel closes.
  */
 public final class PagerBenchServer {
     private static volatile Vmo current;
@@ -26,7 +29,8 @@ public final class PagerBenchServer {
     public static void main(String[] args) throws Exception {
         long p = Zx.pageSize();
         try (Channel ch = Channel.connect(Path.of(args[0])); Pager pager = Pager.create()) {
-            Thread serve = new Thread(() -> serve(pager, () -> current, () -> false), "bench-remote-pager");
+            boolean memory = args.length > 1 && args[1].equals("memory");
+            Thread serve = new Thread(() -> serve(pager, () -> current, () -> false, memory), "bench-remote-pager");
             serve.setDaemon(true);
             serve.start();
             while (true) {
@@ -49,12 +53,17 @@ public final class PagerBenchServer {
     }
 
     /**
-     * A pager thread: supplies every READ request for {@code target}'s current VMO, page by page, with
-     * one page of bytes each through a reused aux VMO, until {@code stop} or the pager closes.
+     * A pager thread: supplies every READ request for {@code target}'s current VMO, page by page, until
+     * {@code stop} or the pager closes. Each page's bytes go through a reused aux VMO (Zircon's way: a
+     * write into aux, then {@code supplyPages} moves them) or, with {@code memory}, straight from a page
+     * of native memory ({@link Pager#supplyPages(Vmo, long, MemorySegment)}, as C's handler copies from
+     * a buffer).
      */
-    static void serve(Pager pager, java.util.function.Supplier<Vmo> target, java.util.function.BooleanSupplier stop) {
+    static void serve(Pager pager, java.util.function.Supplier<Vmo> target, java.util.function.BooleanSupplier stop,
+            boolean memory) {
         byte[] page = new byte[(int) Zx.pageSize()];
         java.util.Arrays.fill(page, (byte) 0x5a);
+        MemorySegment buffer = Arena.global().allocate(Zx.pageSize(), Zx.pageSize()).fill((byte) 0x5a);
         try (Vmo aux = Vmo.create(Zx.pageSize())) {
             while (!stop.getAsBoolean()) {
                 PageRequest r;
@@ -72,8 +81,12 @@ public final class PagerBenchServer {
                 }
                 try {
                     for (long at = r.offset(); at < r.offset() + r.length(); at += Zx.pageSize()) {
-                        aux.write(page, 0);
-                        pager.supplyPages(v, at, Zx.pageSize(), aux, 0);
+                        if (memory) {
+                            pager.supplyPages(v, at, buffer);
+                        } else {
+                            aux.write(page, 0);
+                            pager.supplyPages(v, at, Zx.pageSize(), aux, 0);
+                        }
                     }
                 } catch (ZxException e) {
                     // the VMO closed while we supplied it: its reader is gone too

@@ -14,29 +14,34 @@ import java.util.Locale;
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -XX:+AlwaysPreTouch -cp bench/target/benchmarks.jar
  * io.zxmem.bench.PagerInterleaved [rounds [contenders]]} (default 41 rounds of 8 invocations of 256 pages per
- * contender; {@code contenders} picks some by index, e.g. {@code 0,3}: C and the lazy touch; the ratios need 0 and 1).
+ * contender; {@code contenders} picks some by index, e.g. {@code 0,3}: C and the lazy touch; 4 is the lazy touch
+ * supplied from memory instead of an aux VMO; the ratios need 0 and 1).
  */
 public final class PagerInterleaved {
     private PagerInterleaved() {}
 
     private static final String[] NAMES = {"c_first_touch", "c_first_touch_cross_process", "zx_first_touch_inprocess",
-        "zx_first_touch_lazy"};
+        "zx_first_touch_lazy", "zx_first_touch_lazy_memory"};
 
     public static void main(String[] args) throws Throwable {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 41;
         int invocations = 8;
         // Optional: the contenders to run, as indices into NAMES (e.g. "0,3"); all by default.
         int[] pick = args.length > 1 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
-                : new int[] {0, 1, 2, 3};
+                : new int[] {0, 1, 2, 3, 4};
         PagerBench b = new PagerBench();
         PagerBench.Remote remote = new PagerBench.Remote();
+        PagerBench.Remote fromMemory = new PagerBench.Remote();
+        fromMemory.supply = "memory";
         b.start();
         remote.start();
+        fromMemory.start();
         long sink = 0;
         int n = NAMES.length;
         double[][] perPage = new double[n][rounds];
         try {
-            int warm = 10;
+            // The pager JVM compiles its side for seconds: 10 rounds left its first ratios twice the settled ones.
+            int warm = Integer.getInteger("warm", 100);
             for (int r = -warm; r < rounds; r++) {
                 for (int k = 0; k < pick.length; k++) {
                     int i = pick[Math.floorMod(k + r, pick.length)];
@@ -54,11 +59,12 @@ public final class PagerInterleaved {
                                 b.closeVmo();
                             }
                             default -> {
-                                remote.freshMapping();
+                                PagerBench.Remote via = i == 3 ? remote : fromMemory;
+                                via.freshMapping();
                                 t0 = System.nanoTime();
-                                sink += b.zx_first_touch_lazy(remote);
+                                sink += b.zx_first_touch_lazy(via);
                                 total += System.nanoTime() - t0;
-                                remote.closeMapping();
+                                via.closeMapping();
                             }
                         }
                     }
@@ -68,6 +74,7 @@ public final class PagerInterleaved {
                 }
             }
         } finally {
+            fromMemory.stop();
             remote.stop();
             b.stop();
         }
