@@ -50,6 +50,8 @@ public class PagerBench extends BenchDefaults {
     static final MethodHandle ROUND = CHarness.function("zxb_pager_round", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     static final MethodHandle TEARDOWN = CHarness.function("zxb_pager_teardown", FunctionDescriptor.ofVoid(ADDRESS));
 
+    /** Whether the in-process pager supplies from memory instead of an aux VMO ({@link PagerInterleaved} only). */
+    boolean supplyFromMemory;
     private Pager pager;
     private Thread server;
     private volatile boolean stop;
@@ -80,7 +82,7 @@ public class PagerBench extends BenchDefaults {
     }
 
     private void serve() {
-        PagerBenchServer.serve(pager, () -> vmo, () -> stop, false);
+        PagerBenchServer.serve(pager, () -> vmo, () -> stop, supplyFromMemory);
     }
 
     @Setup(Level.Invocation)

@@ -14,26 +14,29 @@ import java.util.Locale;
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -XX:+AlwaysPreTouch -cp bench/target/benchmarks.jar
  * io.zxmem.bench.PagerInterleaved [rounds [contenders]]} (default 41 rounds of 8 invocations of 256 pages per
- * contender; {@code contenders} picks some by index, e.g. {@code 0,3}: C and the lazy touch; 4 is the lazy touch
- * supplied from memory instead of an aux VMO; the ratios need 0 and 1).
+ * contender; {@code contenders} picks some by index, e.g. {@code 0,3}: C and the lazy touch; 4 and 5 are the lazy touch and
+ * the in-process read supplied from memory instead of an aux VMO; the ratios need 0 and 1).
  */
 public final class PagerInterleaved {
     private PagerInterleaved() {}
 
     private static final String[] NAMES = {"c_first_touch", "c_first_touch_cross_process", "zx_first_touch_inprocess",
-        "zx_first_touch_lazy", "zx_first_touch_lazy_memory"};
+        "zx_first_touch_lazy", "zx_first_touch_lazy_memory", "zx_first_touch_inprocess_memory"};
 
     public static void main(String[] args) throws Throwable {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 41;
         int invocations = 8;
         // Optional: the contenders to run, as indices into NAMES (e.g. "0,3"); all by default.
         int[] pick = args.length > 1 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
-                : new int[] {0, 1, 2, 3, 4};
+                : new int[] {0, 1, 2, 3, 4, 5};
         PagerBench b = new PagerBench();
+        PagerBench bm = new PagerBench();
+        bm.supplyFromMemory = true;
         PagerBench.Remote remote = new PagerBench.Remote();
         PagerBench.Remote fromMemory = new PagerBench.Remote();
         fromMemory.supply = "memory";
         b.start();
+        bm.start();
         remote.start();
         fromMemory.start();
         long sink = 0;
@@ -51,12 +54,13 @@ public final class PagerInterleaved {
                         switch (i) {
                             case 0 -> { t0 = System.nanoTime(); sink += b.c_first_touch(); total += System.nanoTime() - t0; }
                             case 1 -> { t0 = System.nanoTime(); sink += b.c_first_touch_cross_process(); total += System.nanoTime() - t0; }
-                            case 2 -> {
-                                b.freshVmo();
+                            case 2, 5 -> {
+                                PagerBench in = i == 2 ? b : bm;
+                                in.freshVmo();
                                 t0 = System.nanoTime();
-                                sink += b.zx_first_touch_inprocess();
+                                sink += in.zx_first_touch_inprocess();
                                 total += System.nanoTime() - t0;
-                                b.closeVmo();
+                                in.closeVmo();
                             }
                             default -> {
                                 PagerBench.Remote via = i == 3 ? remote : fromMemory;
@@ -76,6 +80,7 @@ public final class PagerInterleaved {
         } finally {
             fromMemory.stop();
             remote.stop();
+            bm.stop();
             b.stop();
         }
         System.out.println("## first touch of a page (ratios to c_first_touch, " + rounds + " rounds of " + invocations
