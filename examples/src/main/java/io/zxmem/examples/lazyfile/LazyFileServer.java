@@ -10,12 +10,13 @@ import io.zxmem.Vmo;
 import io.zxmem.Zx;
 import io.zxmem.ZxException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * The pager's side of a file-backed lazy VMO: a VMO as large as the file whose pages are read from
@@ -28,8 +29,13 @@ public final class LazyFileServer implements AutoCloseable {
     private final FileChannel file;
     private final Pager pager = Pager.create();
     private final Vmo vmo;
-    private final Vmo aux = Vmo.create(CHUNK);
-    private final byte[] buf = new byte[CHUNK];
+    /**
+     * Where the file's bytes land before they are supplied: native memory, which
+     * {@link Pager#supplyPages(Vmo, long, MemorySegment)} copies once into the VMO (or straight into
+     * the faulting process's mapping), where an aux VMO would cost a write, a copy and a decommit.
+     */
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment buf = arena.allocate(CHUNK, Zx.pageSize());
     private final long page = Zx.pageSize();
     private long pagesServed;
 
@@ -79,7 +85,7 @@ public final class LazyFileServer implements AutoCloseable {
         for (long done = 0; done < r.length(); done += CHUNK) {
             int n = (int) Math.min(CHUNK, r.length() - done);
             long at = r.offset() + done;
-            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+            ByteBuffer bb = buf.asSlice(0, n).asByteBuffer();
             try {
                 while (bb.hasRemaining() && file.read(bb, at + bb.position()) >= 0) {
                     // read on: a short read is not the end of the file
@@ -88,19 +94,18 @@ public final class LazyFileServer implements AutoCloseable {
                 pager.opRange(Pager.OP_FAIL, vmo, at, r.length() - done, Status.ERR_IO.value());
                 return;
             }
-            Arrays.fill(buf, bb.position(), n, (byte) 0); // past the end of the file
-            aux.write(n == CHUNK ? buf : Arrays.copyOf(buf, n), 0);
-            pager.supplyPages(vmo, at, n, aux, 0);
+            buf.asSlice(bb.position(), n - bb.position()).fill((byte) 0); // past the end of the file
+            pager.supplyPages(vmo, at, buf.asSlice(0, n));
         }
         pagesServed += r.length() / page;
     }
 
     @Override
     public void close() throws IOException {
-        aux.close();
         vmo.close();
         pager.close();
         file.close();
+        arena.close();
     }
 
     /**
