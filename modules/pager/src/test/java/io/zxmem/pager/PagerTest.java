@@ -367,8 +367,15 @@ class PagerTest {
         }
         assertEquals(0, vmo.info().committedBytes(), "a failed call supplied pages");
         pager.supplyPages(vmo, 0, java.lang.foreign.MemorySegment.ofArray(new byte[0])); // length 0 is fine
+        status(Status.ERR_OUT_OF_RANGE, () -> pager.supplyPages(vmo, 5 * P, java.lang.foreign.MemorySegment.ofArray(new byte[0])));
+        // A range of several pieces (1 MiB each) that ends outside fails before its first piece goes in.
+        try (Vmo big = pager.createVmo(0, (1L << 20) + P); java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            status(Status.ERR_OUT_OF_RANGE, () -> pager.supplyPages(big, P, a.allocate((1L << 20) + P, P)));
+            assertEquals(0, big.info().committedBytes(), "a failed call supplied its first piece");
+        }
         pager.detach(vmo);
         status(Status.ERR_BAD_STATE, () -> pager.supplyPages(vmo, 0, page));
+        status(Status.ERR_BAD_STATE, () -> pager.supplyPages(vmo, 0, java.lang.foreign.MemorySegment.ofArray(new byte[0])));
         pager.close();
         status(Status.ERR_BAD_HANDLE, () -> pager.supplyPages(vmo, 0, page));
     }
