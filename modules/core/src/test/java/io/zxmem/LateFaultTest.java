@@ -140,6 +140,7 @@ class LateFaultTest {
     @Test
     void aLateFaultRaisedAtTheEntryOfCloseOrSetSizeLeavesTheCallUndone() throws Exception {
         List<String> flags = List.of("--enable-native-access=io.zxmem.linux,ALL-UNNAMED", "-Xss2m",
+                "-XX:+IgnoreUnrecognizedVMOptions",
                 "-XX:CompileCommand=quiet",
                 "-XX:CompileCommand=exclude,io.zxmem.Mapping::close",
                 "-XX:CompileCommand=exclude,io.zxmem.Vmo::setSize",
