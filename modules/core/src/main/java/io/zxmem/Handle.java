@@ -278,9 +278,11 @@ public abstract class Handle implements AutoCloseable {
     }
 
     /**
-     * Closes the handle. Idempotent; never throws. An {@link InternalError} left pending by an earlier
-     * touch of a mapping past its VMO's end (the JVM reports it late, at an arbitrary later call) is
-     * discarded here rather than thrown half way through the close, which would leak the object.
+     * Closes the handle. Idempotent; throws nothing of its own. An {@link InternalError} left pending
+     * by an earlier touch of a mapping past its VMO's end (the JVM reports it late, at an arbitrary
+     * later call) is discarded here rather than thrown half way through the close, which would leak
+     * the object. The JVM may throw it at the call itself, before the method begins: the handle is
+     * then still open, and calling {@code close} again closes it.
      */
     @Override
     public void close() {

@@ -220,8 +220,8 @@ public final class Mapping implements AutoCloseable {
     }
 
     /**
-     * Unmaps the window. Idempotent; never throws. Segments handed out before throw
-     * {@link IllegalStateException}.
+     * Unmaps the window. Idempotent; throws nothing of its own (see below for the JVM's late fault).
+     * Segments handed out before throw {@link IllegalStateException}.
      *
      * <p>Once this mapping has given out a segment, the VMO's memory leaves the address range when
      * this returns, but the range itself is first replaced by private anonymous memory and unmapped a
@@ -231,12 +231,14 @@ public final class Mapping implements AutoCloseable {
      *
      * <p>A touch past the VMO's end in compiled code makes the JVM throw its {@link InternalError}
      * late, at some later call of the same thread; if that is still pending, it is discarded here
-     * (the access it belongs to is over), so the close always unmaps and releases the VMO.
+     * (the access it belongs to is over), so the close always unmaps and releases the VMO. The JVM may
+     * also throw it at the call of this method, before the method begins (no code of the method can
+     * catch it there): then the mapping is still open, and calling {@code close} again closes it.
      */
     @Override
     public void close() {
-        // The handler covers the method's first bytecode: the interpreter may deliver a pending late
-        // fault on entry, before any try inside closeSteps (or its loop header) is reached.
+        // Catches a pending late fault thrown at the entry of closeSteps (or at any later point of it):
+        // a fault thrown at this method's own entry skips this frame's handlers (see Faults).
         try {
             closeSteps();
         } catch (InternalError e) {

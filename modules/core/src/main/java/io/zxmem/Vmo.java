@@ -358,7 +358,9 @@ public final class Vmo extends Handle {
      * range that grows back reads zero.
      *
      * <p>An {@link InternalError} still pending from an earlier touch of a mapping past the end (the
-     * JVM reports it late, at some later call of the thread) is discarded first, never thrown from here.
+     * JVM reports it late, at some later call of the thread) is discarded first, never thrown from
+     * inside this method; the JVM may throw it at the call itself, before the method begins, and the
+     * size is then unchanged.
      *
      * @param size the new size in bytes
      * @throws ZxException BAD_HANDLE when closed; ACCESS_DENIED without WRITE (or RESIZE on a
@@ -367,7 +369,8 @@ public final class Vmo extends Handle {
      *                     size overflows; ACCESS_DENIED when the size is sealed (shared without RESIZE)
      */
     public void setSize(long size) {
-        // A handler over the first bytecode: a pending late fault may be delivered on entry.
+        // Catches a pending late fault thrown at the entry of discardPending: one thrown at this
+        // method's own entry skips this frame's handlers (see Faults).
         try {
             Faults.discardPending();
         } catch (InternalError e) {

@@ -10,12 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -97,64 +98,10 @@ class LateFaultTest {
     }
 
     /**
-     * One round of item 4: a touch past the end, inline, then {@code setSize} and {@code Mapping.close}
-     * in either order. Called thousands of times so that C2 compiles it whole: the touch then reads
-     * garbage and its error waits for the next safepoint poll, which lies inside the next call.
-     * @return what the calls after the touch threw (they must throw nothing)
-     */
-    private static Throwable round(boolean closeFirst, long[] sink) {
-        Vmo v = Vmo.create(2 * P, Vmo.RESIZABLE);
-        Mapping m = v.map(RW, 0, 2 * P);
-        MemorySegment s = m.segment();
-        v.setSize(P);
-        try {
-            sink[0] += s.get(ValueLayout.JAVA_BYTE, P);
-        } catch (InternalError synchronous) {
-            sink[1]++;
-        }
-        Throwable failed = null;
-        boolean retried = false;
-        for (int step = 0; step < 2; step++) {
-            try {
-                if ((step == 0) == closeFirst) {
-                    m.close();
-                } else {
-                    v.setSize(2 * P);
-                }
-            } catch (InternalError e) {
-                if (!retried && e.getStackTrace().length > 0
-                        && e.getStackTrace()[0].getClassName().equals(LateFaultTest.class.getName())) {
-                    // Raised in this frame, at the call, before the call began (nothing of it ran):
-                    // the touch's own late report, which no library can intercept. Run the call again.
-                    retried = true;
-                    sink[2]++;
-                    step--;
-                    continue;
-                }
-                failed = e;
-            } catch (Throwable t) {
-                failed = t;
-            }
-        }
-        if (failed != null) {
-            // Clean up as far as possible so that the leak count shows only what the close lost.
-            try {
-                m.close();
-            } catch (Throwable again) {
-                // reported through failed
-            }
-        }
-        try {
-            v.close();
-        } catch (Throwable t) {
-            failed = failed == null ? t : failed;
-        }
-        return failed;
-    }
-
-    /**
      * Item 4: after a compiled touch past the end, the late error must not come out of (nor cut short)
-     * the next {@code setSize}, {@code Mapping.close} or {@code Vmo.close}; nothing may leak.
+     * the next {@code setSize}, {@code Mapping.close} or {@code Vmo.close}; nothing may leak. The one
+     * exception the JVM makes is checked exactly by {@link LateFaultRound}: the error raised at one of
+     * those calls before it began (which did nothing, and is made again).
      */
     @Test
     void aLateFaultNeverFailsNorLeaksALaterSetSizeOrClose() {
@@ -165,7 +112,7 @@ class LateFaultTest {
         int failed = 0;
         long[] sink = new long[3];
         for (int i = 0; i < ROUNDS; i++) {
-            Throwable t = round((i & 1) == 0, sink);
+            Throwable t = LateFaultRound.round((i & 1) == 0, sink);
             if (t != null) {
                 failed++;
                 if (failures.size() < 3) {
@@ -175,11 +122,37 @@ class LateFaultTest {
         }
         int count = failed;
         assertTrue(failures.isEmpty(), () -> count + " rounds: setSize/close failed after a touch past the end: "
-                + failures.stream().map(t -> t + " at " + java.util.Arrays.toString(
-                        java.util.Arrays.copyOf(t.getStackTrace(), Math.min(4, t.getStackTrace().length)))).toList());
+                + failures.stream().map(LateFaultRound::describe).toList());
         assertEquals(vmos, Zx.liveVmoCount(), "VMOs left alive (mappings closed but never unmapped)");
         assertEquals(maps, vmoMapCount(), "VMO mappings left behind");
         assertEquals(fds, fdCount(), "descriptors left open");
-        assertTrue(sink[1] <= ROUNDS, "sink " + sink[0]);
+        assertTrue(sink[LateFaultRound.SYNCHRONOUS] <= ROUNDS, "sink " + sink[0]);
+    }
+
+    /**
+     * Item 4 where the JVM raises the late error at the entry of {@code Mapping.close} or
+     * {@code setSize}, which no handler of theirs can catch (see io.zxmem.internal.Faults). A child JVM
+     * makes that happen in most rounds rather than in one of thousands of runs: both methods stay
+     * interpreted (excluded from compilation) while the round is compiled, and the interpreter calls the
+     * runtime at every invocation ({@code Tier0InvokeNotifyFreqLog=0}), a point where it raises pending
+     * asynchronous errors. Every such error must have left its call undone, and nothing may leak.
+     */
+    @Test
+    void aLateFaultRaisedAtTheEntryOfCloseOrSetSizeLeavesTheCallUndone() throws Exception {
+        List<String> flags = List.of("--enable-native-access=io.zxmem.linux,ALL-UNNAMED", "-Xss2m",
+                "-XX:+IgnoreUnrecognizedVMOptions",
+                "-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=exclude,io.zxmem.Mapping::close",
+                "-XX:CompileCommand=exclude,io.zxmem.Vmo::setSize",
+                "-XX:Tier0InvokeNotifyFreqLog=0");
+        ChildJvm.Result r = ChildJvm.run(Duration.ofSeconds(100), flags, "late-fault-entry", "20000");
+        String out = r.output();
+        assertEquals(0, r.exit(), out);
+        String done = out.lines().filter(l -> l.startsWith("ROUNDS ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        String[] f = done.split(" ");
+        assertEquals("0", f[3], "rounds that broke the contract:\n" + out);
+        assertEquals("0 0 0", f[9] + " " + f[11] + " " + f[13], "VMOs, VMO mappings and descriptors left behind:\n" + out);
+        // Not the contract but what makes this test useful: the entry path was taken.
+        Assumptions.assumeTrue(Integer.parseInt(f[5]) > 0, "this JVM raised no late error at a call's entry: " + done);
     }
 }

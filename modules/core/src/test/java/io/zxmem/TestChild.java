@@ -2,8 +2,13 @@ package io.zxmem;
 
 import io.zxmem.internal.object.Purger;
 import io.zxmem.linux.LinuxException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The program that tests run in a child JVM (see {@link ChildJvm}), for what cannot happen inside the
@@ -19,12 +24,50 @@ public final class TestChild {
             case "fd-exhaustion" -> fdExhaustion();
             case "psi" -> psi(Long.parseLong(args[1]), Integer.parseInt(args[2]));
             case "commit" -> commit(args);
+            case "late-fault-entry" -> lateFaultEntry(Integer.parseInt(args[1]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
 
     private static String describe(Throwable t) {
         return t.getClass().getName() + " :: " + t.getMessage();
+    }
+
+    /**
+     * Runs {@code rounds} of {@link LateFaultRound}; prints the first failures, then one line:
+     * {@code ROUNDS n FAILED f AT_CALL a SYNCHRONOUS s LEAKED vmos MAPS m FDS memfds}.
+     */
+    private static void lateFaultEntry(int rounds) {
+        int vmos = Zx.liveVmoCount();
+        int fds = memfdCount();
+        int maps = TestSupport.vmoMapCount();
+        long[] sink = new long[3];
+        int failed = 0;
+        for (int i = 0; i < rounds; i++) {
+            Throwable t = LateFaultRound.round((i & 1) == 0, sink);
+            if (t != null && failed++ < 3) {
+                System.out.println("FAILURE round " + i + ": " + LateFaultRound.describe(t));
+            }
+        }
+        System.out.println("ROUNDS " + rounds + " FAILED " + failed + " AT_CALL " + sink[LateFaultRound.AT_CALL]
+                + " SYNCHRONOUS " + sink[LateFaultRound.SYNCHRONOUS] + " LEAKED " + (Zx.liveVmoCount() - vmos)
+                + " MAPS " + (TestSupport.vmoMapCount() - maps) + " FDS " + (memfdCount() - fds));
+    }
+
+    /** Descriptors of zxmem memfds (the JVM of a fresh child opens other descriptors lazily, jars among them). */
+    private static int memfdCount() {
+        Zx.releasePooledMemfds();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) s.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().contains("memfd:zxmem");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Tries zxmem entry points twice each; prints what each attempt threw. */

@@ -20,6 +20,22 @@ package io.zxmem.internal;
  *       {@code close} would leak what the close was about to free.</li>
  * </ul>
  * Only this asynchronous unsafe-access error is caught; every other {@link InternalError} propagates.
+ *
+ * <p>One delivery point is beyond any library: the entry of a method. When the interpreter enters a
+ * method it may call into the runtime before the first bytecode (to create the method's counters, and
+ * every 2<sup>{@code Tier0InvokeNotifyFreqLog}</sup> (128) invocations to report them to the
+ * compilation policy), and a pending error is thrown on the way back. HotSpot treats it as thrown by
+ * the call instruction: the method is not "officially entered" yet ({@code do_not_unlock_if_synchronized}),
+ * so {@code InterpreterRuntime::exception_handler_for_exception} unwinds its frame without looking at
+ * its handlers, even one that covers bytecode 0. The error comes out of the caller's call, its stack
+ * trace naming the callee's first line, and nothing of the callee has run. So a public method of
+ * zxmem ({@code close} and {@code setSize} included) can throw the calling thread's own late error at
+ * its call, before it begins; it has then done nothing, and the call can simply be made again.
+ * Whatever the method calls is covered: a {@code try} in its frame, entered before the first
+ * {@link #deliver()} (or the entry of the method that calls it), catches a delivery there. (A
+ * SIGBUS installs one error, thrown once: {@code -Xlog:exceptions} shows one installation per touch.
+ * LateFaultTest makes the entry delivery happen in most rounds by keeping {@code Mapping.close} and
+ * {@code Vmo.setSize} interpreted with {@code -XX:Tier0InvokeNotifyFreqLog=0}.)
  */
 public final class Faults {
     private static final Object PROBE = new Object();
@@ -42,19 +58,6 @@ public final class Faults {
     }
 
     /**
-     * Discards {@code e} if it is the late unsafe-access error of an earlier access; rethrows anything
-     * else. Callers wrap {@link #deliver()} in their own {@code try}: HotSpot may also deliver the
-     * pending error at the call of {@code deliver} (the interpreter checks when it invokes a method),
-     * which only a {@code try} in the calling frame catches:
-     * <pre>{@code
-     * try {
-     *     Faults.deliver();
-     * } catch (InternalError e) {
-     *     Faults.discard(e);
-     * }
-     * }</pre>
-     */
-    /**
      * Throws a pending late unsafe-access fault of an earlier access and discards it (a few times:
      * HotSpot may deliver it at a poll after the first point). Callers still wrap the call in a
      * {@code try} of their own, for a delivery on their own entry (see {@link #discard}).
@@ -70,6 +73,19 @@ public final class Faults {
         }
     }
 
+    /**
+     * Discards {@code e} if it is the late unsafe-access error of an earlier access; rethrows anything
+     * else. Callers wrap {@link #deliver()} in their own {@code try}: HotSpot may also deliver the
+     * pending error at the call of {@code deliver} (on entry, see above), which only a {@code try} in the
+     * calling frame catches:
+     * <pre>{@code
+     * try {
+     *     Faults.deliver();
+     * } catch (InternalError e) {
+     *     Faults.discard(e);
+     * }
+     * }</pre>
+     */
     public static void discard(InternalError e) {
         if (!isUnsafeAccessFault(e)) {
             throw e;
