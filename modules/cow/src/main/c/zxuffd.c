@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -2217,4 +2218,47 @@ int zxu_dp_event(int fd, int drain) {
 
 int zxu_dp_close(int fd) {
     return close(fd) == 0 ? 0 : -errno;
+}
+
+/*
+ * The pager's side keeps one epoll set per pager over its direct windows' userfaultfds and a wake-up
+ * eventfd, so a pager thread waiting for faults pays for the descriptors that are ready, not for every
+ * window, and rebuilds nothing per wait. Each entry carries a token (never a descriptor number, which
+ * may be reused once closed): the caller maps it back to its window.
+ */
+
+/* @return a new epoll set, or -errno */
+int zxu_dp_epoll(void) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Adds fd to set ep for input, reported with token (add != 0), or removes it (add == 0). A descriptor
+ * must leave the set before it is closed: the set holds the open file, which the receiver's copy keeps
+ * alive, so closing this process's copy alone would leave the entry reporting under a number that a
+ * later descriptor may take.
+ * @return 0 or -errno
+ */
+int zxu_dp_epoll_ctl(int ep, int add, int fd, int64_t token) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t) token};
+    return epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) == 0 ? 0 : -errno;
+}
+
+/*
+ * Waits at most timeout_ms (-1: no limit) for entries of set ep: out[2i] the token, out[2i+1] the
+ * event bits (EPOLLIN 1, EPOLLERR 8, EPOLLHUP 16), for at most max entries (64 or fewer).
+ * @return the count, 0 on timeout or a signal, or -errno
+ */
+int zxu_dp_epoll_wait(int ep, int64_t *out, int max, int timeout_ms) {
+    struct epoll_event evs[64];
+    int n = epoll_wait(ep, evs, max < 64 ? max : 64, timeout_ms);
+    if (n < 0) {
+        return errno == EINTR ? 0 : -errno;
+    }
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = (int64_t) evs[i].data.u64;
+        out[2 * i + 1] = (int64_t) evs[i].events;
+    }
+    return n;
 }
