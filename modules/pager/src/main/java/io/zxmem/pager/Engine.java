@@ -74,6 +74,10 @@ final class Engine implements PagerEngine {
                 }
                 PageRequest r = queue.poll();
                 if (r != null) {
+                    if (pollers > 0 && !queue.isEmpty()) {
+                        // This thread drained a wake-up that may have been meant for another poller too.
+                        direct.wakePollers();
+                    }
                     return r;
                 }
                 long left = deadline - System.nanoTime();
@@ -123,14 +127,14 @@ final class Engine implements PagerEngine {
         }
     }
 
-    /** The direct windows changed: a pager thread waiting in {@link #next} looks again. */
+    /**
+     * A direct window came: a pager thread waiting in {@link #next} without any polls them now (threads
+     * already polling need no wake-up: the window joined their epoll set).
+     */
     void directChanged() {
         lock.lock();
         try {
             queued.signalAll();
-            if (pollers > 0) {
-                direct.wakePollers();
-            }
         } finally {
             lock.unlock();
         }
