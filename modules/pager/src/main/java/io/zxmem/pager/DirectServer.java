@@ -6,6 +6,11 @@ import io.zxmem.cow.LazyFaults;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,13 +85,15 @@ final class DirectServer {
     /**
      * The wake-up protocol of several pager threads in one set: {@link #pollWake} stays readable until
      * every thread that was waiting when it was signalled has returned ({@link #stale} of the
-     * {@link #waiting} ones), and only then is drained, so no waiter misses a wake-up meant for it (a
-     * request another thread took, the pager's close).
+     * {@link #waiting} ones), and only then is drained, so no waiter misses a wake-up meant for it (its
+     * interrupt, a request another thread took, the pager's close).
      */
     private int waiting;
     private int stale;
     private boolean signaled;
     private long wakeSeq;
+    /** Turns an interrupt of a pager thread waiting in {@link #pollFaults} into a wake-up. */
+    private final Interrupts interrupts = new Interrupts();
     private long dropped;
     private final List<Conn> conns = new ArrayList<>();
     /** Wakes the reader when a connection comes; valid while the reader runs. */
@@ -112,6 +119,66 @@ final class DirectServer {
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /**
+     * An interrupt of a thread blocked in a native wait is not seen until the wait ends; the JDK's own
+     * hook for that (a selector's {@code begin}/{@code end}, which {@link Thread#interrupt} calls back)
+     * signals the set's wake-up instead, so an interrupted pager thread leaves {@code next} at once.
+     * Nothing else of the selector is used.
+     */
+    private final class Interrupts extends AbstractSelector {
+        Interrupts() {
+            super(SelectorProvider.provider());
+        }
+
+        /** Before a wait, without any lock a waker takes: an interrupt from now on wakes the set. */
+        void enter() {
+            begin();
+        }
+
+        void leave() {
+            end();
+        }
+
+        @Override
+        public Selector wakeup() {
+            wakePollers();
+            return this;
+        }
+
+        @Override
+        protected void implCloseSelector() {}
+
+        @Override
+        protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Set<SelectionKey> keys() {
+            return Set.of();
+        }
+
+        @Override
+        public Set<SelectionKey> selectedKeys() {
+            return Set.of();
+        }
+
+        @Override
+        public int selectNow() {
+            return 0;
+        }
+
+        @Override
+        public int select(long timeout) {
+            return 0;
+        }
+
+        @Override
+        public int select() {
+            return 0;
+        }
+    }
 
     /** A receiver's connection, for the VMO of {@code store}. */
     final class Conn {
@@ -593,7 +660,7 @@ final class DirectServer {
         return false;
     }
 
-    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, the pager closed). */
+    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, the pager closed, an interrupt). */
     synchronized void wakePollers() {
         if (pollWake >= 0) {
             LazyFaults.event(pollWake, false);
@@ -627,7 +694,7 @@ final class DirectServer {
      * windows' userfaultfds and a wake-up for locally queued requests. A fault wakes this very thread,
      * which turns it into the request it is about to return, so a first touch costs two wake-ups (the
      * pager thread's, then the toucher's when {@code supplyPages} resolves it), as a C pager's does.
- Called without the engine's lock.
+     * An interrupt of the thread ends the wait. Called without the engine's lock.
      *
      * @param millis how long to wait at most
      * @param polled runs once the wait returned, before the faults are read
@@ -650,7 +717,12 @@ final class DirectServer {
         int k = 0;
         boolean left = false;
         try {
-            n = LazyFaults.epollWait(set, b.events, MAX_EVENTS, millis);
+            interrupts.enter();
+            try {
+                n = LazyFaults.epollWait(set, b.events, MAX_EVENTS, millis);
+            } finally {
+                interrupts.leave();
+            }
             polled.run();
             synchronized (this) {
                 leave(seq);
