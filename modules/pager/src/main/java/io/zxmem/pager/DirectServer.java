@@ -47,15 +47,20 @@ final class DirectServer {
     private static final int EPOLLERR_OR_HUP = 0x8 | 0x10;
     /**
      * Direct windows a receiver made by zxmem keeps at once per received VMO; its windows beyond go
-     * through the relay ({@code RemoteStore}). Each costs the pager's process a descriptor and every
-     * pager thread in {@code next} a slot in its poll.
+     * through the relay ({@code RemoteStore}). Each costs the pager's process a descriptor and an
+     * entry in its pager's epoll set.
      */
     static final int MAX_WINDOWS_PER_CONNECTION = 256;
     /**
      * What this process holds for one connection before it ends it: without a bound, a receiver could
      * take all of this process's descriptors. Four times the receiver's own bound, so that a zxmem
-     * receiver whose unmap notices were lost (sent without blocking) never reaches it; a receiver that
-     * does is not one zxmem made.
+     * receiver whose unmap notices still wait in its socket (sent without blocking, the rest later) never
+     * reaches it; a receiver that does is not one zxmem made.
+     *
+     * <p>This process cannot tell by itself that a receiver's window is gone, so it relies on those
+     * notices: a userfaultfd reports nothing to poll when the range registered on it is unmapped, and
+     * probing the receiver's address space through it (UFFDIO_REGISTER of the range again) would
+     * register whatever the receiver mapped there since.
      */
     static final int MAX_WINDOWS_HELD = 4 * MAX_WINDOWS_PER_CONNECTION;
     /**
