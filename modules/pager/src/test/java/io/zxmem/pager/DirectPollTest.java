@@ -195,6 +195,37 @@ class DirectPollTest {
     }
 
     /**
+     * With no descriptor left for the epoll set or its wake-up (EMFILE), a pager thread waits as
+     * without direct windows (the reader's sweep serves them) and its call ends as it should; once
+     * descriptors are free again, the next call polls the windows. Both the wake-up's eventfd and the
+     * set itself are refused in turn (the limit at the lowest free number, then one above).
+     */
+    @Test
+    void withNoDescriptorLeftAPagerThreadFallsBackAndDoesNotHang() throws Throwable {
+        window(1); // no pager thread polled yet: neither the set nor its wake-up exists
+        long[] limit = RawDirect.descriptorLimit();
+        for (int extra = 0; extra < 2; extra++) {
+            int free = RawDirect.lowestFree();
+            ZxException e = null;
+            RawDirect.descriptorLimit(free + extra, limit[1]);
+            try {
+                engine.next(TimeUnit.MILLISECONDS.toNanos(20));
+            } catch (ZxException x) {
+                e = x;
+            } finally {
+                RawDirect.descriptorLimit(limit[0], limit[1]);
+            }
+            assertTrue(e != null, "next returned a request from nowhere");
+            assertEquals(Status.ERR_TIMED_OUT, e.status());
+            assertEquals(0, engine.direct.waiting());
+        }
+        CompletableFuture<Object> f = next(null);
+        await(() -> engine.direct.waiting() == 1, "the pager thread polls the windows");
+        threads.get(f).interrupt();
+        assertTrue(f.get(60, TimeUnit.SECONDS) instanceof ZxException);
+    }
+
+    /**
      * A receiver's unmap notice (DUNMAP, sent without blocking) that does not fit in the socket is sent
      * later, once it fits: the pager's process does not keep that window's userfaultfd until the
      * connection ends. Here this test is the pager's process, reading the receiver's (this process's

@@ -39,6 +39,9 @@ final class RawDirect implements AutoCloseable {
             FunctionDescriptor.of(I, I, J, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle MMAP = h("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, J, I, I, I, J));
     private static final MethodHandle MUNMAP = h("munmap", FunctionDescriptor.of(I, ValueLayout.ADDRESS, J));
+    private static final MethodHandle GETRLIMIT = h("getrlimit", FunctionDescriptor.of(I, I, ValueLayout.ADDRESS));
+    private static final MethodHandle SETRLIMIT = h("setrlimit", FunctionDescriptor.of(I, I, ValueLayout.ADDRESS));
+    private static final MethodHandle OPEN = h("open", FunctionDescriptor.of(I, ValueLayout.ADDRESS, I));
 
     static final int DWIN = 1;
     static final int DUNMAP = 2;
@@ -204,6 +207,41 @@ final class RawDirect implements AutoCloseable {
 
     static void closeFd(int fd) throws Throwable {
         int ignored = (int) CLOSE.invokeExact(fd);
+    }
+
+    /** @return this process's RLIMIT_NOFILE: soft, hard */
+    static long[] descriptorLimit() throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = a.allocate(16, 8);
+            if ((int) GETRLIMIT.invokeExact(7, r) != 0) {
+                throw new IllegalStateException("getrlimit");
+            }
+            return new long[] {r.get(J, 0), r.get(J, 8)};
+        }
+    }
+
+    /** Sets this process's RLIMIT_NOFILE. */
+    static void descriptorLimit(long soft, long hard) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = a.allocate(16, 8);
+            r.set(J, 0, soft);
+            r.set(J, 8, hard);
+            if ((int) SETRLIMIT.invokeExact(7, r) != 0) {
+                throw new IllegalStateException("setrlimit");
+            }
+        }
+    }
+
+    /** @return the lowest descriptor number free now (the next one a new descriptor takes) */
+    static int lowestFree() throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(a.allocateFrom("/dev/null"), 0x80000 /* O_CLOEXEC */);
+            if (fd < 0) {
+                throw new IllegalStateException("open");
+            }
+            closeFd(fd);
+            return fd;
+        }
     }
 
     /** @return how many descriptors process {@code pid} has open */
