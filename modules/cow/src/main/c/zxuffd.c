@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -114,6 +115,13 @@ struct direct {
     int java;    /* Java still holds it */
     int started; /* polled by the handler */
     int wins;
+    /*
+     * Ids of unmapped windows whose DUNMAP did not fit in the socket (sent without blocking, under mu):
+     * the handler sends them once the socket takes more (POLLOUT), so the pager's process does not keep
+     * their userfaultfds until the connection ends.
+     */
+    uint64_t *unsent;
+    int nunsent, capunsent;
 };
 
 /*
@@ -844,6 +852,55 @@ static void direct_fault(struct win *w) {
     }
 }
 
+/*
+ * Sends the DUNMAP notices that did not fit before, in order, until the socket is full again. A notice
+ * that failed otherwise (the connection broke) is dropped: the pager's process closes everything when
+ * the connection ends. Caller holds mu.
+ */
+static void direct_flush(struct direct *d) {
+    int sent = 0;
+    while (sent < d->nunsent && d->fd >= 0 && d->status == 0) {
+        struct dmsg msg = {.op = DUNMAP, .id = d->unsent[sent]};
+        ssize_t n = send(d->fd, &msg, sizeof msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM)) {
+            break;
+        }
+        sent++;
+    }
+    if (d->fd < 0 || d->status != 0) {
+        sent = d->nunsent;
+    }
+    memmove(d->unsent, d->unsent + sent, sizeof *d->unsent * (size_t) (d->nunsent - sent));
+    d->nunsent -= sent;
+}
+
+/*
+ * Tells the pager's process that window id is gone, without blocking (the caller holds mu): when the
+ * socket is full, the notice waits in d->unsent and the handler sends it later. Caller holds mu.
+ */
+static void direct_unmap(struct direct *d, uint64_t id) {
+    if (d->fd < 0 || d->status != 0) {
+        return;
+    }
+    if (d->nunsent == d->capunsent) {
+        int cap = d->capunsent ? 2 * d->capunsent : 8;
+        uint64_t *u = realloc(d->unsent, sizeof *u * (size_t) cap);
+        if (!u) {
+            return; /* the notice is lost: the pager's process keeps the descriptor until the connection ends */
+        }
+        d->unsent = u;
+        d->capunsent = cap;
+    }
+    d->unsent[d->nunsent++] = id;
+    direct_flush(d);
+    if (d->nunsent > 0) {
+        kick(); /* the handler polls the socket for room from now on */
+    }
+}
+
 /* Closes and frees connection d (no window uses it, Java let go of it). Caller holds mu. */
 static void direct_free_locked(struct direct *d) {
     int i = direct_index(d);
@@ -856,6 +913,7 @@ static void direct_free_locked(struct direct *d) {
     if (d->lfd >= 0) {
         close(d->lfd);
     }
+    free(d->unsent);
     free(d);
     kick();
 }
@@ -989,7 +1047,8 @@ static void *handler(void *arg) {
             if (E.directs[i]->started && E.directs[i]->fd >= 0 && E.directs[i]->status == 0) {
                 polled[nfds] = E.directs[i];
                 kinds[nfds] = P_DIRECT;
-                fds[nfds++] = (struct pollfd){.fd = E.directs[i]->fd, .events = POLLIN};
+                fds[nfds++] = (struct pollfd){.fd = E.directs[i]->fd,
+                                              .events = POLLIN | (E.directs[i]->nunsent > 0 ? POLLOUT : 0)};
             }
         }
         for (int m = 0; m < E.nwins; m++) {
@@ -1038,6 +1097,9 @@ static void *handler(void *arg) {
                 } else if (kinds[i] == P_DIRECT) {
                     struct direct *d = polled[i];
                     if (direct_index(d) >= 0 && d->fd == fds[i].fd) {
+                        if (fds[i].revents & POLLOUT) {
+                            direct_flush(d);
+                        }
                         direct_read(d);
                     }
                 } else {
@@ -1310,10 +1372,7 @@ int zxu_remove_window(uint64_t start) {
                 rc = uffd_waiting(w->ufd) > 0;
                 fail_range(w, start, w->len);
                 close(w->ufd);
-                if (ld->fd >= 0 && ld->status == 0) {
-                    struct dmsg msg = {.op = DUNMAP, .id = w->id};
-                    (void) send(ld->fd, &msg, sizeof msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-                }
+                direct_unmap(ld, w->id);
                 E.wins[m] = E.wins[--E.nwins];
                 if (--ld->wins == 0 && !ld->java) {
                     direct_free_locked(ld);
@@ -2237,4 +2296,47 @@ int zxu_dp_event(int fd, int drain) {
 
 int zxu_dp_close(int fd) {
     return close(fd) == 0 ? 0 : -errno;
+}
+
+/*
+ * The pager's side keeps one epoll set per pager over its direct windows' userfaultfds and a wake-up
+ * eventfd, so a pager thread waiting for faults pays for the descriptors that are ready, not for every
+ * window, and rebuilds nothing per wait. Each entry carries a token (never a descriptor number, which
+ * may be reused once closed): the caller maps it back to its window.
+ */
+
+/* @return a new epoll set, or -errno */
+int zxu_dp_epoll(void) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Adds fd to set ep for input, reported with token (add != 0), or removes it (add == 0). A descriptor
+ * must leave the set before it is closed: the set holds the open file, which the receiver's copy keeps
+ * alive, so closing this process's copy alone would leave the entry reporting under a number that a
+ * later descriptor may take.
+ * @return 0 or -errno
+ */
+int zxu_dp_epoll_ctl(int ep, int add, int fd, int64_t token) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t) token};
+    return epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) == 0 ? 0 : -errno;
+}
+
+/*
+ * Waits at most timeout_ms (-1: no limit) for entries of set ep: out[2i] the token, out[2i+1] the
+ * event bits (EPOLLIN 1, EPOLLERR 8, EPOLLHUP 16), for at most max entries (64 or fewer).
+ * @return the count, 0 on timeout or a signal, or -errno
+ */
+int zxu_dp_epoll_wait(int ep, int64_t *out, int max, int timeout_ms) {
+    struct epoll_event evs[64];
+    int n = epoll_wait(ep, evs, max < 64 ? max : 64, timeout_ms);
+    if (n < 0) {
+        return errno == EINTR ? 0 : -errno;
+    }
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = (int64_t) evs[i].data.u64;
+        out[2 * i + 1] = (int64_t) evs[i].events;
+    }
+    return n;
 }

@@ -381,7 +381,8 @@ public final class Pager extends Handle {
      * @param timeout how long to wait at most, null for no limit
      * @return the request
      * @throws ZxException BAD_HANDLE; TIMED_OUT when no request came in time; CANCELED when the thread
-     *                     was interrupted
+     *                     was interrupted, before the call or while it waited (promptly; the thread's
+     *                     interrupt status stays set)
      */
     public PageRequest next(Duration timeout) {
         checkValid("pager.next");

@@ -332,4 +332,42 @@ public final class LazyFaults {
     public static void close(int fd) {
         Zxuffd.dpClose(fd);
     }
+
+    /**
+     * The pager's side: a new epoll set, for a pager's direct windows and its wake-up.
+     *
+     * @return the set's descriptor, or -errno (EMFILE when the process has none left)
+     */
+    public static int epoll() {
+        return Zxuffd.dpEpoll();
+    }
+
+    /**
+     * The pager's side: adds a descriptor to an epoll set for input, or removes it. A descriptor must
+     * leave the set before it is closed (the set holds its open file, which another process may keep
+     * alive).
+     *
+     * @param ep    from {@link #epoll}
+     * @param add   true to add, false to remove
+     * @param fd    the descriptor
+     * @param token what {@link #epollWait} reports for it
+     * @return 0 or -errno
+     */
+    public static int epollCtl(int ep, boolean add, int fd, long token) {
+        return Zxuffd.dpEpollCtl(ep, add ? 1 : 0, fd, token);
+    }
+
+    /**
+     * The pager's side: waits for entries of an epoll set.
+     *
+     * @param ep            from {@link #epoll}
+     * @param out           room for {@code 2 * max} longs: each ready entry's token, then its event bits
+     *                      (1 input, 8 error, 16 hang-up)
+     * @param max           at most 64
+     * @param timeoutMillis -1: no limit
+     * @return how many are ready (0 on timeout), or -errno
+     */
+    public static int epollWait(int ep, MemorySegment out, int max, int timeoutMillis) {
+        return Zxuffd.dpEpollWait(ep, out, max, timeoutMillis);
+    }
 }

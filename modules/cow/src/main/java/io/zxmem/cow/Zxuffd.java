@@ -34,12 +34,13 @@ final class Zxuffd {
             READ, CLIP, COMPLETE_DEPS, UNSAVED, FAULTS, WINDOWS, DEBUG_KILL, DEBUG_FORK, DEBUG_REAP,
             ENGINE_FD, RELAY_CONNECT, RELAY_FREE, RELAY_STATUS, RELAY_COUNT, SET_FAULT_TIMEOUT, ADD_LAZY_WINDOW,
             DIRECT_LISTEN, DIRECT_ACCEPT, DIRECT_START, DIRECT_FREE, DIRECT_STATUS, DUMPABLE, ADD_DIRECT_WINDOW,
-            DP_CONNECT, DP_RECV, DP_FAULTS, DP_RESOLVE, DP_FAIL, DP_POLL, DP_EVENTFD, DP_EVENT, DP_CLOSE, DP_COPY;
+            DP_CONNECT, DP_RECV, DP_FAULTS, DP_RESOLVE, DP_FAIL, DP_POLL, DP_EVENTFD, DP_EVENT, DP_CLOSE,
+            DP_EPOLL, DP_EPOLL_CTL, DP_EPOLL_WAIT, DP_COPY;
     /** Why the library is not available, or null. */
     private static final Throwable UNAVAILABLE;
 
     static {
-        MethodHandle[] h = new MethodHandle[42];
+        MethodHandle[] h = new MethodHandle[45];
         Throwable why = null;
         try {
             Path path = locate();
@@ -92,7 +93,10 @@ final class Zxuffd {
             h[38] = Downcalls.plain(lib, "zxu_dp_eventfd", FunctionDescriptor.of(JAVA_INT));
             h[39] = Downcalls.plain(lib, "zxu_dp_event", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
             h[40] = Downcalls.plain(lib, "zxu_dp_close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-            h[41] = Downcalls.plain(lib, "zxu_dp_copy",
+            h[41] = Downcalls.plain(lib, "zxu_dp_epoll", FunctionDescriptor.of(JAVA_INT));
+            h[42] = Downcalls.plain(lib, "zxu_dp_epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+            h[43] = Downcalls.plain(lib, "zxu_dp_epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+            h[44] = Downcalls.plain(lib, "zxu_dp_copy",
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG));
         } catch (RuntimeException | LinkageError | IOException e) {
             why = e;
@@ -138,7 +142,10 @@ final class Zxuffd {
         DP_EVENTFD = h[38];
         DP_EVENT = h[39];
         DP_CLOSE = h[40];
-        DP_COPY = h[41];
+        DP_EPOLL = h[41];
+        DP_EPOLL_CTL = h[42];
+        DP_EPOLL_WAIT = h[43];
+        DP_COPY = h[44];
         UNAVAILABLE = why;
     }
 
@@ -539,6 +546,31 @@ final class Zxuffd {
     static int dpClose(int fd) {
         try {
             return (int) DP_CLOSE.invokeExact(fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpEpoll() {
+        loadedOrThrow();
+        try {
+            return (int) DP_EPOLL.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpEpollCtl(int ep, int add, int fd, long token) {
+        try {
+            return (int) DP_EPOLL_CTL.invokeExact(ep, add, fd, token);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dpEpollWait(int ep, MemorySegment out, int max, int timeoutMillis) {
+        try {
+            return (int) DP_EPOLL_WAIT.invokeExact(ep, out, max, timeoutMillis);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -6,6 +6,11 @@ import io.zxmem.cow.LazyFaults;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,20 +30,37 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>The faulting threads are in another JVM, so a Java thread here may wait for the pager without any
  * safepoint hazard. A fault that waits longer than the receiver's fault timeout is failed here (the
  * receiver cannot: it never reads its userfaultfds while this process serves them).
+ *
+ * <p>Pager threads in {@code next} wait on one epoll set per pager ({@link #pollFaults}): every window's
+ * userfaultfd joins it when it comes and leaves it before it is closed, and the set's wake-up eventfd
+ * is in it too, so a wait costs the descriptors that are ready, not one per window, and builds nothing.
+ * Entries carry tokens (a slot and a generation), never descriptor numbers, so an event read just as
+ * its window closes, or after its number went to another window, finds no window or the closed one.
  */
 final class DirectServer {
     private static final int MAX_FAULTS = 64;
+    /** Ready entries one wait of a pager thread takes at most (the rest stay ready for the next). */
+    private static final int MAX_EVENTS = 32;
+    /** The token of the wake-up eventfd in the epoll set (a window's token is a slot and a generation). */
+    private static final long WAKE = -1;
+    /** epoll's error and hang-up bits: a userfaultfd that reports them can never be read. */
+    private static final int EPOLLERR_OR_HUP = 0x8 | 0x10;
     /**
      * Direct windows a receiver made by zxmem keeps at once per received VMO; its windows beyond go
-     * through the relay ({@code RemoteStore}). Each costs the pager's process a descriptor and every
-     * pager thread in {@code next} a slot in its poll.
+     * through the relay ({@code RemoteStore}). Each costs the pager's process a descriptor and an
+     * entry in its pager's epoll set.
      */
     static final int MAX_WINDOWS_PER_CONNECTION = 256;
     /**
      * What this process holds for one connection before it ends it: without a bound, a receiver could
      * take all of this process's descriptors. Four times the receiver's own bound, so that a zxmem
-     * receiver whose unmap notices were lost (sent without blocking) never reaches it; a receiver that
-     * does is not one zxmem made.
+     * receiver whose unmap notices still wait in its socket (sent without blocking, the rest later) never
+     * reaches it; a receiver that does is not one zxmem made.
+     *
+     * <p>This process cannot tell by itself that a receiver's window is gone, so it relies on those
+     * notices: a userfaultfd reports nothing to poll when the range registered on it is unmapped, and
+     * probing the receiver's address space through it (UFFDIO_REGISTER of the range again) would
+     * register whatever the receiver mapped there since.
      */
     static final int MAX_WINDOWS_HELD = 4 * MAX_WINDOWS_PER_CONNECTION;
     /**
@@ -50,8 +72,34 @@ final class DirectServer {
     private final Engine engine;
     /** Wakes the pager threads polling in {@link #pollFaults}; valid while {@link #users} is positive. */
     private int pollWake = -1;
-    /** Connections present (1) plus pager threads in {@link #pollFaults}: {@link #pollWake} lives while positive. */
+    /** Connections present (1) plus pager threads in {@link #pollFaults}: {@link #pollWake} and {@link #ep} live while positive. */
     private int users;
+    /**
+     * The pager threads' epoll set: {@link #pollWake} and every window's userfaultfd (but one that
+     * epoll refused, which the reader's sweep still serves); made by the first pager thread to poll.
+     */
+    private int ep = -1;
+    /** Counts the sets made, so that a window armed in a set now closed is not removed from the next. */
+    private int epEpoch;
+    /** The windows in {@link #ep}, by the slot of their token. */
+    private Win[] slots = new Win[8];
+    private int[] freeSlots = new int[8];
+    private int freeCount;
+    private int slotTop;
+    private int tokenGeneration;
+    /**
+     * The wake-up protocol of several pager threads in one set: {@link #pollWake} stays readable until
+     * every thread that was waiting when it was signalled has returned ({@link #stale} of the
+     * {@link #waiting} ones), and only then is drained, so no waiter misses a wake-up meant for it (its
+     * interrupt, a request another thread took, the pager's close).
+     */
+    private int waiting;
+    private int stale;
+    private boolean signaled;
+    private long wakeSeq;
+    /** Turns an interrupt of a pager thread waiting in {@link #pollFaults} into a wake-up. */
+    private final Interrupts interrupts = new Interrupts();
+    private long dropped;
     private final List<Conn> conns = new ArrayList<>();
     /** Wakes the reader when a connection comes; valid while the reader runs. */
     private int event = -1;
@@ -61,21 +109,81 @@ final class DirectServer {
         this.engine = engine;
     }
 
-    /** A pager thread's poll arrays, kept between its calls of {@code next} (freed with the thread's last use by the GC). */
+    /** A pager thread's wait buffers, kept between its calls of {@code next} (freed with the thread's last use by the GC). */
     private static final class Buffers {
-        final MemorySegment fds;
-        final MemorySegment revents;
+        final MemorySegment events;
         final MemorySegment faults;
+        final Win[] ready = new Win[MAX_EVENTS];
+        final int[] bits = new int[MAX_EVENTS];
 
-        Buffers(int n) {
+        Buffers() {
             Arena a = Arena.ofAuto();
-            fds = a.allocate(ValueLayout.JAVA_INT, n);
-            revents = a.allocate(ValueLayout.JAVA_SHORT, n);
+            events = a.allocate(ValueLayout.JAVA_LONG, 2L * MAX_EVENTS);
             faults = a.allocate(ValueLayout.JAVA_LONG, MAX_FAULTS);
         }
     }
 
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(() -> new Buffers(8));
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /**
+     * An interrupt of a thread blocked in a native wait is not seen until the wait ends; the JDK's own
+     * hook for that (a selector's {@code begin}/{@code end}, which {@link Thread#interrupt} calls back)
+     * signals the set's wake-up instead, so an interrupted pager thread leaves {@code next} at once.
+     * Nothing else of the selector is used.
+     */
+    private final class Interrupts extends AbstractSelector {
+        Interrupts() {
+            super(SelectorProvider.provider());
+        }
+
+        /** Before a wait, without any lock a waker takes: an interrupt from now on wakes the set. */
+        void enter() {
+            begin();
+        }
+
+        void leave() {
+            end();
+        }
+
+        @Override
+        public Selector wakeup() {
+            wakePollers();
+            return this;
+        }
+
+        @Override
+        protected void implCloseSelector() {}
+
+        @Override
+        protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Set<SelectionKey> keys() {
+            return Set.of();
+        }
+
+        @Override
+        public Set<SelectionKey> selectedKeys() {
+            return Set.of();
+        }
+
+        @Override
+        public int selectNow() {
+            return 0;
+        }
+
+        @Override
+        public int select(long timeout) {
+            return 0;
+        }
+
+        @Override
+        public int select() {
+            return 0;
+        }
+    }
 
     /** A receiver's connection, for the VMO of {@code store}. */
     final class Conn {
@@ -112,6 +220,10 @@ final class DirectServer {
         final long timeoutMillis;
         final Set<Fault> faults = ConcurrentHashMap.newKeySet();
         boolean closed;
+        /** Its slot in the epoll set, or -1 (not in it); guarded by the server. */
+        int slot = -1;
+        long token;
+        int epoch;
 
         Win(Conn conn, long[] m) {
             this.conn = conn;
@@ -190,19 +302,77 @@ final class DirectServer {
     }
 
     private void closeWin(Win w) {
-        synchronized (w) {
-            if (w.closed) {
-                return;
+        synchronized (this) {
+            synchronized (w) {
+                if (w.closed) {
+                    return;
+                }
+                w.closed = true;
+                // Out of the set before the number is free for another descriptor: the set holds the
+                // open file, which the receiver's copy keeps alive, so closing alone would leave the
+                // entry in it, reporting under a number a later window may take.
+                disarm(w);
+                LazyFaults.close(w.ufd);
             }
-            w.closed = true;
-            LazyFaults.close(w.ufd);
         }
         for (Fault f : w.faults) {
             f.done.set(true);
             w.conn.store.forgetAsync(f);
         }
         w.faults.clear();
-        wakePollers(); // pager threads polling its descriptor drop it
+    }
+
+    /** A window whose userfaultfd reports an error (not a working one: never initialized, or blocking) goes. */
+    private void drop(Win w) {
+        synchronized (this) {
+            if (w.conn.wins.get(w.id) == w) {
+                w.conn.wins.remove(w.id);
+                dropped++;
+            }
+        }
+        closeWin(w);
+    }
+
+    /** Puts a window in the epoll set, when there is one. Caller holds this server's lock. */
+    private void arm(Win w) {
+        if (ep < 0 || w.closed || w.slot >= 0) {
+            return;
+        }
+        int slot = freeCount > 0 ? freeSlots[--freeCount] : slotTop;
+        if (slot >= slots.length) {
+            slots = java.util.Arrays.copyOf(slots, 2 * slots.length);
+        }
+        long token = (long) ++tokenGeneration << 32 | slot;
+        if (token == WAKE || LazyFaults.epollCtl(ep, true, w.ufd, token) != 0) {
+            // No room in the set (ENOMEM, ENOSPC: the user's epoll watches): the reader's sweep serves it.
+            if (slot < slotTop) {
+                freeSlots[freeCount++] = slot;
+            }
+            return;
+        }
+        if (slot == slotTop) {
+            slotTop++;
+        }
+        slots[slot] = w;
+        w.slot = slot;
+        w.token = token;
+        w.epoch = epEpoch;
+    }
+
+    /** Takes a window out of the epoll set, before its descriptor closes. Caller holds this server's lock. */
+    private void disarm(Win w) {
+        if (w.slot < 0) {
+            return;
+        }
+        if (ep >= 0 && w.epoch == epEpoch) {
+            LazyFaults.epollCtl(ep, false, w.ufd, 0);
+        }
+        slots[w.slot] = null;
+        if (freeCount == freeSlots.length) {
+            freeSlots = java.util.Arrays.copyOf(freeSlots, 2 * freeSlots.length);
+        }
+        freeSlots[freeCount++] = w.slot;
+        w.slot = -1;
     }
 
     private void run() {
@@ -303,6 +473,7 @@ final class DirectServer {
                         old = null;
                     } else {
                         old = c.wins.put(w.id, w);
+                        arm(w); // pager threads waiting in next() see its faults from now on
                     }
                 }
                 if (over) {
@@ -315,7 +486,7 @@ final class DirectServer {
                 if (old != null) {
                     closeWin(old);
                 }
-                engine.directChanged(); // a pager thread waiting in next() polls the new window too
+                engine.directChanged(); // a pager thread waiting without windows polls them now
             } else if (m[0] == 2) {
                 Win w;
                 synchronized (this) {
@@ -440,10 +611,68 @@ final class DirectServer {
 
     private void use(int delta) {
         users += delta;
-        if (users == 0 && pollWake >= 0) {
+        if (users == 0) {
+            closeSet();
+        }
+    }
+
+    /** Closes the epoll set (its entries go with it) and the wake-up. Caller holds this server's lock. */
+    private void closeSet() {
+        if (ep >= 0) {
+            LazyFaults.close(ep);
+            ep = -1;
+            for (int i = 0; i < slotTop; i++) {
+                if (slots[i] != null) {
+                    slots[i].slot = -1;
+                    slots[i] = null;
+                }
+            }
+            slotTop = 0;
+            freeCount = 0;
+        }
+        if (pollWake >= 0) {
             LazyFaults.close(pollWake);
             pollWake = -1;
         }
+        signaled = false;
+        stale = 0;
+    }
+
+    /**
+     * Makes the wake-up and the epoll set if there are none, the set with every window in it. Caller
+     * holds this server's lock. @return false when a descriptor is missing (none left: EMFILE)
+     */
+    private boolean openSet() {
+        if (ep >= 0) {
+            return true;
+        }
+        if (pollWake < 0) {
+            int e = LazyFaults.eventfd();
+            if (e < 0) {
+                return false;
+            }
+            pollWake = e;
+        }
+        int set = LazyFaults.epoll();
+        if (set >= 0 && LazyFaults.epollCtl(set, true, pollWake, WAKE) != 0) {
+            LazyFaults.close(set);
+            set = -1;
+        }
+        if (set < 0) {
+            if (users == 0) {
+                LazyFaults.close(pollWake);
+                pollWake = -1;
+            }
+            return false;
+        }
+        ep = set;
+        epEpoch++;
+        for (Conn c : conns) {
+            for (Win w : c.wins.values()) {
+                arm(w);
+            }
+        }
+        return true;
     }
 
     /** @return every window, a snapshot */
@@ -465,11 +694,33 @@ final class DirectServer {
         return false;
     }
 
-    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, or windows changed). */
+    /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, the pager closed, an interrupt). */
     synchronized void wakePollers() {
         if (pollWake >= 0) {
             LazyFaults.event(pollWake, false);
+            signaled = true;
+            wakeSeq++;
+            stale = waiting;
         }
+    }
+
+    /** @return the windows held now (tests) */
+    synchronized int windowCount() {
+        int n = 0;
+        for (Conn c : conns) {
+            n += c.wins.size();
+        }
+        return n;
+    }
+
+    /** @return the windows dropped so far because their userfaultfd reported an error (tests) */
+    synchronized long droppedWindows() {
+        return dropped;
+    }
+
+    /** @return the pager threads waiting in {@link #pollFaults} now (tests wait for one) */
+    synchronized int waiting() {
+        return waiting;
     }
 
     /**
@@ -477,55 +728,86 @@ final class DirectServer {
      * windows' userfaultfds and a wake-up for locally queued requests. A fault wakes this very thread,
      * which turns it into the request it is about to return, so a first touch costs two wake-ups (the
      * pager thread's, then the toucher's when {@code supplyPages} resolves it), as a C pager's does.
-     * Called without the engine's lock.
+     * An interrupt of the thread ends the wait. Called without the engine's lock.
      *
      * @param millis how long to wait at most
-     * @param polled runs once the poll returned, before the faults are read
-     * @return false when this thread cannot poll (no descriptor left for its wake-up)
+     * @param polled runs once the wait returned, before the faults are read
+     * @return false when this thread cannot poll (no descriptor left for the set or its wake-up)
      */
     boolean pollFaults(int millis, Runnable polled) {
-        List<Win> wins;
-        int wake;
+        int set;
+        long seq;
         synchronized (this) {
-            wins = windows();
-            if (pollWake < 0) {
-                pollWake = LazyFaults.eventfd();
-                if (pollWake < 0) {
-                    pollWake = -1;
-                    return false;
-                }
+            if (!openSet()) {
+                return false;
             }
-            wake = pollWake;
+            set = ep;
             use(1);
+            waiting++;
+            seq = wakeSeq;
         }
+        Buffers b = BUFFERS.get();
+        int n;
+        int k = 0;
+        boolean left = false;
         try {
-            int n = 1 + wins.size();
-            Buffers b = BUFFERS.get();
-            if (b.fds.byteSize() < 4L * n) {
-                b = new Buffers(2 * n);
-                BUFFERS.set(b);
+            interrupts.enter();
+            try {
+                n = LazyFaults.epollWait(set, b.events, MAX_EVENTS, millis);
+            } finally {
+                interrupts.leave();
             }
-            MemorySegment fds = b.fds;
-            MemorySegment revents = b.revents;
-            fds.setAtIndex(ValueLayout.JAVA_INT, 0, wake);
-            for (int i = 0; i < wins.size(); i++) {
-                fds.setAtIndex(ValueLayout.JAVA_INT, i + 1, wins.get(i).ufd);
-            }
-            int rc = LazyFaults.poll(fds, n, millis, revents);
             polled.run();
-            if (rc > 0 && revents.getAtIndex(ValueLayout.JAVA_SHORT, 0) != 0) {
-                LazyFaults.event(wake, true);
-            }
-            for (int i = 0; rc > 0 && i < wins.size(); i++) {
-                if (revents.getAtIndex(ValueLayout.JAVA_SHORT, i + 1) != 0) {
-                    read(wins.get(i), b.faults);
-                }
-            }
-            return true;
-        } finally {
             synchronized (this) {
+                leave(seq);
+                left = true;
+                for (int i = 0; i < n; i++) {
+                    long token = b.events.getAtIndex(ValueLayout.JAVA_LONG, 2L * i);
+                    int slot = (int) token;
+                    if (token == WAKE || slot < 0 || slot >= slotTop) {
+                        continue;
+                    }
+                    Win w = slots[slot];
+                    if (w != null && w.token == token) {
+                        b.ready[k] = w;
+                        b.bits[k++] = (int) b.events.getAtIndex(ValueLayout.JAVA_LONG, 2L * i + 1);
+                    }
+                }
                 use(-1);
             }
+            for (int i = 0; i < k; i++) {
+                Win w = b.ready[i];
+                b.ready[i] = null;
+                if ((b.bits[i] & EPOLLERR_OR_HUP) != 0) {
+                    // Level-triggered, such a window would wake every waiter at once, for ever.
+                    drop(w);
+                } else {
+                    read(w, b.faults);
+                }
+            }
+            return n >= 0;
+        } finally {
+            if (!left) {
+                synchronized (this) {
+                    leave(seq);
+                    use(-1);
+                }
+            }
+            for (int i = 0; i < k; i++) {
+                b.ready[i] = null;
+            }
+        }
+    }
+
+    /** A pager thread's wait ended: the wake-up drains once no waiter it was meant for is left. Caller holds the lock. */
+    private void leave(long seq) {
+        waiting--;
+        if (seq != wakeSeq) {
+            stale--;
+        }
+        if (signaled && stale == 0) {
+            LazyFaults.event(pollWake, true);
+            signaled = false;
         }
     }
 }

@@ -29,8 +29,11 @@ final class Engine implements PagerEngine {
     final DirectServer direct = new DirectServer(this);
     /** Pager threads in {@link #next} polling the direct windows' userfaultfds instead of {@link #queued}. */
     private int pollers;
-    /** How long a pager thread polls natively before it looks for an interrupt. */
-    private static final long POLL_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /**
+     * How long a pager thread polls natively before it looks again at what it waits for. Not what an
+     * interrupt waits for (an interrupt wakes the poll), so tests may make it long.
+     */
+    static volatile long pollSliceNanos = TimeUnit.MILLISECONDS.toNanos(200);
 
     @Override
     public PagerStore createStore(int options, long size) {
@@ -74,6 +77,10 @@ final class Engine implements PagerEngine {
                 }
                 PageRequest r = queue.poll();
                 if (r != null) {
+                    if (pollers > 0 && !queue.isEmpty()) {
+                        // This thread drained a wake-up that may have been meant for another poller too.
+                        direct.wakePollers();
+                    }
                     return r;
                 }
                 long left = deadline - System.nanoTime();
@@ -82,8 +89,9 @@ final class Engine implements PagerEngine {
                             + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
                 }
                 if (direct.hasWindows()) {
-                    // Faults of other processes' direct windows wake this thread itself (see DirectServer).
-                    // A native poll does not see interrupts: it runs in slices, the flag checked between them.
+                    // Faults of other processes' direct windows wake this thread itself (see DirectServer);
+                    // so does an interrupt, which ends the call as on the condition below: CANCELED, the
+                    // thread's interrupt status still set.
                     if (Thread.currentThread().isInterrupted()) {
                         throw new ZxException(Status.ERR_CANCELED, "pager.next: the thread was interrupted");
                     }
@@ -93,7 +101,7 @@ final class Engine implements PagerEngine {
                     boolean polled;
                     try {
                         // Once its poll returns, this thread needs no wake-up for the requests it queues itself.
-                        polled = direct.pollFaults((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, POLL_SLICE_NANOS))), () -> {
+                        polled = direct.pollFaults((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, pollSliceNanos))), () -> {
                             lock.lock();
                             pollers--;
                             polling[0] = false;
@@ -123,14 +131,14 @@ final class Engine implements PagerEngine {
         }
     }
 
-    /** The direct windows changed: a pager thread waiting in {@link #next} looks again. */
+    /**
+     * A direct window came: a pager thread waiting in {@link #next} without any polls them now (threads
+     * already polling need no wake-up: the window joined their epoll set).
+     */
     void directChanged() {
         lock.lock();
         try {
             queued.signalAll();
-            if (pollers > 0) {
-                direct.wakePollers();
-            }
         } finally {
             lock.unlock();
         }

@@ -24,8 +24,13 @@ import java.util.List;
 public final class PagerProcess {
     private PagerProcess() {}
 
-    /** A started pager process and the VMO it sent. */
-    record Launched(Process process, Vmo vmo) {}
+    /**
+     * A started pager process and the VMO it sent.
+     *
+     * @param link with {@code rawLink}: a bare link to another VMO of the same pager, on which a test
+     *             speaks the link's protocol itself (a receiver zxmem did not make); else null
+     */
+    record Launched(Process process, Vmo vmo, Channel link) {}
 
     /**
      * Starts a pager process and receives its VMO.
@@ -38,10 +43,19 @@ public final class PagerProcess {
      * @param dieAt     the page whose first request kills the process
      */
     static Launched launch(Path dir, List<String> prefix, String classPath, long pages, long dieAt) throws Exception {
+        return launch(dir, prefix, classPath, pages, dieAt, false);
+    }
+
+    /** As above; {@code rawLink}: the process also sends a bare link ({@link Launched#link}). */
+    static Launched launch(Path dir, List<String> prefix, String classPath, long pages, long dieAt, boolean rawLink)
+            throws Exception {
         Path sock = dir.resolve("pager.sock");
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", classPath, PagerProcess.class.getName(), sock.toString(), Long.toString(pages), Long.toString(dieAt)));
+        if (rawLink) {
+            cmd.add("rawlink");
+        }
         try (ChannelServer server = Channel.listen(sock)) {
             if (!prefix.isEmpty()) {
                 Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -49,11 +63,36 @@ public final class PagerProcess {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("pager.log").toFile()).start();
             try (Channel ch = server.accept(Duration.ofSeconds(60))) {
                 Message m = ch.read(Duration.ofSeconds(60)); // closing it would close the handle it carries
-                return new Launched(p, m.handle(0, Vmo.class));
+                Channel link = rawLink ? ch.read(Duration.ofSeconds(60)).handle(0, Channel.class) : null;
+                return new Launched(p, m.handle(0, Vmo.class), link);
             } catch (RuntimeException | Error e) {
                 p.destroyForcibly().waitFor();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * A bare link to a new VMO of {@code pager}'s engine, served as a sent VMO's link is (this process
+     * runs on the class path, so the engine is reachable by reflection): the test that receives it is
+     * a receiver zxmem did not make.
+     */
+    private static Channel rawLink(Pager pager, long pages) {
+        try {
+            java.lang.reflect.Field f = Pager.class.getDeclaredField("pager");
+            f.setAccessible(true);
+            Object object = f.get(pager);
+            java.lang.reflect.Field g = object.getClass().getDeclaredField("engine");
+            g.setAccessible(true);
+            Engine engine = (Engine) g.get(object);
+            PagedStore store = (PagedStore) engine.createStore(0, pages * io.zxmem.Zx.pageSize());
+            Channel[] link = Channel.createPair();
+            Channel[] spare = Channel.createPair();
+            store.serve(link[0], spare[0], () -> {});
+            spare[1].close();
+            return link[1];
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -63,6 +102,9 @@ public final class PagerProcess {
         try (Channel ch = Channel.connect(Path.of(args[0])); Pager pager = Pager.create();
                 Vmo vmo = pager.createVmo(0, pages * io.zxmem.Zx.pageSize())) {
             ch.write(new byte[0], vmo.duplicate(Rights.SAME_RIGHTS));
+            if (args.length > 3 && args[3].equals("rawlink")) {
+                ch.write(new byte[0], rawLink(pager, pages));
+            }
             while (true) {
                 PageRequest r;
                 try {
