@@ -42,12 +42,15 @@ public final class PagerBenchServer {
                 }
                 long pages = Long.parseLong(new String(m.data()).split(" ")[1]);
                 Vmo old = current;
+                if (old != null) {
+                    // Its receiver closed it before asking for the next one. Closed before the answer,
+                    // not after: its teardown (link, direct connection) would otherwise run during the
+                    // next invocation's timed touches, on the same vCPU when the JVMs are pinned.
+                    old.close();
+                }
                 Vmo vmo = pager.createVmo(0, pages * p);
                 current = vmo;
                 ch.write(new byte[0], vmo.duplicate(Rights.SAME_RIGHTS));
-                if (old != null) {
-                    old.close(); // its receiver closed it before asking for the next one
-                }
             }
         }
     }
