@@ -129,11 +129,22 @@ final class PageRuns {
 
     /** @return whether every byte of {@code [start, end)} is in the set */
     boolean covers(long start, long end) {
-        return gaps(start, end).isEmpty();
+        if (!lt(start, end)) {
+            return true;
+        }
+        // Runs never touch (add merges adjacent ones): a covered range lies inside one run. No garbage:
+        // this runs several times per page request.
+        Map.Entry<Long, Long> f = runs.floorEntry(start);
+        return f != null && !lt(f.getValue(), end);
     }
 
     /** @return whether any byte of {@code [start, end)} is in the set */
     boolean intersects(long start, long end) {
-        return !covered(start, end).isEmpty();
+        if (!lt(start, end)) {
+            return false;
+        }
+        // The last run that starts before end reaches furthest of those that do.
+        Map.Entry<Long, Long> l = runs.lowerEntry(end);
+        return l != null && lt(start, l.getValue());
     }
 }

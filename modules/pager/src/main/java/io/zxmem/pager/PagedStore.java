@@ -636,7 +636,7 @@ final class PagedStore implements PagerStore {
             checkRange("pager.supply_pages", offset, length);
             checkAttached("pager.supply_pages");
             copyToDirectFaults(offset, src);
-            for (long[] g : supplied.gaps(offset, offset + length)) {
+            for (long[] g : supplied.covers(offset, offset + length) ? List.<long[]>of() : supplied.gaps(offset, offset + length)) {
                 bytes.write(g[0], src, g[0] - offset, g[1] - g[0]);
                 supplied.add(g[0], g[1]);
                 holdsCover(g[0], g[1]);
