@@ -23,7 +23,10 @@ import java.util.List;
  * {@link #supplyPages supplies} the pages or {@link #OP_FAIL fails} the request (the accessor then
  * throws a {@link ZxException} with the status the pager chose). With {@link #TRAP_DIRTY}, the first
  * write to a clean page also sends a {@link PageRequest#DIRTY} request and waits for
- * {@link #OP_DIRTY}. The pager takes requests with {@link #next(Duration)}.
+ * {@link #OP_DIRTY}. The pager takes requests with {@link #next(Duration)}. It supplies pages from an
+ * aux VMO, as Zircon does ({@link #supplyPages(Vmo, long, long, Vmo, long)}), or, a zxmem extension
+ * that costs one copy instead of three steps on Linux, from memory
+ * ({@link #supplyPages(Vmo, long, MemorySegment)}).
  *
  * <p>Accessors wait in Java, never inside a page fault, so the pager may be a thread of this JVM.
  * That holds for mappings too: {@code map} first asks for every page of its window and waits (a
