@@ -240,9 +240,9 @@ public final class Pager extends Handle {
      * <p>Why it exists: Zircon's call moves the pages of an aux VMO, and Linux cannot move a page from
      * one file to another, so on Linux a pager that has its content in memory (read from a file or a
      * socket, say) pays for writing it into the aux VMO, copying it out again and then decommitting the
-     * aux range, where this call copies it once. A page that a thread of another process faulted on
-     * goes into that process's mapping in the same system call that wakes the thread
-     * ({@code UFFDIO_COPY}), as a C userfaultfd handler does it.
+     * aux range, where this call copies it once. From a native segment, a page that a thread of
+     * another process faulted on goes into that process's mapping in the same system call that wakes
+     * the thread ({@code UFFDIO_COPY}), as a C userfaultfd handler does it.
      *
      * <p>As with any access by a pager's own thread, {@code src} must not be memory that waits for this
      * pager (a mapping of one of its VMOs whose pages were not supplied): the thread would wait for

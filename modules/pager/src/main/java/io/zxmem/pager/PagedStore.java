@@ -657,7 +657,7 @@ final class PagedStore implements PagerStore {
     private void copyToDirectFaults(long offset, MemorySegment src) {
         DirectServer direct = engine.direct;
         if (!src.isNative()) {
-            return;
+            return; // UFFDIO_COPY reads an address: a heap segment's pages are written as usual
         }
         long end = offset + src.byteSize();
         for (Waiter w : waiters) {
