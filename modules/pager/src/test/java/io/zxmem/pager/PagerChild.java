@@ -8,6 +8,8 @@ import io.zxmem.Vmo;
 import io.zxmem.ZxException;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -84,6 +86,48 @@ public final class PagerChild {
                             mapping = vmo.map(Vmar.PERM_READ | (cmd.length > 3 ? Vmar.PERM_WRITE : 0),
                                     Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
                             reply = "ok".getBytes(StandardCharsets.UTF_8);
+                        }
+                        case "touchpar" -> {
+                            // cmd[1] threads each read every page of the mapping, in an order of their own;
+                            // the reply is each page's CRC32 if every thread saw the same bytes, else "mismatch".
+                            int threads = Integer.parseInt(cmd[1]);
+                            int pages = (int) (mapping.length() / P);
+                            long[][] crcs = new long[threads][pages];
+                            Mapping mp = mapping;
+                            List<Thread> ts = new ArrayList<>();
+                            boolean[] faulted = new boolean[threads];
+                            for (int t = 0; t < threads; t++) {
+                                int tt = t;
+                                ts.add(Thread.ofPlatform().start(() -> {
+                                    List<Integer> order = new ArrayList<>();
+                                    for (int i = 0; i < pages; i++) {
+                                        order.add(i);
+                                    }
+                                    java.util.Collections.shuffle(order, new java.util.Random(tt));
+                                    for (int i : order) {
+                                        byte[] b = touch(mp, i);
+                                        if (b == null) {
+                                            faulted[tt] = true;
+                                            return;
+                                        }
+                                        java.util.zip.CRC32 c = new java.util.zip.CRC32();
+                                        c.update(b);
+                                        crcs[tt][i] = c.getValue();
+                                    }
+                                }));
+                            }
+                            for (Thread t : ts) {
+                                t.join();
+                            }
+                            StringBuilder sb = new StringBuilder();
+                            boolean same = true;
+                            for (int t = 0; t < threads; t++) {
+                                same &= !faulted[t] && java.util.Arrays.equals(crcs[t], crcs[0]);
+                            }
+                            for (int i = 0; same && i < pages; i++) {
+                                sb.append(i == 0 ? "" : " ").append(crcs[0][i]);
+                            }
+                            reply = (same ? sb.toString() : "mismatch").getBytes(StandardCharsets.UTF_8);
                         }
                         case "touch" -> {
                             byte[] b = touch(mapping, Long.parseLong(cmd[1]));

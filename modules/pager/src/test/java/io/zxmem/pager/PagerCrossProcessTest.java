@@ -348,6 +348,53 @@ class PagerCrossProcessTest {
         }
     }
 
+    /**
+     * Four threads of the other JVM read every page of a lazy mapping at once, each in its own order,
+     * while this pager serves the requests as they come, from memory and from aux VMOs in turn: several
+     * faults on one page, copies into the window racing the other threads' faults. Every thread sees
+     * every page's supplied bytes, and the VMO here holds the same.
+     */
+    @Test
+    void concurrentTouchesOfALazyMappingAllSeeTheSuppliedPages() throws Exception {
+        assumeLazy();
+        int pages = 64;
+        try (Vmo vmo = giveChild(pages); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            send("mapr 0 " + pages * P);
+            assertEquals("ok", text("mapr"));
+            send("touchpar 4");
+            int served = 0;
+            while (pager.pendingRequests() > 0 || served < pages) {
+                PageRequest r;
+                try {
+                    r = pager.next(Duration.ofSeconds(2));
+                } catch (ZxException e) {
+                    if (e.status() == Status.ERR_TIMED_OUT && served > 0) {
+                        break; // the child's threads are done (or stuck: the answer below says which)
+                    }
+                    throw new AssertionError(e.getMessage() + "\nchild log:\n" + childLog(), e);
+                }
+                assertEquals(PageRequest.READ, r.command(), r::toString);
+                long first = r.offset() / P;
+                long n = r.length() / P;
+                if ((served++ & 1) == 0) {
+                    PagerTest.supplyFromMemory(pager, vmo, first, n, 40, arena);
+                } else {
+                    PagerTest.supply(pager, vmo, first, n, 40);
+                }
+            }
+            String[] crcs = text("touchpar").split(" ");
+            assertEquals(pages, crcs.length, () -> "the child's threads disagree or faulted: " + String.join(" ", crcs));
+            for (int i = 0; i < pages; i++) {
+                java.util.zip.CRC32 c = new java.util.zip.CRC32();
+                c.update(PagerTest.content(i, 1, 40));
+                assertEquals(c.getValue(), Long.parseLong(crcs[i]), "page " + i);
+            }
+            assertArrayEquals(PagerTest.content(0, pages, 40), PagerTest.read(vmo, 0, pages * PI));
+            assertEquals(0, pager.pendingRequests());
+            assertLazyPath();
+        }
+    }
+
     /** OP_FAIL on a page a touch waits for: the touching thread gets the JVM's unsafe-access error, the JVM lives on. */
     @Test
     void aFailedLazyPageFailsTheTouchNotTheJvm() {
