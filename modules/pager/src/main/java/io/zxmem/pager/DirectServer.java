@@ -86,6 +86,12 @@ final class DirectServer {
     private int[] freeSlots = new int[8];
     private int freeCount;
     private int slotTop;
+    /**
+     * Windows held over every connection, kept with the connections' maps (under this object's lock):
+     * {@link #hasWindows} runs on every loop of {@code next()} and must not walk every received VMO's
+     * connection to answer.
+     */
+    private volatile int held;
     private int tokenGeneration;
     /**
      * The wake-up protocol of several pager threads in one set: {@link #pollWake} stays readable until
@@ -290,6 +296,7 @@ final class DirectServer {
             c.closed = true;
             LazyFaults.close(c.sock);
             wins = new ArrayList<>(c.wins.values());
+            held -= c.wins.size();
             c.wins.clear();
             conns.remove(c);
             if (event >= 0) {
@@ -327,6 +334,7 @@ final class DirectServer {
         synchronized (this) {
             if (w.conn.wins.get(w.id) == w) {
                 w.conn.wins.remove(w.id);
+                held--;
                 dropped++;
             }
         }
@@ -473,6 +481,9 @@ final class DirectServer {
                         old = null;
                     } else {
                         old = c.wins.put(w.id, w);
+                        if (old == null) {
+                            held++;
+                        }
                         arm(w); // pager threads waiting in next() see its faults from now on
                     }
                 }
@@ -491,6 +502,9 @@ final class DirectServer {
                 Win w;
                 synchronized (this) {
                     w = c.wins.remove(m[2]);
+                    if (w != null) {
+                        held--;
+                    }
                 }
                 if (w != null) {
                     closeWin(w);
@@ -685,13 +699,8 @@ final class DirectServer {
     }
 
     /** @return whether some receiver's window is served here (a pager thread then polls in next()) */
-    synchronized boolean hasWindows() {
-        for (Conn c : conns) {
-            if (!c.wins.isEmpty()) {
-                return true;
-            }
-        }
-        return false;
+    boolean hasWindows() {
+        return held > 0;
     }
 
     /** Wakes the pager threads polling in {@link #pollFaults} (a request was queued, the pager closed, an interrupt). */
@@ -709,6 +718,9 @@ final class DirectServer {
         int n = 0;
         for (Conn c : conns) {
             n += c.wins.size();
+        }
+        if (n != held) {
+            throw new AssertionError("windows held " + n + ", counted " + held);
         }
         return n;
     }
