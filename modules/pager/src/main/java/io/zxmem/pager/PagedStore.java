@@ -637,7 +637,7 @@ final class PagedStore implements PagerStore {
             checkAttached("pager.supply_pages");
             copyToDirectFaults(offset, src);
             for (long[] g : supplied.covers(offset, offset + length) ? List.<long[]>of() : supplied.gaps(offset, offset + length)) {
-                bytes.write(g[0], src, g[0] - offset, g[1] - g[0]);
+                bytes.writeWhole(g[0], src, g[0] - offset, g[1] - g[0]); // never a half-written page to a reader
                 supplied.add(g[0], g[1]);
                 holdsCover(g[0], g[1]);
             }

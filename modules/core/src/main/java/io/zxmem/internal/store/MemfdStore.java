@@ -183,6 +183,41 @@ public final class MemfdStore implements SharedStore, WatchedFile, WindowTable.M
         segments.pwrite(offset, src, srcOffset, length);
     }
 
+    /**
+     * Writes pages that are holes and that another process may be faulting on at this moment (a user
+     * pager's supply), so that no reader ever maps one half written. {@code pwrite} gives that: shmem
+     * keeps a new page locked and not up to date until the copy into it is done, so a concurrent fault
+     * waits for it. A store through the internal mapping does not: its own page fault puts a zeroed page
+     * in the page cache first, which another process's fault maps at once, and that process reads zeros
+     * where the bytes are still to come. Where {@code pwrite} cannot be used, the internal mapping is:
+     * a heap {@code src} is bounced through native memory first; a file sealed against {@code write(2)}
+     * (a read-only handle was shared, {@code F_SEAL_FUTURE_WRITE}) refuses it, and so does a {@code src}
+     * the kernel cannot fault in for us (EFAULT); then a reader elsewhere may still see a page while it
+     * is written.
+     */
+    public void writeWhole(long offset, MemorySegment src, long srcOffset, long length) {
+        if (length == 0) {
+            return;
+        }
+        try (Arena a = src.isNative() ? null : Arena.ofConfined()) {
+            MemorySegment from = src;
+            long at = srcOffset;
+            if (a != null) {
+                from = a.allocate(length, page).copyFrom(src.asSlice(srcOffset, length));
+                at = 0;
+            }
+            windows.modifying(offset, length);
+            segments.pwrite(offset, from, at, length);
+            canonical.touched(offset, length);
+            return;
+        } catch (LinuxException e) {
+            if (e.errno() != Errno.EPERM && e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        write(offset, src, srcOffset, length);
+    }
+
     /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
     @Override
     public void forEachData(long offset, long length, Extents action) {
