@@ -174,6 +174,11 @@ public final class MemfdStore implements SharedStore, WatchedFile, WindowTable.M
             return;
         }
         windows.modifying(offset, length);
+        writeModified(offset, src, srcOffset, length);
+    }
+
+    /** {@link #write} once the copy-on-write windows were told. */
+    private void writeModified(long offset, MemorySegment src, long srcOffset, long length) {
         MemorySegment m = canonical.get(segments.first());
         if (m != null) {
             Copies.copy(src, srcOffset, m, offset, length, shared);
@@ -182,6 +187,9 @@ public final class MemfdStore implements SharedStore, WatchedFile, WindowTable.M
         }
         segments.pwrite(offset, src, srcOffset, length);
     }
+
+    /** Set once {@code pwrite} met a seal against writes: seals stay, so it is not tried again. */
+    private volatile boolean writeSealed;
 
     /**
      * Writes pages that are holes and that another process may be faulting on at this moment (a user
@@ -199,23 +207,27 @@ public final class MemfdStore implements SharedStore, WatchedFile, WindowTable.M
         if (length == 0) {
             return;
         }
-        try (Arena a = src.isNative() ? null : Arena.ofConfined()) {
-            MemorySegment from = src;
-            long at = srcOffset;
-            if (a != null) {
-                from = a.allocate(length, page).copyFrom(src.asSlice(srcOffset, length));
-                at = 0;
-            }
-            windows.modifying(offset, length);
-            segments.pwrite(offset, from, at, length);
-            canonical.touched(offset, length);
-            return;
-        } catch (LinuxException e) {
-            if (e.errno() != Errno.EPERM && e.errno() != Errno.EFAULT) {
-                throw e;
+        windows.modifying(offset, length);
+        if (!writeSealed) {
+            try (Arena a = src.isNative() ? null : Arena.ofConfined()) {
+                MemorySegment from = src;
+                long at = srcOffset;
+                if (a != null) {
+                    from = a.allocate(length, page).copyFrom(src.asSlice(srcOffset, length));
+                    at = 0;
+                }
+                segments.pwrite(offset, from, at, length);
+                canonical.touched(offset, length);
+                return;
+            } catch (LinuxException e) {
+                if (e.errno() == Errno.EPERM) {
+                    writeSealed = true;
+                } else if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
             }
         }
-        write(offset, src, srcOffset, length);
+        writeModified(offset, src, srcOffset, length);
     }
 
     /** Data extents from {@code SEEK_DATA}/{@code SEEK_HOLE}: a copy of a sparse VMO touches only what was written. */
