@@ -231,6 +231,10 @@ public final class Pager extends Handle {
                 + ", aux_offset=" + Ranges.hex(auxOffset) + ")";
     }
 
+    private static String supplyOp(long offset, long length) {
+        return "pager.supply_pages(offset=" + Ranges.hex(offset) + ", length=" + Ranges.hex(length) + ")";
+    }
+
     /**
      * Supplies pages from memory, a zxmem extension of {@code zx_pager_supply_pages}: copies
      * {@code src} into the pages {@code [offset, offset+src.byteSize())} of {@code vmo} that were not
@@ -267,8 +271,7 @@ public final class Pager extends Handle {
         long length = src.byteSize();
         long page = Pages.size();
         if (!Ranges.aligned(offset, page) || !Ranges.aligned(length, page)) {
-            throw Ranges.fail(Status.ERR_INVALID_ARGS, op + "(offset=" + Ranges.hex(offset) + ", length="
-                    + Ranges.hex(length) + ")", "offset and src's size must be page-aligned");
+            throw Ranges.fail(Status.ERR_INVALID_ARGS, supplyOp(offset, length), "offset and src's size must be page-aligned");
         }
         if (!src.scope().isAlive()) {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src's arena is closed");
@@ -277,8 +280,7 @@ public final class Pager extends Handle {
             throw Ranges.fail(Status.ERR_INVALID_ARGS, op, "src is confined to another thread");
         }
         if (Ranges.overflows(offset, length)) {
-            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, op + "(offset=" + Ranges.hex(offset) + ", length="
-                    + Ranges.hex(length) + ")", "offset + length overflows");
+            throw Ranges.fail(Status.ERR_OUT_OF_RANGE, supplyOp(offset, length), "offset + length overflows");
         }
         if (length > CHUNK || length == 0) {
             // Checked whole before the first piece goes in: a bad range fails with nothing supplied.

@@ -231,6 +231,11 @@ final class DirectServer {
         long token;
         int epoch;
 
+        /** @return where the page at {@code address} of this window is in the VMO's file */
+        long fileOffset(long address) {
+            return conn.fileOffset + offset + (address - start);
+        }
+
         Win(Conn conn, long[] m) {
             this.conn = conn;
             this.id = m[2];
@@ -580,7 +585,7 @@ final class DirectServer {
                 return false;
             }
             rc = LazyFaults.directCopy(w.ufd, f.address, src, w.conn.file,
-                    w.conn.fileOffset + w.offset + (f.address - w.start));
+                    w.fileOffset(f.address));
         }
         if (rc < 0) {
             return false; // a page was there, or the receiver is going: the usual way resolves it
@@ -609,7 +614,7 @@ final class DirectServer {
             }
             if (status == 0) {
                 LazyFaults.directResolve(w.ufd, f.address, page, false, w.conn.file,
-                        w.conn.fileOffset + w.offset + (f.address - w.start));
+                        w.fileOffset(f.address));
                 return;
             }
             failHere = !w.poison || LazyFaults.directResolve(w.ufd, f.address, page, true, -1, 0) != 0;
